@@ -1,0 +1,110 @@
+"""Fixtures shared by every app's tests: users and roles, API clients, a real SMTP server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client
+
+from leadflow.core import clock
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Iterator[None]:
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@dataclass
+class Mailbox:
+    """What the real SMTP server received, in order."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        msg = message_from_bytes(envelope.original_content or envelope.content)
+        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[Mailbox]:
+    """A real aiosmtpd server on a free port; Django's SMTP backend sends to it."""
+    mailbox = Mailbox()
+    port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {"default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+    }}
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def make_user(db):
+    from leadflow.accounts.models import Role, User
+
+    def make(username: str, role: str = Role.SALES_REP, team=None, **extra) -> User:
+        user = User.objects.create_user(username=username, password="pw-" + username,
+                                        role=role, team=team, **extra)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    from leadflow.accounts.models import Role
+
+    return make_user("boss", Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+class ApiClient:
+    """A test client that sends a real bearer token to /api/v1/."""
+
+    def __init__(self, token: str):
+        self.client = Client()
+        self.auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    def get(self, path: str, **params):
+        return self.client.get("/api/v1" + path, params, **self.auth)
+
+    def post(self, path: str, data=None):
+        return self.client.post("/api/v1" + path, data, content_type="application/json",
+                                **self.auth)
+
+
+@pytest.fixture
+def api_for():
+    from leadflow.accounts.services import create_token
+
+    def make(user) -> ApiClient:
+        return ApiClient(create_token(user)[1])
+
+    return make
+
+
+@pytest.fixture
+def api(admin_user, api_for) -> ApiClient:
+    return api_for(admin_user)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    MARKETING = "marketing", _("Marketing")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    SALES_REP = "sales_rep", _("Sales rep")
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices,
+                            default=Role.SALES_REP)
+    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="members")
+    # Round-robin routing hands the next lead to the active rep who waited longest.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    accepts_leads = models.BooleanField(_("accepts new leads"), default=True)
+
+    @property
+    def sees_all_leads(self) -> bool:
+        return self.is_superuser or self.role in (Role.ADMIN, Role.MARKETING)
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, default="api")
+    prefix = models.CharField(max_length=12, help_text=_("first characters, to recognise it"))
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def generate() -> str:
+        return "lf_" + secrets.token_urlsafe(32)

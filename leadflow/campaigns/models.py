@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Campaign(models.Model):
+    """An automated journey: leads enter on an event, walk its steps, leave at the goal."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    entry_event_type = models.CharField(_("enters on event"), max_length=60, db_index=True,
+                                        help_text=_("e.g. newsletter_signup, lead_created"))
+    goal_event_type = models.CharField(_("goal event"), max_length=60, blank=True,
+                                       help_text=_("leads leave when this happens, e.g. won"))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("campaign")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Step(models.Model):
+    """One step of a campaign, run in `position` order."""
+
+    class Kind(models.TextChoices):
+        SEND_EMAIL = "send_email", _("Send an email")
+        WAIT = "wait", _("Wait")
+        ADD_POINTS = "add_points", _("Add points")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    template = models.ForeignKey("emails.EmailTemplate", null=True, blank=True,
+                                 on_delete=models.PROTECT)
+    wait_seconds = models.PositiveIntegerField(_("wait (seconds)"), default=0)
+    points = models.IntegerField(_("points"), default=0)
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="step_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} #{self.position}: {self.get_kind_display()}"
+
+
+class Enrollment(models.Model):
+    """A lead's walk through a campaign. Workers claim due rows (next_run_at <= now)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        COMPLETED = "completed", _("completed")
+        EXITED = "exited", _("exited")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE,
+                                 related_name="enrollments")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE,
+                             related_name="enrollments")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    next_position = models.PositiveIntegerField(default=1)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    exit_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-entered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "lead"],
+                                    condition=Q(status="active"),
+                                    name="one_active_enrollment"),
+        ]
+        indexes = [
+            models.Index(fields=["next_run_at"], condition=Q(status="active"),
+                         name="enrollment_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} in {self.campaign_id} ({self.status})"

@@ -1,0 +1,79 @@
+"""Typed, loud reading of the environment.
+
+Every setting Leadflow takes from the outside world is read here, so that a typo in a
+variable fails at start-up with a message naming the variable, not later with a stack trace.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A LEADFLOW_* (or DATABASE_URL, REDIS_URL) variable holds a value we cannot use."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class Env:
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        self.environ = os.environ if environ is None else environ
+
+    def str(self, name: str, default: str = "") -> str:
+        return self.environ.get(name, default).strip()
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        raw = self.environ.get(name)
+        if raw is None:
+            return default
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(f"{name} must be true or false (1/0, yes/no), not {raw!r}")
+
+    def int(self, name: str, default: int, *, minimum: int | None = None,
+            maximum: int | None = None) -> int:
+        raw = self.environ.get(name)
+        if raw is None or not raw.strip():
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{name} must be at most {maximum}, not {value}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.str(name, default).lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def list(self, name: str, default: list[str]) -> list[str]:
+        raw = self.environ.get(name)
+        if raw is None:
+            return default
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+    def path(self, name: str, default: Path) -> Path:
+        raw = self.str(name)
+        return Path(raw).expanduser().resolve() if raw else default
+
+    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
+        value = self.str(name, default)
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in schemes:
+            raise ConfigError(
+                f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}, "
+                f"not {value!r}"
+            )
+        return value

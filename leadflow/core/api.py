@@ -1,0 +1,99 @@
+"""The REST API (/api/v1/): token auth, JSON errors, one router per app."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from leadflow.accounts.services import user_for_token
+from leadflow.core.errors import LeadflowError
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenHeader(APIKeyHeader):
+    """`X-API-Key: lf_...`, for clients that cannot set Authorization."""
+
+    param_name = "X-API-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        user = user_for_token(key or "")
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Leadflow API",
+    version="1",
+    description="Capture leads and events, read leads, scores and timelines. "
+                "Authenticate with `Authorization: Bearer <token>` "
+                "(create one with `leadflow token create --user NAME`).",
+    auth=[BearerToken(), TokenHeader(), django_auth],
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, message: str,
+           field: str | None = None) -> HttpResponse:
+    return api.create_response(request, {"message": message, "field": field}, status=status)
+
+
+@api.exception_handler(LeadflowError)
+def on_leadflow_error(request, exc: LeadflowError):
+    return _error(request, exc.status, exc.message, exc.field)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+    field = ".".join(loc) or None
+    message = first.get("msg", "Invalid input.")
+    if field:
+        message = f"{field}: {message}"
+    return api.create_response(
+        request, {"message": message, "field": field, "errors": exc.errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "Authentication required: send Authorization: Bearer <token>.")
+
+
+@api.exception_handler(AuthorizationError)
+def on_forbidden(request, exc):
+    return _error(request, 403, str(exc) or "You may not do this.")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, str(exc))
+
+
+def _register() -> None:
+    from leadflow.accounts.api import router as accounts
+    from leadflow.analytics.api import router as analytics
+    from leadflow.leads.api import router as leads
+    from leadflow.tracking.api import router as tracking
+
+    api.add_router("/leads", leads)
+    api.add_router("/events", tracking)
+    api.add_router("/reports", analytics)
+    api.add_router("/me", accounts)
+
+
+_register()

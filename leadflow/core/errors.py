@@ -1,0 +1,32 @@
+"""Expected errors: each carries its HTTP status and a message a person can act on.
+
+Services raise these; the API turns them into JSON (`{"message": ..., "field": ...}`) and
+the HTML views into a message on the page. Anything else reaching the top is a bug (500).
+"""
+
+from __future__ import annotations
+
+
+class LeadflowError(Exception):
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(LeadflowError):
+    status = 422
+
+
+class NotFound(LeadflowError):
+    status = 404
+
+
+class Forbidden(LeadflowError):
+    status = 403
+
+
+class Conflict(LeadflowError):
+    status = 409

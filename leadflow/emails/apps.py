@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EmailsConfig(AppConfig):
+    name = "leadflow.emails"
+    label = "emails"

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailTemplate(models.Model):
+    """Subject and bodies are Django templates rendered with `lead` (autoescaped)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body_text = models.TextField(_("text body"))
+    body_html = models.TextField(_("HTML body"), blank=True)
+    # Marketing mail carries one-click unsubscribe and is never sent to opted-out leads;
+    # transactional mail (a double opt-in confirmation) is neither.
+    marketing = models.BooleanField(_("marketing email"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("email template")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailMessage(models.Model):
+    """One email to one lead. `dedupe_key` makes a retried send a no-op."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped (opted out)")
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="emails")
+    template = models.ForeignKey(EmailTemplate, null=True, on_delete=models.SET_NULL)
+    campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="emails")
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    to_email = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=200)
+    message_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} -> {self.to_email} ({self.status})"

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from leadflow.emails import services
+
+# The smallest transparent GIF.
+_PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c0000000001"
+                       "0001000002024401003b")
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@csrf_exempt  # RFC 8058: mail providers POST without cookies or a CSRF token
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a one-button page (link scanners must not unsubscribe anyone);
+    POST unsubscribes at once, whether from that button or a one-click provider."""
+    if request.method == "POST":
+        lead = services.unsubscribe(token, ip=_ip(request))
+        status = 200 if lead else 404
+        return render(request, "emails/unsubscribed.html", {"ok": lead is not None},
+                      status=status)
+    from leadflow.emails.tokens import read_unsubscribe_token
+
+    valid = read_unsubscribe_token(token) is not None
+    return render(request, "emails/unsubscribe.html", {"valid": valid},
+                  status=200 if valid else 404)
+
+
+def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
+    services.record_open(token)
+    response = HttpResponse(_PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from leadflow.lifecycle.stages import Stage
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    ORGANIC_SEARCH = "organic_search", _("Organic search")
+    PAID_SEARCH = "paid_search", _("Paid search")
+    SOCIAL = "social", _("Social")
+    EMAIL = "email", _("Email")
+    REFERRAL = "referral", _("Referral")
+    EVENT = "event", _("Event / trade show")
+    PHONE = "phone", _("Phone")
+    FIELD = "field", _("Field prospecting")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    OTHER = "other", _("Other")
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("domain"), max_length=200, blank=True, db_index=True)
+    size = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldDefinition(models.Model):
+    """Declares a key allowed in Lead.custom, with its type and label."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        BOOLEAN = "boolean", _("Yes/no")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+
+    key = models.SlugField(_("key"), max_length=60, unique=True)
+    label = models.CharField(_("label"), max_length=100)
+    type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.TEXT)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("custom field")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Lead(models.Model):
+    email = models.EmailField(_("email"), max_length=254, null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    title = models.CharField(_("job title"), max_length=150, blank=True)
+    company = models.ForeignKey(Company, verbose_name=_("company"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="leads")
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    # Where it came from: the first touch is kept forever, the last one follows the lead.
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices,
+                               default=Channel.OTHER)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    medium = models.CharField(_("medium"), max_length=100, blank=True)
+    campaign = models.CharField(_("campaign"), max_length=150, blank=True)
+    first_touch = models.JSONField(_("first touch"), default=dict, blank=True)
+    last_touch = models.JSONField(_("last touch"), default=dict, blank=True)
+    first_touch_at = models.DateTimeField(_("first touch at"), null=True, blank=True)
+    last_touch_at = models.DateTimeField(_("last touch at"), null=True, blank=True)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True,
+                              blank=True, on_delete=models.SET_NULL, related_name="leads")
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="leads")
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices,
+                             default=Stage.NEW)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    # Derived from the score ledger (scoring.ScoreEntry); recomputable at any time.
+    score = models.IntegerField(_("score"), default=0)
+    fit_score = models.IntegerField(_("fit"), default=0)
+    engagement_score = models.IntegerField(_("engagement"), default=0)
+    interest_score = models.IntegerField(_("interest"), default=0)
+
+    do_not_email = models.BooleanField(_("do not email"), default=False)
+    do_not_call = models.BooleanField(_("do not call"), default=False)
+    marketing_consent = models.BooleanField(_("consents to marketing"), default=False)
+
+    created_at = models.DateTimeField(_("created"), db_index=True)
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("lead")
+        constraints = [
+            models.UniqueConstraint(fields=["email"], condition=Q(email__isnull=False),
+                                    name="lead_email_unique"),
+            models.UniqueConstraint(fields=["external_id"],
+                                    condition=Q(external_id__isnull=False),
+                                    name="lead_external_id_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            models.Index(fields=["owner", "-score"], name="lead_owner_score_idx"),
+            models.Index(fields=["stage", "-score"], name="lead_stage_score_idx"),
+            models.Index(fields=["source"], name="lead_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or self.external_id or f"Lead #{self.pk}"
+
+
+class Consent(models.Model):
+    """The consent ledger: every grant and withdrawal, with its proof. Append-only."""
+
+    class Action(models.TextChoices):
+        GRANTED = "granted", _("granted")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=50, default="marketing_email")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    text = models.TextField(_("text shown"), blank=True)
+    text_version = models.CharField(max_length=40, blank=True)
+    method = models.CharField(_("how"), max_length=40, help_text=_("form, api, import, "
+                              "unsubscribe link, ui"))
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    page_url = models.URLField(max_length=500, blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.action} ({self.method})"

@@ -1,0 +1,251 @@
+"""Leads: create-or-update (by email or external id), visibility by role, consent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+
+from leadflow.accounts.models import Role
+from leadflow.core import clock
+from leadflow.core.errors import InvalidInput, NotFound
+from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
+from leadflow.tracking.models import Event, EventType
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
+
+# Plain profile fields a caller may set; the rest (owner, stage, score) have services.
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "title", "company_name", "country",
+                  "city", "language", "channel", "source", "medium", "campaign",
+                  "do_not_email", "do_not_call")
+UTM_KEYS = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign"}
+
+
+def normalize_email(raw: str | None) -> str | None:
+    """Lower-cased, trimmed, syntactically valid email, or None when empty."""
+    if raw is None:
+        return None
+    email = raw.strip().lower()
+    if not email:
+        return None
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(f"{raw!r} is not a valid email address.", field="email") from None
+    return email
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for name in PROFILE_FIELDS:
+        if name in data and data[name] is not None:
+            value = data[name]
+            clean[name] = value.strip() if isinstance(value, str) else value
+    for utm, name in UTM_KEYS.items():
+        if data.get(utm) and not clean.get(name):
+            clean[name] = str(data[utm]).strip()
+    if "country" in clean:
+        country = clean["country"].upper()
+        if country and (len(country) != 2 or not country.isalpha()):
+            raise InvalidInput("country must be a two-letter ISO code, e.g. FR.",
+                               field="country")
+        clean["country"] = country
+    if "channel" in clean and clean["channel"] not in Channel.values:
+        raise InvalidInput(f"channel must be one of {', '.join(Channel.values)}.",
+                           field="channel")
+    for name, limit in (("first_name", 100), ("last_name", 100), ("phone", 40),
+                        ("title", 150), ("company_name", 200), ("city", 100),
+                        ("source", 100), ("medium", 100), ("campaign", 150)):
+        if len(str(clean.get(name, ""))) > limit:
+            raise InvalidInput(f"{name} is longer than {limit} characters.", field=name)
+    return clean
+
+
+def _clean_custom(custom: dict[str, Any] | None) -> dict[str, Any]:
+    if not custom:
+        return {}
+    if not isinstance(custom, dict):
+        raise InvalidInput("custom must be an object.", field="custom")
+    defined = {d.key: d for d in CustomFieldDefinition.objects.filter(key__in=list(custom))}
+    for key, value in custom.items():
+        definition = defined.get(key)
+        if definition is None:
+            raise InvalidInput(f"Unknown custom field {key!r}: declare it first.",
+                               field=f"custom.{key}")
+        if value is None:
+            continue
+        if definition.type == CustomFieldDefinition.Type.NUMBER and not isinstance(
+                value, int | float):
+            raise InvalidInput(f"custom field {key!r} must be a number.", field=f"custom.{key}")
+        if definition.type == CustomFieldDefinition.Type.BOOLEAN and not isinstance(value, bool):
+            raise InvalidInput(f"custom field {key!r} must be true or false.",
+                               field=f"custom.{key}")
+        if definition.type == CustomFieldDefinition.Type.CHOICE and value not in (
+                definition.choices or []):
+            raise InvalidInput(f"custom field {key!r} must be one of {definition.choices}.",
+                               field=f"custom.{key}")
+    return custom
+
+
+def find_lead(*, email: str | None = None, external_id: str | None = None) -> Lead | None:
+    email = normalize_email(email)
+    if email:
+        found = Lead.objects.filter(email=email).first()
+        if found:
+            return found
+    if external_id:
+        return Lead.objects.filter(external_id=external_id).first()
+    return None
+
+
+def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API, actor: User | None = None,
+                occurred_at: datetime | None = None,
+                route: bool = True) -> tuple[Lead, bool]:
+    """Create a lead, or update the one with the same email (else the same external id).
+
+    Only the fields present in `data` change; a new lead keeps its first touch (channel,
+    source, UTM) forever. Records `lead_created` or `lead_updated` on the timeline and
+    routes a new lead to a rep. Returns (lead, created). Raises InvalidInput.
+    """
+    email = normalize_email(data.get("email"))
+    external_id = (data.get("external_id") or "").strip() or None
+    if external_id and len(external_id) > 100:
+        raise InvalidInput("external_id is longer than 100 characters.", field="external_id")
+    fields = _clean(data)
+    custom = _clean_custom(data.get("custom"))
+    try:
+        with transaction.atomic():
+            return _upsert(email, external_id, fields, custom, via=via, actor=actor,
+                           occurred_at=occurred_at, route=route)
+    except IntegrityError:
+        # Another request created the same email or external id meanwhile: update it.
+        with transaction.atomic():
+            return _upsert(email, external_id, fields, custom, via=via, actor=actor,
+                           occurred_at=occurred_at, route=route)
+
+
+def _upsert(email, external_id, fields, custom, *, via, actor, occurred_at,
+            route) -> tuple[Lead, bool]:
+    from leadflow.tracking.services import record_event
+
+    lead = find_lead(email=email, external_id=external_id)
+    now = clock.now()
+    if lead is None:
+        touch = {k: fields.get(k, "") for k in ("channel", "source", "medium", "campaign")}
+        lead = Lead(email=email, external_id=external_id, custom=custom, created_at=now,
+                    updated_at=now, first_touch=touch, last_touch=touch,
+                    first_touch_at=occurred_at or now, last_touch_at=occurred_at or now,
+                    **fields)
+        if not lead.channel:
+            lead.channel = Channel.API if via == Event.Via.API else Channel.OTHER
+        lead.save(force_insert=True)
+        record_event(EventType.LEAD_CREATED, lead=lead, via=via, actor=actor,
+                     occurred_at=occurred_at,
+                     properties={"channel": lead.channel, "source": lead.source,
+                                 "medium": lead.medium, "campaign": lead.campaign})
+        if route:
+            from leadflow.routing.services import route_new_lead
+
+            route_new_lead(lead)
+        return lead, True
+
+    changed: dict[str, Any] = {}
+    if email and not lead.email:
+        changed["email"] = email
+    if external_id and not lead.external_id:
+        changed["external_id"] = external_id
+    for name, value in fields.items():
+        if name in ("channel", "source", "medium", "campaign"):
+            continue  # the first touch stays; later touches go to last_touch
+        if getattr(lead, name) != value:
+            changed[name] = value
+    touch = {k: fields[k] for k in ("channel", "source", "medium", "campaign") if fields.get(k)}
+    if touch:
+        lead.last_touch = touch
+        lead.last_touch_at = occurred_at or now
+    if custom:
+        merged = {**lead.custom, **custom}
+        if merged != lead.custom:
+            changed["custom"] = custom
+            lead.custom = merged
+    for name, value in changed.items():
+        if name != "custom":
+            setattr(lead, name, value)
+    if changed or touch:
+        lead.updated_at = now
+        lead.save()
+    if changed:
+        record_event(EventType.LEAD_UPDATED, lead=lead, via=via, actor=actor,
+                     occurred_at=occurred_at, properties={"changed": sorted(changed)})
+    return lead, False
+
+
+def visible_leads(user: User) -> QuerySet[Lead]:
+    """The leads `user` may see: all for admins and marketing, the team's for a sales
+    manager, their own for a rep. Every list, page, export and API call starts here."""
+    leads = Lead.objects.all()
+    if user.sees_all_leads:
+        return leads
+    if user.role == Role.SALES_MANAGER and user.team_id:
+        return leads.filter(Q(team_id=user.team_id) | Q(owner=user))
+    return leads.filter(owner=user)
+
+
+def get_visible_lead(user: User, lead_id: int) -> Lead:
+    lead = visible_leads(user).select_related("owner", "team", "company").filter(
+        pk=lead_id).first()
+    if lead is None:
+        raise NotFound(f"No lead #{lead_id} (or you may not see it).")
+    return lead
+
+
+def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
+                 source: str = "", sort: str = "-score") -> QuerySet[Lead]:
+    """Filtered, sorted leads for lists (UI and API). `owner` is a user id or "none"."""
+    leads = visible_leads(user)
+    if q:
+        q = q.strip()
+        cond = (Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
+                | Q(company_name__icontains=q) | Q(external_id=q))
+        leads = leads.filter(cond)
+    if stage:
+        leads = leads.filter(stage=stage)
+    if owner == "none":
+        leads = leads.filter(owner__isnull=True)
+    elif owner.isdigit():
+        leads = leads.filter(owner_id=int(owner))
+    if source:
+        leads = leads.filter(source=source)
+    orderings = {
+        "-score": ("-score", "-id"), "score": ("score", "id"),
+        "-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
+        "name": ("last_name", "first_name", "id"),
+        "-last_touch_at": ("-last_touch_at", "-id"),
+    }
+    if sort not in orderings:
+        raise InvalidInput(f"sort must be one of {', '.join(orderings)}.", field="sort")
+    return leads.select_related("owner").order_by(*orderings[sort])
+
+
+@transaction.atomic
+def record_consent(lead: Lead, *, granted: bool, method: str, text: str = "",
+                   text_version: str = "", ip: str | None = None, page_url: str = "",
+                   purpose: str = "marketing_email") -> Consent:
+    """Append a consent grant or withdrawal with its proof and update the lead's flags."""
+    now = clock.now()
+    consent = Consent.objects.create(
+        lead=lead, purpose=purpose, text=text, text_version=text_version, method=method,
+        ip=ip or None, page_url=page_url[:500], recorded_at=now,
+        action=Consent.Action.GRANTED if granted else Consent.Action.WITHDRAWN)
+    updates: dict[str, Any] = {"marketing_consent": granted, "updated_at": now}
+    if not granted:
+        updates["do_not_email"] = True
+    Lead.objects.filter(pk=lead.pk).update(**updates)
+    for k, v in updates.items():
+        setattr(lead, k, v)
+    return consent

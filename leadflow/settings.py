@@ -1,0 +1,198 @@
+"""Django settings for Leadflow, read from the environment (see README, Configuration)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from leadflow.config import ConfigError, Env
+
+env = Env()
+BASE_DIR = Path(__file__).resolve().parent
+TESTING = "pytest" in sys.modules or env.bool("LEADFLOW_TESTING")
+
+DATA_DIR = env.path("LEADFLOW_DATA_DIR", Path.cwd() / "var")
+DEBUG = env.bool("LEADFLOW_DEBUG", default=False)
+
+SECRET_KEY = env.str("LEADFLOW_SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING or env.bool("LEADFLOW_DEMO")):
+        raise ConfigError(
+            "LEADFLOW_SECRET_KEY is not set. Set it to a long random string "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    SECRET_KEY = "insecure-demo-key-only-for-make-run-and-tests"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("LEADFLOW_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+if TESTING:
+    ALLOWED_HOSTS = ["*"]
+CSRF_TRUSTED_ORIGINS = env.list("LEADFLOW_CSRF_TRUSTED_ORIGINS", [])
+# The public address leads see in emails (unsubscribe and tracking links).
+BASE_URL = env.url("LEADFLOW_BASE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip("/")
+
+# Behind a reverse proxy that sets X-Forwarded-Proto (see README, Production).
+if env.bool("LEADFLOW_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("LEADFLOW_SECURE_COOKIES")
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks_db",
+    "leadflow.core",
+    "leadflow.accounts",
+    "leadflow.leads",
+    "leadflow.tracking",
+    "leadflow.scoring",
+    "leadflow.lifecycle",
+    "leadflow.routing",
+    "leadflow.emails",
+    "leadflow.campaigns",
+    "leadflow.capture",
+    "leadflow.analytics",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "leadflow.urls"
+WSGI_APPLICATION = "leadflow.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "leads:list"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite in the data folder unless DATABASE_URL names another database.
+_default_db = f"sqlite:///{DATA_DIR / 'leadflow.sqlite3'}"
+_db_url = env.str("DATABASE_URL", _default_db)
+if not _db_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+    raise ConfigError(f"DATABASE_URL must be sqlite:// or postgres://, not {_db_url!r}")
+DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the in-process worker write while the web threads read.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+if TESTING and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work: "db" (default, no extra service), "rq" (Redis, for N workers),
+# "immediate" (run inline; tests and one-off scripts).
+TASK_BACKEND = env.choice("LEADFLOW_TASK_BACKEND", "immediate" if TESTING else "db",
+                          ("db", "rq", "immediate"))
+REDIS_URL = env.url("REDIS_URL", "redis://127.0.0.1:6379/0", ("redis", "rediss", "unix"))
+_task_backends = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {"default": {"BACKEND": _task_backends[TASK_BACKEND], "QUEUES": ["default"]}}
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+if TASK_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+# Seconds between two looks of a worker for due time-based work (waits, decay, SLA).
+WORKER_TICK_SECONDS = env.int("LEADFLOW_WORKER_TICK", 5, minimum=1, maximum=3600)
+
+# Email: SMTP by default; any django-anymail backend through LEADFLOW_EMAIL_BACKEND
+# (its own settings then come from ANYMAIL_* variables, see README).
+EMAIL_BACKEND_PATH = env.str("LEADFLOW_EMAIL_BACKEND",
+                             "django.core.mail.backends.smtp.EmailBackend")
+_smtp_options = {
+    "host": env.str("LEADFLOW_SMTP_HOST", "127.0.0.1"),
+    "port": env.int("LEADFLOW_SMTP_PORT", 1025, minimum=1, maximum=65535),
+    "username": env.str("LEADFLOW_SMTP_USER"),
+    "password": env.str("LEADFLOW_SMTP_PASSWORD"),
+    "use_tls": env.bool("LEADFLOW_SMTP_STARTTLS"),
+    "use_ssl": env.bool("LEADFLOW_SMTP_SSL"),
+    "timeout": 20,
+}
+MAILERS = {
+    "default": {
+        "BACKEND": EMAIL_BACKEND_PATH,
+        "OPTIONS": _smtp_options if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend") else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("LEADFLOW_FROM_EMAIL", "Leadflow <marketing@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("LEADFLOW_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# Only for `leadflow manage collectstatic` behind a proxy that serves files itself.
+_static_root = env.str("LEADFLOW_STATIC_ROOT")
+STATIC_ROOT = Path(_static_root) if _static_root else None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Static files are served by WhiteNoise straight from the installed packages, so a
+    # deployment needs no collectstatic step.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = DATA_DIR / "media"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LEADFLOW_LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+NINJA_PAGINATION_PER_PAGE = 50

@@ -1,0 +1,223 @@
+"""The event pipeline's entrance: every event (API, form, tracking, email, UI, import)
+is stored here, once, and handed to the consumers (leadflow.core.pipeline)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from leadflow.core import clock, pipeline
+from leadflow.core.errors import InvalidInput
+from leadflow.tracking.models import Event
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
+    from leadflow.leads.models import Lead
+
+MAX_PROPERTIES_BYTES = 16_000
+
+
+@dataclass
+class NewEvent:
+    type: str
+    lead_id: int | None = None
+    visitor_id: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+    idempotency_key: str | None = None
+
+
+def record_event(type: str, *, lead: Lead | None = None, properties: dict | None = None,
+                 via: str = Event.Via.SYSTEM, actor: User | None = None,
+                 occurred_at: datetime | None = None, idempotency_key: str | None = None,
+                 visitor_id: str = "") -> tuple[Event, bool]:
+    """Store one event and run the pipeline on it. Returns (event, created).
+
+    Replaying an idempotency key returns the stored event and changes nothing.
+    """
+    item = NewEvent(type=type, lead_id=lead.pk if lead else None, visitor_id=visitor_id,
+                    properties=properties or {}, occurred_at=occurred_at,
+                    idempotency_key=idempotency_key)
+    return record_events([item], via=via, actor=actor)[0]
+
+
+@transaction.atomic
+def record_events(items: Sequence[NewEvent], *, via: str = Event.Via.SYSTEM,
+                  actor: User | None = None) -> list[tuple[Event, bool]]:
+    """Store a batch of events (skipping idempotency keys already stored) and dispatch the
+    new ones to scoring, lifecycle and campaigns. Results are in input order.
+
+    Preconditions: each item names a lead id that exists, or a visitor id, or neither
+    (a system-wide event); type is a non-empty name.
+    """
+    for i, item in enumerate(items):
+        _validate(item, i)
+    keys = [i.idempotency_key for i in items if i.idempotency_key]
+    existing = {e.idempotency_key: e for e in Event.objects.filter(idempotency_key__in=keys)}
+    now = clock.now()
+    results: list[tuple[Event, bool] | None] = [None] * len(items)
+    fresh: list[Event] = []
+    seen: dict[str, Event] = {}
+    for idx, item in enumerate(items):
+        key = item.idempotency_key
+        if key and key in existing:
+            results[idx] = (existing[key], False)
+            continue
+        if key and key in seen:  # the same key twice in one batch
+            results[idx] = (seen[key], False)
+            continue
+        event = Event(lead_id=item.lead_id, visitor_id=item.visitor_id, type=item.type,
+                      properties=item.properties, via=via, actor=actor,
+                      occurred_at=item.occurred_at or now, received_at=now,
+                      idempotency_key=key or None)
+        fresh.append(event)
+        results[idx] = (event, True)
+        if key:
+            seen[key] = event
+    if fresh:
+        try:
+            with transaction.atomic():
+                Event.objects.bulk_create(fresh)
+        except IntegrityError:
+            # A concurrent request stored some of the same keys: fall back to one by one.
+            return _record_one_by_one(items, via=via, actor=actor)
+        _touch_leads(fresh)
+        pipeline.dispatch(fresh)
+    return [r for r in results if r is not None]
+
+
+def _record_one_by_one(items: Sequence[NewEvent], *, via: str,
+                       actor: User | None) -> list[tuple[Event, bool]]:
+    out = []
+    for item in items:
+        key = item.idempotency_key
+        if key:
+            found = Event.objects.filter(idempotency_key=key).first()
+            if found:
+                out.append((found, False))
+                continue
+        out.extend(record_events([item], via=via, actor=actor))
+    return out
+
+
+def _validate(item: NewEvent, index: int) -> None:
+    if not item.type or len(item.type) > 60:
+        raise InvalidInput(f"Event {index}: type must be 1 to 60 characters.", field="type")
+    if not isinstance(item.properties, dict):
+        raise InvalidInput(f"Event {index}: properties must be an object.",
+                           field="properties")
+    if len(str(item.properties)) > MAX_PROPERTIES_BYTES:
+        raise InvalidInput(f"Event {index}: properties are larger than "
+                           f"{MAX_PROPERTIES_BYTES} bytes.", field="properties")
+    if item.idempotency_key is not None and len(item.idempotency_key) > 120:
+        raise InvalidInput(f"Event {index}: idempotency_key is longer than 120 characters.",
+                           field="idempotency_key")
+
+
+def _touch_leads(events: Sequence[Event]) -> None:
+    """Keep each lead's last-touch time (one UPDATE per lead in the batch)."""
+    from leadflow.leads.models import Lead
+
+    latest: dict[int, datetime] = {}
+    for e in events:
+        if e.lead_id is not None and (e.lead_id not in latest or e.occurred_at > latest[e.lead_id]):
+            latest[e.lead_id] = e.occurred_at
+    for lead_id, at in latest.items():
+        Lead.objects.filter(pk=lead_id).exclude(last_touch_at__gte=at).update(last_touch_at=at)
+
+
+def timeline(lead: Lead) -> QuerySet[Event]:
+    """The lead's events, newest first."""
+    return Event.objects.filter(lead=lead).select_related("actor").order_by("-occurred_at", "-id")
+
+
+@dataclass
+class IngestItem:
+    type: str
+    lead_id: int | None = None
+    email: str | None = None
+    external_id: str | None = None
+    visitor_id: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    occurred_at: datetime | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass
+class IngestResult:
+    index: int
+    status: str  # "created", "duplicate" or "error"
+    event_id: int | None = None
+    message: str = ""
+
+
+MAX_BATCH = 1000
+
+
+def ingest_events(user: User, items: Sequence[IngestItem], *,
+                  via: str = Event.Via.API) -> list[IngestResult]:
+    """Store a batch of events sent from outside (the API), naming leads by id, email or
+    external id among the leads `user` may see. A bad item gets an error result and never
+    stops the good ones. Precondition: at most MAX_BATCH items."""
+    from leadflow.leads.services import normalize_email, visible_leads
+
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} events per batch.", field="events")
+    leads = visible_leads(user)
+    emails, externals, ids = set(), set(), set()
+    for item in items:
+        if item.lead_id:
+            ids.add(item.lead_id)
+        if item.external_id:
+            externals.add(item.external_id)
+        if item.email:
+            with contextlib.suppress(InvalidInput):
+                emails.add(normalize_email(item.email))
+    by_id = set(leads.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    by_email = dict(leads.filter(email__in=emails).values_list("email", "pk")) if emails else {}
+    by_ext = (dict(leads.filter(external_id__in=externals).values_list("external_id", "pk"))
+              if externals else {})
+
+    results: list[IngestResult | None] = [None] * len(items)
+    accepted: list[tuple[int, NewEvent]] = []
+    for idx, item in enumerate(items):
+        try:
+            lead_id = _resolve(item, by_id, by_email, by_ext, normalize_email)
+            new = NewEvent(type=item.type, lead_id=lead_id, visitor_id=item.visitor_id[:64],
+                           properties=item.properties, occurred_at=item.occurred_at,
+                           idempotency_key=item.idempotency_key)
+            _validate(new, idx)
+        except InvalidInput as exc:
+            results[idx] = IngestResult(idx, "error", message=exc.message)
+            continue
+        accepted.append((idx, new))
+    if accepted:
+        stored = record_events([new for _, new in accepted], via=via, actor=user)
+        for (idx, _), (event, created) in zip(accepted, stored, strict=True):
+            results[idx] = IngestResult(idx, "created" if created else "duplicate", event.pk)
+    return [r for r in results if r is not None]
+
+
+def _resolve(item: IngestItem, by_id, by_email, by_ext, normalize_email) -> int | None:
+    if item.lead_id:
+        if item.lead_id not in by_id:
+            raise InvalidInput(f"No lead #{item.lead_id} (or you may not see it).")
+        return item.lead_id
+    if item.email:
+        email = normalize_email(item.email)
+        if email not in by_email:
+            raise InvalidInput(f"No lead with email {email}.")
+        return by_email[email]
+    if item.external_id:
+        if item.external_id not in by_ext:
+            raise InvalidInput(f"No lead with external id {item.external_id!r}.")
+        return by_ext[item.external_id]
+    if not item.visitor_id:
+        raise InvalidInput("Name a lead (lead_id, email or external_id) or a visitor_id.")
+    return None

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from leadflow.core.api import api
+
+urlpatterns = [
+    path("", include("leadflow.core.urls")),
+    path("leads/", include("leadflow.leads.urls")),
+    path("reports/", include("leadflow.analytics.urls")),
+    path("", include("leadflow.emails.urls")),
+    path("", include("leadflow.capture.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
