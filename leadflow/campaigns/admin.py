@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from leadflow.campaigns.models import Campaign, Enrollment, Step
+
+
+class StepInline(admin.TabularInline):
+    model = Step
+    extra = 1
+    fields = ("position", "kind", "template", "wait_seconds", "points")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "entry_event_type", "goal_event_type", "active")
+    inlines = [StepInline]
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ("lead", "campaign", "status", "next_position", "next_run_at", "entered_at")
+    list_filter = ("status", "campaign")
+    raw_id_fields = ("lead",)
+    show_full_result_count = False

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from leadflow.tracking.models import Event
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """Read-only: the timeline is append-only."""
+
+    list_display = ("type", "lead", "visitor_id", "via", "occurred_at")
+    list_filter = ("type", "via")
+    raw_id_fields = ("lead", "actor")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
