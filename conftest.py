@@ -108,3 +108,33 @@ def api_for():
 @pytest.fixture
 def api(admin_user, api_for) -> ApiClient:
     return api_for(admin_user)
+
+
+@pytest.fixture
+def score_rules(db):
+    """The example rules of PRODUCT.md, by event type: newsletter sign-up +5, at least one
+    email opened +10, demo request +20, unsubscribe -5."""
+    from leadflow.scoring.models import Category, ScoreRule
+
+    rules = [
+        ScoreRule(name="Newsletter sign-up", event_type="newsletter_signup", points=5,
+                  category=Category.ENGAGEMENT),
+        ScoreRule(name="At least one email opened", event_type="email_opened", points=10,
+                  category=Category.ENGAGEMENT, once_per_lead=True),
+        ScoreRule(name="Demo request", event_type="demo_requested", points=20,
+                  category=Category.INTEREST),
+        ScoreRule(name="Unsubscribed", event_type="unsubscribed", points=-5,
+                  category=Category.ENGAGEMENT),
+    ]
+    return {r.event_type: r for r in ScoreRule.objects.bulk_create(rules)}
+
+
+@pytest.fixture
+def make_lead(db):
+    """Create a lead through the service (so it has its lead_created event and routing)."""
+    from leadflow.leads.services import upsert_lead
+
+    def make(email: str, **fields):
+        return upsert_lead({"email": email, **fields})[0]
+
+    return make

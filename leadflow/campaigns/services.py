@@ -11,12 +11,12 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
 
 from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.core import clock
 from leadflow.core.errors import Conflict
-from leadflow.leads.models import Lead
 from leadflow.tracking.models import Event, EventType
 
 log = logging.getLogger(__name__)
@@ -26,40 +26,71 @@ LEASE = timedelta(minutes=5)
 
 
 def on_events(events: Sequence[Event]) -> None:
-    """Pipeline consumer: enrol leads on entry events, release them on goal events."""
+    """Pipeline consumer: enrol leads on entry events, release them on goal events.
+
+    Set-based: a few queries per campaign concerned, whatever the number of events. Within
+    a batch, events count in their order: a goal event makes an active lead leave, and a
+    lead whose last event for a campaign is its entry event ends up enrolled.
+    """
     types = {e.type for e in events}
-    entering = list(Campaign.objects.filter(active=True, entry_event_type__in=types))
-    goals = {c.pk: c for c in Campaign.objects.filter(goal_event_type__in=types)}
-    for event in events:
-        if goals:
-            reached = [pk for pk, c in goals.items() if c.goal_event_type == event.type]
-            for enrollment in Enrollment.objects.filter(
-                    lead_id=event.lead_id, campaign_id__in=reached,
-                    status=Enrollment.Status.ACTIVE):
-                leave(enrollment, reason=f"goal reached: {event.type}")
-        for campaign in entering:
-            if campaign.entry_event_type == event.type:
-                enroll(event.lead_id, campaign, only_if_new=True)
+    campaigns = list(Campaign.objects.filter(
+        Q(active=True, entry_event_type__in=types) | Q(goal_event_type__in=types)))
+    for campaign in campaigns:
+        reached_goal: set[int] = set()
+        last: dict[int, str] = {}  # lead id -> "entry" or "goal", the later one wins
+        for event in events:
+            if campaign.goal_event_type and event.type == campaign.goal_event_type:
+                reached_goal.add(event.lead_id)
+                last[event.lead_id] = "goal"
+            elif campaign.active and event.type == campaign.entry_event_type:
+                last[event.lead_id] = "entry"
+        if reached_goal:
+            _leave(Enrollment.objects.filter(campaign=campaign, lead_id__in=reached_goal),
+                   reason=f"goal reached: {campaign.goal_event_type}")
+        entering = [lead_id for lead_id, what in last.items() if what == "entry"]
+        if entering:
+            enroll_many(entering, campaign)
 
 
 def enroll(lead_id: int, campaign: Campaign, *, only_if_new: bool = False) -> Enrollment | None:
     """Put a lead into a campaign, its first step due now. A lead already active in the
     campaign is not enrolled twice (None, or Conflict unless only_if_new)."""
-    if Enrollment.objects.filter(lead_id=lead_id, campaign=campaign,
-                                 status=Enrollment.Status.ACTIVE).exists():
-        if only_if_new:
-            return None
-        raise Conflict(f"The lead is already in the campaign {campaign.name!r}.")
-    now = clock.now()
-    with transaction.atomic():
-        enrollment = Enrollment.objects.create(campaign=campaign, lead_id=lead_id,
-                                               entered_at=now, next_run_at=now)
-        from leadflow.tracking.services import record_event
+    created = enroll_many([lead_id], campaign)
+    if created:
+        return created[0]
+    if only_if_new:
+        return None
+    raise Conflict(f"The lead is already in the campaign {campaign.name!r}.")
 
-        record_event(EventType.CAMPAIGN_ENTERED, lead=Lead(pk=lead_id),
-                     properties={"campaign_id": campaign.pk, "campaign": campaign.name})
-    transaction.on_commit(_kick_worker)
-    return enrollment
+
+def enroll_many(lead_ids: Sequence[int], campaign: Campaign) -> list[Enrollment]:
+    """Enrol the leads not already active in `campaign` (one `campaign_entered` event
+    each), their first step due now; a worker is kicked after commit. Returns the new
+    enrollments."""
+    from leadflow.tracking.services import NewEvent, record_events
+
+    wanted = list(dict.fromkeys(lead_ids))
+    try:
+        with transaction.atomic():
+            active = set(Enrollment.objects.filter(
+                campaign=campaign, lead_id__in=wanted, status=Enrollment.Status.ACTIVE)
+                .values_list("lead_id", flat=True))
+            now = clock.now()
+            created = Enrollment.objects.bulk_create([
+                Enrollment(campaign=campaign, lead_id=lead_id, entered_at=now, next_run_at=now)
+                for lead_id in wanted if lead_id not in active])
+    except IntegrityError:
+        # A concurrent batch enrolled some of them meanwhile: one by one, skipping those.
+        if len(wanted) == 1:
+            return []
+        return [e for lead_id in wanted for e in enroll_many([lead_id], campaign)]
+    if created:
+        record_events([NewEvent(type=EventType.CAMPAIGN_ENTERED, lead_id=e.lead_id,
+                                properties={"campaign_id": campaign.pk,
+                                            "campaign": campaign.name})
+                       for e in created])
+        transaction.on_commit(_kick_worker)
+    return created
 
 
 def _kick_worker() -> None:
@@ -73,16 +104,27 @@ def _kick_worker() -> None:
 
 def leave(enrollment: Enrollment, *, reason: str,
           status: str = Enrollment.Status.EXITED) -> None:
-    now = clock.now()
-    updated = Enrollment.objects.filter(pk=enrollment.pk, status=Enrollment.Status.ACTIVE
-                                        ).update(status=status, left_at=now, next_run_at=None,
-                                                 exit_reason=reason[:200])
-    if updated:
-        from leadflow.tracking.services import record_event
+    _leave(Enrollment.objects.filter(pk=enrollment.pk), reason=reason, status=status)
 
-        record_event(EventType.CAMPAIGN_LEFT, lead=Lead(pk=enrollment.lead_id),
-                     properties={"campaign_id": enrollment.campaign_id, "reason": reason,
-                                 "status": status})
+
+@transaction.atomic
+def _leave(enrollments: QuerySet[Enrollment], *, reason: str,
+           status: str = Enrollment.Status.EXITED) -> int:
+    """End the active ones among `enrollments`, with one `campaign_left` event each."""
+    from leadflow.tracking.services import NewEvent, record_events
+
+    # Locked (PostgreSQL), so that an enrollment left twice at once is recorded once.
+    leaving = list(enrollments.select_for_update().filter(status=Enrollment.Status.ACTIVE)
+                   .order_by("pk").values_list("pk", "lead_id", "campaign_id"))
+    if not leaving:
+        return 0
+    Enrollment.objects.filter(pk__in=[pk for pk, _, _ in leaving]).update(
+        status=status, left_at=clock.now(), next_run_at=None, exit_reason=reason[:200])
+    record_events([NewEvent(type=EventType.CAMPAIGN_LEFT, lead_id=lead_id,
+                            properties={"campaign_id": campaign_id, "reason": reason,
+                                        "status": status})
+                   for _, lead_id, campaign_id in leaving])
+    return len(leaving)
 
 
 def claim_due(limit: int = 100) -> list[int]:
@@ -156,7 +198,7 @@ def _run_step(enrollment: Enrollment, step: Step) -> None:
 
         # The event is on the timeline and keyed, so a step run twice gives points once.
         event, created = record_event(
-            "campaign_points", lead=enrollment.lead, idempotency_key=key,
+            EventType.CAMPAIGN_POINTS, lead=enrollment.lead, idempotency_key=key,
             properties={"campaign_id": enrollment.campaign_id, "points": step.points})
         if created:
             add_points(enrollment.lead, step.points, event=event,

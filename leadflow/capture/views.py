@@ -20,7 +20,9 @@ def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
         submission = services.Submission(
             values=values, consent=request.POST.get("consent") == "yes",
             ip=request.META.get("REMOTE_ADDR"),
-            page_url=request.POST.get("page_url", "")[:500] or request.build_absolute_uri())
+            # Proof of consent, stored as given (minus NULs, which PostgreSQL refuses).
+            page_url=(request.POST.get("page_url", "").replace("\x00", "")[:500]
+                      or request.build_absolute_uri()))
         try:
             services.submit_form(form, submission)
         except InvalidInput as exc:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from leadflow.accounts.services import user_for_token
-from leadflow.core.errors import LeadflowError
+from leadflow.core.errors import InvalidInput, LeadflowError
 
 
 class BearerToken(HttpBearer):
@@ -31,7 +32,26 @@ class TokenHeader(APIKeyHeader):
         return user
 
 
+class JsonParser(Parser):
+    """Ninja's parser, stricter: a body that is not a JSON object (bad JSON, too deep, an
+    array...) is a 422 naming the body, instead of ninja's 400 or a silently empty payload."""
+
+    def parse_body(self, request: HttpRequest):
+        try:
+            data = super().parse_body(request)
+        except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
+            raise InvalidInput(f"The request body is not valid JSON ({exc}).",
+                               field="body") from exc
+        except RecursionError as exc:
+            raise InvalidInput("The request body is nested too deeply.", field="body") from exc
+        # Every endpoint takes an object; ninja would silently ignore an array instead.
+        if not isinstance(data, dict):
+            raise InvalidInput("The request body must be a JSON object.", field="body")
+        return data
+
+
 api = NinjaAPI(
+    parser=JsonParser(),
     title="Leadflow API",
     version="1",
     description="Capture leads and events, read leads, scores and timelines. "
@@ -81,6 +101,9 @@ def on_not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    # Ninja wraps parser errors in a 400 HttpError; ours carry their own status and field.
+    if isinstance(exc.__cause__, LeadflowError):
+        return on_leadflow_error(request, exc.__cause__)
     return _error(request, exc.status_code, str(exc))
 
 

@@ -30,3 +30,23 @@ class Forbidden(LeadflowError):
 
 class Conflict(LeadflowError):
     status = 409
+
+
+def contains_nul(value: object) -> bool:
+    """True when a string anywhere in `value` (dict keys included) holds a NUL character.
+
+    PostgreSQL stores none in text or jsonb columns (the insert fails with a 500), so
+    services refuse such input up front as InvalidInput.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False

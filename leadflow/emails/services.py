@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from email.headerregistry import BaseHeader, UnstructuredHeader
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -21,6 +22,25 @@ from leadflow.tracking.models import Event, EventType
 log = logging.getLogger(__name__)
 
 
+class OneLineHeader(UnstructuredHeader, BaseHeader):
+    """A header written on one line, as given.
+
+    Python folds a header with a word longer than a line (any real unsubscribe URL) into
+    RFC 2047 encoded words: `<https://...>` would go out as `=?utf-8?q?=3Chttps...?=`,
+    which mail providers do not read as a URL, so one-click unsubscribe would not work.
+    RFC 5322 allows lines of up to 998 characters; a URL is far shorter.
+    """
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+def _one_line(name: str, value: str) -> str:
+    if not value.isascii() or len(name) + len(value) > 900:
+        return value  # let Python encode and fold it (never the case for our URLs)
+    return OneLineHeader(name, value)
+
+
 def unsubscribe_url(lead: Lead, campaign_id: int | None) -> str:
     token = tokens.unsubscribe_token(lead.pk, campaign_id)
     return settings.BASE_URL + reverse("emails:unsubscribe", args=[token])
@@ -28,45 +48,56 @@ def unsubscribe_url(lead: Lead, campaign_id: int | None) -> str:
 
 def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
                   campaign_id: int | None = None) -> EmailMessage:
-    """Send `template` to `lead` once per `dedupe_key` (a retry returns the first message).
+    """Send `template` to `lead` once per `dedupe_key` (a retry returns the first message,
+    except after a failed send, which the retry sends again).
 
     Marketing email is skipped (and recorded as skipped) for leads without an address,
     opted out, or marked do-not-email; it carries one-click unsubscribe headers.
     The row is written before the SMTP call so that a crash mid-send never sends twice.
     """
+    skip = not lead.email or (template.marketing and lead.do_not_email)
     existing = EmailMessage.objects.filter(dedupe_key=dedupe_key).first()
     if existing:
-        return existing
-    skip = not lead.email or (template.marketing and lead.do_not_email)
-    try:
-        with transaction.atomic():
-            message = EmailMessage.objects.create(
-                lead=lead, template=template, campaign_id=campaign_id, dedupe_key=dedupe_key,
-                to_email=lead.email or "", subject="",
-                status=EmailMessage.Status.SKIPPED if skip else EmailMessage.Status.SENDING)
-    except IntegrityError:
-        return EmailMessage.objects.get(dedupe_key=dedupe_key)
+        # Only one retrier may take a failed message back (a conditional UPDATE).
+        if skip or existing.status != EmailMessage.Status.FAILED or not (
+                EmailMessage.objects.filter(pk=existing.pk, status=EmailMessage.Status.FAILED)
+                .update(status=EmailMessage.Status.SENDING, error="")):
+            return existing
+        message = existing
+        message.status, message.error = EmailMessage.Status.SENDING, ""
+    else:
+        try:
+            with transaction.atomic():
+                message = EmailMessage.objects.create(
+                    lead=lead, template=template, campaign_id=campaign_id,
+                    dedupe_key=dedupe_key, to_email=lead.email or "", subject="",
+                    status=EmailMessage.Status.SKIPPED if skip else EmailMessage.Status.SENDING)
+        except IntegrityError:
+            return EmailMessage.objects.get(dedupe_key=dedupe_key)
     if skip:
         message.error = "no email address" if not lead.email else "lead opted out"
         message.save(update_fields=["error"])
         return message
 
     unsub = unsubscribe_url(lead, campaign_id)
-    context = Context({"lead": lead, "unsubscribe_url": unsub})
-    subject = Template(template.subject).render(context).strip().replace("\n", " ")[:200]
-    text = Template(template.body_text).render(context)
+    values = {"lead": lead, "unsubscribe_url": unsub}
+    # Subject and text body are plain text: HTML-escaping them would show "O&#x27;Brien".
+    plain = Context(values, autoescape=False)
+    # One line: a name holding CR or LF must not break (or inject) a header.
+    subject = " ".join(Template(template.subject).render(plain).split())[:200]
+    text = Template(template.body_text).render(plain)
     if template.marketing:
         text += f"\n\n--\nUnsubscribe: {unsub}\n"
     msgid = make_msgid(domain=settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> "))
     headers = {"Message-ID": msgid}
     if template.marketing:
-        headers["List-Unsubscribe"] = f"<{unsub}>"
+        headers["List-Unsubscribe"] = _one_line("List-Unsubscribe", f"<{unsub}>")
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email = EmailMultiAlternatives(subject=subject, body=text, to=[lead.email],
                                    headers=headers)
     if template.body_html:
         pixel = settings.BASE_URL + reverse("emails:open", args=[tokens.open_token(message.pk)])
-        html = Template(template.body_html).render(context)
+        html = Template(template.body_html).render(Context(values))  # autoescaped
         if template.marketing:
             html += (f'<p style="font-size:12px"><a href="{escape(unsub)}">Unsubscribe</a></p>'
                      f'<img src="{escape(pixel)}" width="1" height="1" alt="">')

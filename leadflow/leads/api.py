@@ -1,5 +1,5 @@
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: with it, ninja cannot resolve
+# `Query[LeadFilters]` through @paginate and GET /leads fails with a 500.
 from datetime import datetime
 from typing import Any, Literal
 
@@ -140,6 +140,7 @@ def lead_timeline(request, lead_id: int):
 @router.post("/{lead_id}/outcome", response=LeadOut, summary="Mark the deal won or lost")
 def mark_outcome(request, lead_id: int, payload: OutcomeIn):
     lead = services.get_visible_lead(request.user, lead_id)
-    lifecycle.mark_outcome(lead, payload.outcome, actor=request.user, reason=payload.reason)
+    lifecycle.mark_outcome(lead, payload.outcome, actor=request.user, reason=payload.reason,
+                           via=Event.Via.API)
     lead.refresh_from_db()
     return lead

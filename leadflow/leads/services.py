@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 
 from leadflow.accounts.models import Role
 from leadflow.core import clock
-from leadflow.core.errors import InvalidInput, NotFound
+from leadflow.core.errors import InvalidInput, NotFound, contains_nul
 from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
 from leadflow.tracking.models import Event, EventType
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "title", "company_name", "country",
                   "city", "language", "channel", "source", "medium", "campaign",
                   "do_not_email", "do_not_call")
+MAX_CUSTOM_TEXT = 1000
+MAX_ID = 2**63 - 1  # the largest value of a BigAutoField
 UTM_KEYS = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign"}
 
 
@@ -36,7 +38,11 @@ def normalize_email(raw: str | None) -> str | None:
     try:
         validate_email(email)
     except ValidationError:
-        raise InvalidInput(f"{raw!r} is not a valid email address.", field="email") from None
+        raise InvalidInput(f"{raw[:100]!r} is not a valid email address.",
+                           field="email") from None
+    # The validator accepts up to 320 characters; the column (RFC 5321 path) holds 254.
+    if len(email) > 254:
+        raise InvalidInput("The email address is longer than 254 characters.", field="email")
     return email
 
 
@@ -45,9 +51,13 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     for name in PROFILE_FIELDS:
         if name in data and data[name] is not None:
             value = data[name]
+            if contains_nul(value):
+                raise InvalidInput(f"{name} contains a NUL character.", field=name)
             clean[name] = value.strip() if isinstance(value, str) else value
     for utm, name in UTM_KEYS.items():
         if data.get(utm) and not clean.get(name):
+            if contains_nul(data[utm]):
+                raise InvalidInput(f"{utm} contains a NUL character.", field=utm)
             clean[name] = str(data[utm]).strip()
     if "country" in clean:
         country = clean["country"].upper()
@@ -60,7 +70,8 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
                            field="channel")
     for name, limit in (("first_name", 100), ("last_name", 100), ("phone", 40),
                         ("title", 150), ("company_name", 200), ("city", 100),
-                        ("source", 100), ("medium", 100), ("campaign", 150)):
+                        ("language", 8), ("source", 100), ("medium", 100),
+                        ("campaign", 150)):
         if len(str(clean.get(name, ""))) > limit:
             raise InvalidInput(f"{name} is longer than {limit} characters.", field=name)
     return clean
@@ -79,8 +90,18 @@ def _clean_custom(custom: dict[str, Any] | None) -> dict[str, Any]:
                                field=f"custom.{key}")
         if value is None:
             continue
-        if definition.type == CustomFieldDefinition.Type.NUMBER and not isinstance(
-                value, int | float):
+        if contains_nul(value):
+            raise InvalidInput(f"custom field {key!r} contains a NUL character.",
+                               field=f"custom.{key}")
+        if definition.type == CustomFieldDefinition.Type.TEXT and not (
+                isinstance(value, str) and len(value) <= MAX_CUSTOM_TEXT):
+            raise InvalidInput(f"custom field {key!r} must be a text of at most "
+                               f"{MAX_CUSTOM_TEXT} characters.", field=f"custom.{key}")
+        if definition.type == CustomFieldDefinition.Type.DATE and not _is_iso_date(value):
+            raise InvalidInput(f"custom field {key!r} must be a date (YYYY-MM-DD).",
+                               field=f"custom.{key}")
+        if definition.type == CustomFieldDefinition.Type.NUMBER and (
+                isinstance(value, bool) or not isinstance(value, int | float)):
             raise InvalidInput(f"custom field {key!r} must be a number.", field=f"custom.{key}")
         if definition.type == CustomFieldDefinition.Type.BOOLEAN and not isinstance(value, bool):
             raise InvalidInput(f"custom field {key!r} must be true or false.",
@@ -90,6 +111,14 @@ def _clean_custom(custom: dict[str, Any] | None) -> dict[str, Any]:
             raise InvalidInput(f"custom field {key!r} must be one of {definition.choices}.",
                                field=f"custom.{key}")
     return custom
+
+
+def _is_iso_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str) and len(value) == 10
 
 
 def find_lead(*, email: str | None = None, external_id: str | None = None) -> Lead | None:
@@ -114,8 +143,9 @@ def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API, actor: User |
     """
     email = normalize_email(data.get("email"))
     external_id = (data.get("external_id") or "").strip() or None
-    if external_id and len(external_id) > 100:
-        raise InvalidInput("external_id is longer than 100 characters.", field="external_id")
+    if external_id and (len(external_id) > 100 or contains_nul(external_id)):
+        raise InvalidInput("external_id must be at most 100 characters, without NUL.",
+                           field="external_id")
     fields = _clean(data)
     custom = _clean_custom(data.get("custom"))
     try:
@@ -196,9 +226,14 @@ def visible_leads(user: User) -> QuerySet[Lead]:
     return leads.filter(owner=user)
 
 
+def valid_id(value: int) -> bool:
+    """Whether `value` can be a row id (SQLite raises OverflowError past 64 bits)."""
+    return 0 < value <= MAX_ID
+
+
 def get_visible_lead(user: User, lead_id: int) -> Lead:
-    lead = visible_leads(user).select_related("owner", "team", "company").filter(
-        pk=lead_id).first()
+    lead = (visible_leads(user).select_related("owner", "team", "company")
+            .filter(pk=lead_id).first()) if valid_id(lead_id) else None
     if lead is None:
         raise NotFound(f"No lead #{lead_id} (or you may not see it).")
     return lead
@@ -208,6 +243,9 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
                  source: str = "", sort: str = "-score") -> QuerySet[Lead]:
     """Filtered, sorted leads for lists (UI and API). `owner` is a user id or "none"."""
     leads = visible_leads(user)
+    for name, value in (("q", q), ("stage", stage), ("owner", owner), ("source", source)):
+        if contains_nul(value):
+            raise InvalidInput(f"{name} contains a NUL character.", field=name)
     if q:
         q = q.strip()
         cond = (Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)

@@ -6,4 +6,5 @@ app_name = "leads"
 urlpatterns = [
     path("", views.lead_list, name="list"),
     path("<int:lead_id>/", views.lead_detail, name="detail"),
+    path("<int:lead_id>/outcome", views.lead_outcome, name="outcome"),
 ]

@@ -1,17 +1,228 @@
+"""The leads pages: the list (search, filters, sort, pages) and one lead's page.
+
+Views parse the request, call the services (which decide what the user may see) and
+render. Expected errors (LeadflowError) become a message on the page with their status.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST, require_safe
 
+from leadflow.core.errors import LeadflowError
 from leadflow.leads import services
+from leadflow.leads.models import Channel
+from leadflow.lifecycle import services as lifecycle
+from leadflow.lifecycle.stages import DEFINITIONS, Stage
+from leadflow.scoring import services as scoring
+from leadflow.scoring.models import Category
+from leadflow.tracking import services as tracking
+from leadflow.tracking.models import Event, EventType
+
+PER_PAGE = 50
+TIMELINE_LIMIT = 100
+MAX_SOURCES = 200
+
+# The list's sort keys (short, for URLs) and the service's orderings they stand for.
+SORTS = {
+    "score": ("-score", gettext_lazy("Highest score")),
+    "newest": ("-created_at", gettext_lazy("Newest")),
+    "name": ("name", gettext_lazy("Name")),
+    "last_touch": ("-last_touch_at", gettext_lazy("Last touch")),
+}
+
+
+def render_error(request: HttpRequest, exc: LeadflowError, **context: Any) -> HttpResponse:
+    """An expected error as a page: its message, with its HTTP status."""
+    context.update(error=exc.message, status=exc.status)
+    return render(request, "error.html", context, status=exc.status)
 
 
 @login_required
+@require_safe
 def lead_list(request: HttpRequest) -> HttpResponse:
-    leads = services.search_leads(request.user)[:50]
-    return render(request, "leads/list.html", {"leads": leads})
+    filters = {name: request.GET.get(name, "").strip()
+               for name in ("q", "stage", "owner", "source")}
+    sort = request.GET.get("sort", "").strip() or "score"
+    context: dict[str, Any] = {
+        "filters": filters, "sort": sort, "stages": Stage.choices,
+        "just_now": timezone.now() - timedelta(minutes=1),
+        "sorts": [(key, label) for key, (_order, label) in SORTS.items()],
+    }
+    status = 200
+    try:
+        leads = services.search_leads(request.user, sort=SORTS.get(sort, (sort,))[0],
+                                      **filters)
+        paginator = Paginator(leads, PER_PAGE)
+        page = paginator.get_page(request.GET.get("page"))
+        context["page"] = page
+        context["page_range"] = paginator.get_elided_page_range(page.number, on_each_side=2,
+                                                                on_ends=1)
+    except LeadflowError as exc:
+        context["error"], status = exc.message, exc.status
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "leads/_results.html", context, status=status)
+    else:
+        context.update(_filter_choices(request.user))
+        response = render(request, "leads/list.html", context, status=status)
+    # The same URL answers a full page or the results alone: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _filter_choices(user) -> dict[str, Any]:
+    """The owners and sources among the leads `user` may see (one query each)."""
+    visible = services.visible_leads(user)
+    owners = (get_user_model().objects
+              .filter(pk__in=visible.filter(owner__isnull=False).values("owner_id"))
+              .order_by("first_name", "last_name", "username"))
+    sources = (visible.exclude(source="").order_by("source")
+               .values_list("source", flat=True).distinct()[:MAX_SOURCES])
+    return {"owners": list(owners), "sources": list(sources)}
 
 
 @login_required
+@require_safe
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
-    lead = services.get_visible_lead(request.user, lead_id)
-    return render(request, "leads/detail.html", {"lead": lead})
+    try:
+        lead = services.get_visible_lead(request.user, lead_id)
+    except LeadflowError as exc:
+        return render_error(request, exc)
+    categories = scoring.points_by_category(lead)
+    widest = max([abs(p) for p in categories.values()] + [1])
+    breakdown = [{"key": c.value, "label": c.label, "points": categories[c.value],
+                  "width": round(abs(categories[c.value]) * 100 / widest)} for c in Category]
+    events = [describe_event(e) for e in tracking.timeline(lead)[:TIMELINE_LIMIT]]
+    return render(request, "leads/detail.html", {
+        "lead": lead,
+        "definition": DEFINITIONS.get(lead.stage, ""),
+        "breakdown": breakdown,
+        "score_entries": scoring.explain(lead),
+        "history": lifecycle.history(lead),
+        "events": events,
+        "timeline_limit": TIMELINE_LIMIT,
+        "is_closed": lead.stage in (Stage.WON, Stage.LOST),
+    })
+
+
+@login_required
+@require_POST
+def lead_outcome(request: HttpRequest, lead_id: int) -> HttpResponse:
+    outcome = request.POST.get("outcome", "")
+    reason = request.POST.get("reason", "").strip()
+    try:
+        lead = services.get_visible_lead(request.user, lead_id)
+        change = lifecycle.mark_outcome(lead, outcome, actor=request.user, reason=reason)
+    except LeadflowError as exc:
+        if exc.status == 404:
+            return render_error(request, exc)
+        return render_error(request, exc, back_url=reverse("leads:detail", args=[lead_id]),
+                            back_label=_("Back to the lead"))
+    if change is None:
+        messages.info(request, _("%(lead)s was already marked as %(stage)s.")
+                      % {"lead": lead, "stage": lead.get_stage_display()})
+    elif outcome == Stage.WON:
+        messages.success(request, _("%(lead)s is marked as won.") % {"lead": lead})
+    else:
+        messages.success(request, _("%(lead)s is marked as lost.") % {"lead": lead})
+    return redirect("leads:detail", lead_id=lead.pk)
+
+
+# --- The timeline, in words ---------------------------------------------------------------
+
+def _stage_label(value: Any) -> str:
+    return str(Stage(value).label) if value in Stage.values else str(value or "–")
+
+
+def _scalars(properties: dict, limit: int = 4) -> str:
+    """A few of an unknown event's properties, as `key: value`."""
+    shown = [f"{k}: {v}" for k, v in properties.items()
+             if isinstance(v, str | int | float | bool) and v != ""]
+    return ", ".join(shown[:limit])
+
+
+def describe_event(event: Event) -> dict[str, Any]:
+    """What a person reads on the timeline for one event: a title, a detail line and a kind
+    (web, email, sales, stage, campaign, system) for its colour."""
+    p = event.properties or {}
+    t = event.type
+    kind, detail = "system", ""
+    if t == EventType.LEAD_CREATED:
+        title = _("Lead created")
+        origin = [str(Channel(p["channel"]).label) if p.get("channel") in Channel.values
+                  else str(p.get("channel") or "")]
+        origin += [str(p[k]) for k in ("source", "medium", "campaign") if p.get(k)]
+        detail = " · ".join(part for part in origin if part)
+    elif t == EventType.LEAD_UPDATED:
+        title = _("Profile updated")
+        if p.get("changed"):
+            detail = _("Changed: %(fields)s") % {"fields": ", ".join(map(str, p["changed"]))}
+    elif t == EventType.PAGE_VIEW:
+        kind, title = "web", _("Viewed a page")
+        detail = str(p.get("title") or p.get("url") or p.get("path") or "")
+    elif t == EventType.FORM_SUBMITTED:
+        kind, title = "web", _("Submitted a form")
+        detail = str(p.get("form") or "")
+    elif t == EventType.NEWSLETTER_SIGNUP:
+        kind, title = "web", _("Signed up for the newsletter")
+    elif t == EventType.DEMO_REQUESTED:
+        kind, title = "web", _("Requested a demo")
+    elif t == EventType.EMAIL_SENT:
+        kind, title = "email", _("Email sent")
+        detail = str(p.get("subject") or p.get("template") or "")
+    elif t == EventType.EMAIL_OPENED:
+        kind, title = "email", _("Opened an email")
+    elif t == EventType.EMAIL_CLICKED:
+        kind, title = "email", _("Clicked a link in an email")
+        detail = str(p.get("url") or "")
+    elif t == EventType.UNSUBSCRIBED:
+        kind, title = "email", _("Unsubscribed")
+    elif t == EventType.ASSIGNED:
+        kind = "sales"
+        title = _("Assigned to %(owner)s") % {"owner": p.get("owner") or "?"}
+        detail = str(p.get("reason") or "")
+    elif t == EventType.STAGE_CHANGED:
+        kind = "stage"
+        title = _("Stage: %(from)s → %(to)s") % {"from": _stage_label(p.get("from")),
+                                                  "to": _stage_label(p.get("to"))}
+        detail = str(p.get("reason") or "")
+    elif t == EventType.SCORE_CHANGED:
+        title = _("Score changed")
+        detail = _scalars(p)
+    elif t == EventType.CAMPAIGN_ENTERED:
+        kind = "campaign"
+        title = _("Entered the campaign %(campaign)s") % {
+            "campaign": p.get("campaign") or p.get("campaign_id") or "?"}
+    elif t == EventType.CAMPAIGN_LEFT:
+        kind, title = "campaign", _("Left a campaign")
+        detail = str(p.get("reason") or "")
+    elif t == EventType.CAMPAIGN_POINTS:
+        kind = "campaign"
+        title = _("Campaign step: %(points)s points") % {"points": p.get("points", "?")}
+    elif t == EventType.WON:
+        kind, title = "won", _("Deal won")
+        detail = str(p.get("reason") or "")
+    elif t == EventType.LOST:
+        kind, title = "lost", _("Deal lost")
+        detail = str(p.get("reason") or "")
+    elif t == EventType.NOTE:
+        kind, title = "sales", _("Note")
+        detail = str(p.get("text") or p.get("note") or "")
+    else:
+        title = t.replace("_", " ").capitalize()
+        detail = _scalars(p)
+    return {"event": event, "title": title, "detail": detail, "kind": kind,
+            "via": event.get_via_display(), "actor": event.actor}

@@ -6,13 +6,15 @@ event), so campaigns and reports can react to it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from leadflow.accounts.models import Role
 from leadflow.core import clock
-from leadflow.core.errors import InvalidInput
+from leadflow.core.errors import Forbidden, InvalidInput
 from leadflow.leads.models import Lead
 from leadflow.lifecycle.models import StageChange, StageThreshold
 from leadflow.lifecycle.stages import AUTOMATIC_FROM, Stage
@@ -26,62 +28,96 @@ _ORDER = [Stage.NEW, Stage.NURTURE, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPOR
 
 
 def on_events(events: Sequence[Event]) -> None:
-    """Pipeline consumer: promote leads whose score crossed a stage threshold."""
+    """Pipeline consumer: promote leads whose score crossed a stage threshold.
+
+    Set-based: one read of the batch's leads, then one move per target stage.
+    """
     thresholds = list(StageThreshold.objects.order_by("-min_score"))
     if not thresholds:
         return
     lead_ids = {e.lead_id for e in events if e.type != EventType.STAGE_CHANGED}
-    leads = Lead.objects.filter(pk__in=lead_ids, stage__in=AUTOMATIC_FROM)
+    if not lead_ids:
+        return
+    # Locked, so that two batches promoting the same lead at once record one change.
+    leads = (Lead.objects.select_for_update().filter(pk__in=lead_ids, stage__in=AUTOMATIC_FROM)
+             .only("pk", "stage", "score").order_by("pk"))
+    moves: dict[str, list[tuple[Lead, str]]] = defaultdict(list)
     for lead in leads:
         for t in thresholds:
             if lead.score >= t.min_score and _rank(t.stage) > _rank(lead.stage):
-                change_stage(lead, t.stage,
-                             reason=f"score {lead.score} reached the {t.get_stage_display()} "
-                                    f"threshold ({t.min_score})")
+                moves[t.stage].append(
+                    (lead, f"score {lead.score} reached the {t.get_stage_display()} "
+                           f"threshold ({t.min_score})"))
                 break
+    for to_stage, batch in moves.items():
+        _move(batch, to_stage, actor=None, via=Event.Via.SYSTEM)
 
 
 def _rank(stage: str) -> int:
     return _ORDER.index(Stage(stage)) if stage in _ORDER else -1
 
 
+def _move(moves: Sequence[tuple[Lead, str]], to_stage: str, *, actor: User | None,
+          via: str) -> list[StageChange]:
+    """Move each (lead, reason) to `to_stage`: the leads' rows, their history and one
+    `stage_changed` event each, in a constant number of queries."""
+    from leadflow.tracking.services import NewEvent, record_events
+
+    # Reasons are free text; PostgreSQL stores no NUL character.
+    moves = [(lead, reason.replace("\x00", "")[:300]) for lead, reason in moves
+             if lead.stage != to_stage]
+    if not moves:
+        return []
+    now = clock.now()
+    Lead.objects.filter(pk__in=[lead.pk for lead, _ in moves]).update(
+        stage=to_stage, stage_changed_at=now, updated_at=now)
+    changes = StageChange.objects.bulk_create([
+        StageChange(lead=lead, from_stage=lead.stage, to_stage=to_stage, reason=reason,
+                    actor=actor, changed_at=now) for lead, reason in moves])
+    record_events([NewEvent(type=EventType.STAGE_CHANGED, lead_id=lead.pk,
+                            properties={"from": lead.stage, "to": to_stage, "reason": reason})
+                   for lead, reason in moves], via=via, actor=actor)
+    for lead, _ in moves:
+        lead.stage, lead.stage_changed_at = to_stage, now
+    return changes
+
+
 @transaction.atomic
-def change_stage(lead: Lead, to_stage: str, *, reason: str = "",
-                 actor: User | None = None) -> StageChange | None:
+def change_stage(lead: Lead, to_stage: str, *, reason: str = "", actor: User | None = None,
+                 via: str | None = None) -> StageChange | None:
     """Move `lead` to `to_stage`, recording history and a timeline event.
 
     Returns None (and records nothing) when the lead is already in that stage.
     """
     if to_stage not in Stage.values:
         raise InvalidInput(f"Unknown stage {to_stage!r}.", field="stage")
-    from_stage = lead.stage
-    if from_stage == to_stage:
-        return None
-    now = clock.now()
-    Lead.objects.filter(pk=lead.pk).update(stage=to_stage, stage_changed_at=now, updated_at=now)
-    lead.stage, lead.stage_changed_at = to_stage, now
-    change = StageChange.objects.create(lead=lead, from_stage=from_stage, to_stage=to_stage,
-                                        reason=reason[:300], actor=actor, changed_at=now)
-    from leadflow.tracking.services import record_event
-
-    record_event(EventType.STAGE_CHANGED, lead=lead, actor=actor,
-                 via=Event.Via.UI if actor else Event.Via.SYSTEM,
-                 properties={"from": from_stage, "to": to_stage, "reason": reason[:300]})
-    return change
+    via = via or (Event.Via.UI if actor else Event.Via.SYSTEM)
+    changes = _move([(lead, reason)], to_stage, actor=actor, via=via)
+    return changes[0] if changes else None
 
 
 @transaction.atomic
-def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None,
-                 reason: str = "") -> StageChange | None:
-    """Record that the deal with `lead` was won or lost (a `won`/`lost` event, then the
-    matching stage). Precondition: outcome is "won" or "lost"."""
+def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason: str = "",
+                 via: str | None = None) -> StageChange | None:
+    """Record that the deal with `lead` was won or lost: the matching stage (with its
+    history), then a `won`/`lost` event (campaigns with that goal let the lead go).
+    Marking the outcome the lead already has changes nothing (returns None).
+    Precondition: outcome is "won" or "lost"; the actor, if any, works in sales or is an
+    admin (deals are sales' to close; marketing reads the outcome)."""
     if outcome not in (Stage.WON, Stage.LOST):
         raise InvalidInput("Outcome must be 'won' or 'lost'.", field="outcome")
+    if actor is not None and not actor.is_superuser and actor.role == Role.MARKETING:
+        raise Forbidden("Only sales reps, sales managers and admins mark deals won or lost.")
+    reason = reason.replace("\x00", "")  # as in _move
     from leadflow.tracking.services import record_event
 
-    record_event(outcome, lead=lead, actor=actor,
-                 via=Event.Via.UI if actor else Event.Via.API, properties={"reason": reason})
-    return change_stage(lead, outcome, reason=reason or f"marked {outcome}", actor=actor)
+    via = via or (Event.Via.UI if actor else Event.Via.API)
+    # The stage first, so that the consumers of the won/lost event see the closed stage.
+    change = change_stage(lead, outcome, reason=reason or f"marked {outcome}", actor=actor,
+                          via=via)
+    if change is not None:
+        record_event(outcome, lead=lead, actor=actor, via=via, properties={"reason": reason})
+    return change
 
 
 def history(lead: Lead) -> list[StageChange]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import F, Max
 
 from leadflow.accounts.models import Role, Team, User
 from leadflow.core import clock
@@ -31,14 +34,20 @@ def route_new_lead(lead: Lead) -> User | None:
     if team is None:
         return None
     Team.objects.select_for_update().filter(pk=team.pk).first()
-    rep = (User.objects.filter(team=team, role=Role.SALES_REP, is_active=True,
+    reps = User.objects.filter(team=team, role=Role.SALES_REP, is_active=True,
                                accepts_leads=True)
-           .order_by("last_assigned_at", "id").first())
+    # Never-assigned reps first: PostgreSQL sorts NULLs last by default.
+    rep = reps.order_by(F("last_assigned_at").asc(nulls_first=True), "id").first()
     if rep is None:
         Lead.objects.filter(pk=lead.pk).update(team=team)
         lead.team = team
         return None
+    latest = reps.aggregate(at=Max("last_assigned_at"))["at"]
     assign_lead(lead, rep, reason=f"round-robin in {team.name}")
+    # The turn must move on even when "now" is not later than the last hand-off (a frozen
+    # test clock, or the system clock stepping back): stamp the rep just after it.
+    if latest is not None and latest >= rep.last_assigned_at:
+        User.objects.filter(pk=rep.pk).update(last_assigned_at=latest + timedelta(microseconds=1))
     return rep
 
 
@@ -53,9 +62,10 @@ def assign_lead(lead: Lead, rep: User, *, actor: User | None = None,
                                            assigned_at=now, updated_at=now)
     lead.owner, lead.team_id, lead.assigned_at = rep, rep.team_id, now
     User.objects.filter(pk=rep.pk).update(last_assigned_at=now)
+    rep.last_assigned_at = now
     from leadflow.tracking.services import record_event
 
     record_event(EventType.ASSIGNED, lead=lead, actor=actor,
                  via=Event.Via.UI if actor else Event.Via.SYSTEM,
-                 properties={"owner_id": rep.pk, "owner": rep.get_username(),
+                 properties={"owner_id": rep.pk, "owner": str(rep),
                              "previous_owner_id": previous, "reason": reason})

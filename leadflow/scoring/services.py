@@ -75,10 +75,16 @@ def _apply(entries: list[ScoreEntry]) -> None:
     deltas: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for e in entries:
         deltas[e.lead_id][_CATEGORY_FIELD[Category(e.category)]] += e.points
+    # Relative updates (F + delta) stay right under concurrent writers. Leads that gain the
+    # same points share one UPDATE, so a batch of similar events costs a few queries, not
+    # one per lead.
+    groups: dict[tuple[tuple[str, int], ...], list[int]] = defaultdict(list)
     for lead_id, by_field in deltas.items():
-        total = sum(by_field.values())
-        updates = {name: F(name) + value for name, value in by_field.items()}
-        Lead.objects.filter(pk=lead_id).update(score=F("score") + total, **updates)
+        groups[tuple(sorted(by_field.items()))].append(lead_id)
+    for delta, lead_ids in groups.items():
+        total = sum(points for _, points in delta)
+        updates = {name: F(name) + points for name, points in delta}
+        Lead.objects.filter(pk__in=lead_ids).update(score=F("score") + total, **updates)
 
 
 def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:

@@ -11,7 +11,10 @@ router = Router(tags=["events"])
 
 
 class EventIn(Schema):
-    type: str = Field(..., description="e.g. page_view, newsletter_signup, demo_requested")
+    # Optional here so that an item without a type is reported in its own result instead
+    # of rejecting the whole batch.
+    type: str | None = Field(None, description="Required: e.g. page_view, newsletter_signup, "
+                                               "demo_requested")
     lead_id: int | None = None
     email: str | None = None
     external_id: str | None = None

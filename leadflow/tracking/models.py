@@ -27,6 +27,12 @@ class EventType:
     WON = "won"
     LOST = "lost"
     NOTE = "note"
+    CAMPAIGN_POINTS = "campaign_points"
+
+    # What we did to the lead, as opposed to what the lead did: these do not move its
+    # last touch.
+    OUR_ACTIONS = frozenset({LEAD_UPDATED, ASSIGNED, STAGE_CHANGED, SCORE_CHANGED, EMAIL_SENT,
+                             CAMPAIGN_ENTERED, CAMPAIGN_LEFT, CAMPAIGN_POINTS, WON, LOST, NOTE})
 
 
 class Event(models.Model):

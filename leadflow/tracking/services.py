@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
 from leadflow.core import clock, pipeline
-from leadflow.core.errors import InvalidInput
-from leadflow.tracking.models import Event
+from leadflow.core.errors import InvalidInput, contains_nul
+from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -118,18 +118,26 @@ def _validate(item: NewEvent, index: int) -> None:
     if item.idempotency_key is not None and len(item.idempotency_key) > 120:
         raise InvalidInput(f"Event {index}: idempotency_key is longer than 120 characters.",
                            field="idempotency_key")
+    if contains_nul([item.type, item.visitor_id, item.idempotency_key, item.properties]):
+        raise InvalidInput(f"Event {index}: text may not contain NUL characters.",
+                           field="properties")
 
 
 def _touch_leads(events: Sequence[Event]) -> None:
-    """Keep each lead's last-touch time (one UPDATE per lead in the batch)."""
+    """Keep each lead's last-touch time: one UPDATE for the whole batch, whatever its size
+    (each lead takes the latest occurred_at among its new events, if later than its own)."""
     from leadflow.leads.models import Lead
 
-    latest: dict[int, datetime] = {}
-    for e in events:
-        if e.lead_id is not None and (e.lead_id not in latest or e.occurred_at > latest[e.lead_id]):
-            latest[e.lead_id] = e.occurred_at
-    for lead_id, at in latest.items():
-        Lead.objects.filter(pk=lead_id).exclude(last_touch_at__gte=at).update(last_touch_at=at)
+    events = [e for e in events if e.type not in EventType.OUR_ACTIONS]
+    lead_ids = {e.lead_id for e in events if e.lead_id is not None}
+    if not lead_ids:
+        return
+    latest = Subquery(
+        Event.objects.filter(pk__in=[e.pk for e in events], lead=OuterRef("pk"))
+        .order_by().values("lead").annotate(at=Max("occurred_at")).values("at"))
+    (Lead.objects.filter(pk__in=lead_ids)
+     .filter(Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=latest))
+     .update(last_touch_at=latest))
 
 
 def timeline(lead: Lead) -> QuerySet[Event]:
@@ -139,7 +147,7 @@ def timeline(lead: Lead) -> QuerySet[Event]:
 
 @dataclass
 class IngestItem:
-    type: str
+    type: str | None
     lead_id: int | None = None
     email: str | None = None
     external_id: str | None = None
@@ -165,7 +173,7 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
     """Store a batch of events sent from outside (the API), naming leads by id, email or
     external id among the leads `user` may see. A bad item gets an error result and never
     stops the good ones. Precondition: at most MAX_BATCH items."""
-    from leadflow.leads.services import normalize_email, visible_leads
+    from leadflow.leads.services import normalize_email, valid_id, visible_leads
 
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} events per batch.", field="events")
@@ -179,6 +187,10 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
         if item.email:
             with contextlib.suppress(InvalidInput):
                 emails.add(normalize_email(item.email))
+    # Values no row can hold are left out of the lookups (they would fail the query itself);
+    # their items get "no lead" errors.
+    ids = {i for i in ids if valid_id(i)}
+    externals = {e for e in externals if not contains_nul(e)}
     by_id = set(leads.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
     by_email = dict(leads.filter(email__in=emails).values_list("email", "pk")) if emails else {}
     by_ext = (dict(leads.filter(external_id__in=externals).values_list("external_id", "pk"))
@@ -189,7 +201,7 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
     for idx, item in enumerate(items):
         try:
             lead_id = _resolve(item, by_id, by_email, by_ext, normalize_email)
-            new = NewEvent(type=item.type, lead_id=lead_id, visitor_id=item.visitor_id[:64],
+            new = NewEvent(type=item.type or "", lead_id=lead_id, visitor_id=item.visitor_id[:64],
                            properties=item.properties, occurred_at=item.occurred_at,
                            idempotency_key=item.idempotency_key)
             _validate(new, idx)

@@ -1,0 +1,59 @@
+"""The open pixel: a signed GIF URL in the HTML part records `email_opened` once."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from leadflow.emails.models import EmailTemplate
+from leadflow.emails.services import send_template
+from leadflow.emails.tokens import open_token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(smtp_server, make_lead, score_rules, settings):
+    """A marketing email delivered to a lead, and the pixel path found in its HTML."""
+    settings.BASE_URL = "https://leads.example.com"
+    lead = make_lead("mickael@example.com")
+    template = EmailTemplate.objects.create(name="News", subject="News", body_text="Hi",
+                                            body_html="<p>Hi</p>")
+    message = send_template(lead, template, dedupe_key="news:1")
+    [msg] = smtp_server.messages
+    html = next(p for p in msg.walk() if p.get_content_type() == "text/html")
+    src = re.search(r'<img src="([^"]+)"', html.get_payload(decode=True).decode())[1]
+    return lead, message, src.removeprefix("https://leads.example.com")
+
+
+def test_the_pixel_is_a_gif_that_is_not_cached(sent):
+    _, _, path = sent
+    r = Client().get(path)
+    assert r.status_code == 200
+    assert r["Content-Type"] == "image/gif"
+    assert r.content.startswith(b"GIF89a")
+    assert r["Cache-Control"] == "no-store"
+
+
+def test_fetching_the_pixel_records_email_opened_once(sent):
+    lead, message, path = sent
+    Client().get(path)
+    Client().get(path)
+
+    opened = lead.events.filter(type="email_opened")
+    assert opened.count() == 1
+    assert opened.get().properties["message_id"] == message.pk
+    message.refresh_from_db()
+    assert message.opened_at is not None
+    lead.refresh_from_db()
+    assert lead.score == 10
+
+
+def test_a_forged_pixel_is_still_a_gif_but_records_nothing(sent):
+    lead, message, path = sent
+    forged = path.replace(open_token(message.pk), open_token(message.pk)[:-3] + "xyz")
+    assert forged != path
+    for bad in (forged, f"/e/o/{open_token(message.pk + 1000)}.gif"):
+        r = Client().get(bad)
+        assert r.status_code == 200 and r.content.startswith(b"GIF89a")
+    assert not lead.events.filter(type="email_opened").exists()
