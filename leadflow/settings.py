@@ -149,12 +149,14 @@ _smtp_options = {
     "use_ssl": env.bool("LEADFLOW_SMTP_SSL"),
     "timeout": 20,
 }
-MAILERS = {
-    "default": {
-        "BACKEND": EMAIL_BACKEND_PATH,
-        "OPTIONS": _smtp_options if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend") else {},
-    }
-}
+_mailer_options: dict[str, object] = {}
+if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
+    _mailer_options = _smtp_options
+elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
+    # Writes each email to a file instead of sending it (make run, trials).
+    _mailer_options = {"file_path": str(env.path("LEADFLOW_EMAIL_FILE_PATH",
+                                                 DATA_DIR / "sent-emails"))}
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mailer_options}}
 DEFAULT_FROM_EMAIL = env.str("LEADFLOW_FROM_EMAIL", "Leadflow <marketing@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

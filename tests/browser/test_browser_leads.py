@@ -87,7 +87,7 @@ def test_rep_signs_in_searches_and_reads_a_lead_timeline(page, live_server, rep_
     expect(timeline.first).to_contain_text("Requested a demo")
     expect(timeline).to_have_count(6)
     expect(page.locator("ol.timeline")).to_contain_text("Viewed a page")
-    expect(page.locator("ol.timeline")).to_contain_text("Assigned to rita")
+    expect(page.locator("ol.timeline")).to_contain_text("Assigned to Rita Reyes")
     expect(page.locator(".score-total")).to_have_text("35")
     screenshot(page, "04-lead-page")
 
