@@ -6,6 +6,7 @@ variable fails at start-up with a message naming the variable, not later with a 
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,13 +21,13 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 class Env:
-    def __init__(self, environ: Mapping[str, str] | None = None):
+    def __init__(self, environ: Mapping[builtins.str, builtins.str] | None = None):
         self.environ = os.environ if environ is None else environ
 
-    def str(self, name: str, default: str = "") -> str:
+    def str(self, name: builtins.str, default: builtins.str = "") -> builtins.str:
         return self.environ.get(name, default).strip()
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         raw = self.environ.get(name)
         if raw is None:
             return default
@@ -37,8 +38,14 @@ class Env:
             return False
         raise ConfigError(f"{name} must be true or false (1/0, yes/no), not {raw!r}")
 
-    def int(self, name: str, default: int, *, minimum: int | None = None,
-            maximum: int | None = None) -> int:
+    def int(
+        self,
+        name: builtins.str,
+        default: builtins.int,
+        *,
+        minimum: builtins.int | None = None,
+        maximum: builtins.int | None = None,
+    ) -> builtins.int:
         raw = self.environ.get(name)
         if raw is None or not raw.strip():
             return default
@@ -52,23 +59,29 @@ class Env:
             raise ConfigError(f"{name} must be at most {maximum}, not {value}")
         return value
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+    def choice(
+        self, name: builtins.str, default: builtins.str, choices: tuple[builtins.str, ...]
+    ) -> builtins.str:
         value = self.str(name, default).lower()
         if value not in choices:
             raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
         return value
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(
+        self, name: builtins.str, default: builtins.list[builtins.str]
+    ) -> builtins.list[builtins.str]:
         raw = self.environ.get(name)
         if raw is None:
             return default
         return [part.strip() for part in raw.split(",") if part.strip()]
 
-    def path(self, name: str, default: Path) -> Path:
+    def path(self, name: builtins.str, default: Path) -> Path:
         raw = self.str(name)
         return Path(raw).expanduser().resolve() if raw else default
 
-    def url(self, name: str, default: str, schemes: tuple[str, ...]) -> str:
+    def url(
+        self, name: builtins.str, default: builtins.str, schemes: tuple[builtins.str, ...]
+    ) -> builtins.str:
         value = self.str(name, default)
         scheme = value.split("://", 1)[0] if "://" in value else ""
         if scheme not in schemes:

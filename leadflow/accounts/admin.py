@@ -9,7 +9,7 @@ from leadflow.accounts.models import ApiToken, Team, User
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "role", "team", "accepts_leads", "is_active")
     list_filter = ("role", "team", "is_active", "accepts_leads")
-    fieldsets = (*BaseUserAdmin.fieldsets,
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()),
                  (_("Leadflow"), {"fields": ("role", "team", "accepts_leads",
                                               "last_assigned_at")}))
     readonly_fields = ("last_assigned_at",)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from leadflow.analytics import services
+from leadflow.core.http import AuthedRequest
 
 
 def _percent(part: int, whole: int) -> float:
@@ -16,7 +17,7 @@ def _percent(part: int, whole: int) -> float:
 
 @login_required
 @require_safe
-def reports(request: HttpRequest) -> HttpResponse:
+def reports(request: AuthedRequest) -> HttpResponse:
     summary = services.summary(request.user)
     most_in_stage = max([n for _, _, n in summary.by_stage] + [1])
     most_from_source = max([row.leads for row in summary.by_source] + [1])

@@ -39,11 +39,13 @@ def on_events(events: Sequence[Event]) -> None:
         reached_goal: set[int] = set()
         last: dict[int, str] = {}  # lead id -> "entry" or "goal", the later one wins
         for event in events:
+            if (lead_id := event.lead_id) is None:  # the pipeline passes known leads only
+                continue
             if campaign.goal_event_type and event.type == campaign.goal_event_type:
-                reached_goal.add(event.lead_id)
-                last[event.lead_id] = "goal"
+                reached_goal.add(lead_id)
+                last[lead_id] = "goal"
             elif campaign.active and event.type == campaign.entry_event_type:
-                last[event.lead_id] = "entry"
+                last[lead_id] = "entry"
         if reached_goal:
             _leave(Enrollment.objects.filter(campaign=campaign, lead_id__in=reached_goal),
                    reason=f"goal reached: {campaign.goal_event_type}")
@@ -194,12 +196,8 @@ def _run_step(enrollment: Enrollment, step: Step) -> None:
                       campaign_id=enrollment.campaign_id)
     elif step.kind == Step.Kind.ADD_POINTS and step.points:
         from leadflow.scoring.services import add_points
-        from leadflow.tracking.services import record_event
 
-        # The event is on the timeline and keyed, so a step run twice gives points once.
-        event, created = record_event(
-            EventType.CAMPAIGN_POINTS, lead=enrollment.lead, idempotency_key=key,
-            properties={"campaign_id": enrollment.campaign_id, "points": step.points})
-        if created:
-            add_points(enrollment.lead, step.points, event=event,
-                       reason=f"campaign {enrollment.campaign.name}")
+        # Keyed by the step, so a step run twice gives its points once.
+        add_points(enrollment.lead, step.points, f"campaign {enrollment.campaign.name}",
+                   event_type=EventType.CAMPAIGN_POINTS, idempotency_key=key,
+                   extra={"campaign_id": enrollment.campaign_id})

@@ -85,7 +85,7 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
     plain = Context(values, autoescape=False)
     # One line: a name holding CR or LF must not break (or inject) a header.
     subject = " ".join(Template(template.subject).render(plain).split())[:200]
-    text = Template(template.body_text).render(plain)
+    text = str(Template(template.body_text).render(plain))
     if template.marketing:
         text += f"\n\n--\nUnsubscribe: {unsub}\n"
     msgid = make_msgid(domain=settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> "))
@@ -93,11 +93,11 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
     if template.marketing:
         headers["List-Unsubscribe"] = _one_line("List-Unsubscribe", f"<{unsub}>")
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email = EmailMultiAlternatives(subject=subject, body=text, to=[lead.email],
+    email = EmailMultiAlternatives(subject=subject, body=text, to=[lead.email or ""],
                                    headers=headers)
     if template.body_html:
         pixel = settings.BASE_URL + reverse("emails:open", args=[tokens.open_token(message.pk)])
-        html = Template(template.body_html).render(Context(values))  # autoescaped
+        html = str(Template(template.body_html).render(Context(values)))  # autoescaped
         if template.marketing:
             html += (f'<p style="font-size:12px"><a href="{escape(unsub)}">Unsubscribe</a></p>'
                      f'<img src="{escape(pixel)}" width="1" height="1" alt="">')

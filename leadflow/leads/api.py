@@ -81,7 +81,7 @@ class ScoreLine(Schema):
 class LeadDetail(LeadOut):
     first_touch: dict[str, Any]
     last_touch: dict[str, Any]
-    score_explanation: list[ScoreLine]
+    score_explanation: list[ScoreLine] = []
 
 
 class EventOut(Schema):
@@ -125,10 +125,11 @@ def list_leads(request, filters: Query[LeadFilters]):
 @router.get("/{lead_id}", response=LeadDetail, summary="One lead, with why it scores")
 def get_lead(request, lead_id: int):
     lead = services.get_visible_lead(request.user, lead_id)
-    lead.score_explanation = [
+    explanation = [
         ScoreLine(points=e.points, category=e.category, reason=e.reason, event_id=e.event_id,
                   at=e.created_at) for e in scoring.explain(lead)]
-    return lead
+    return LeadDetail.model_validate(lead).model_copy(
+        update={"score_explanation": explanation})
 
 
 @router.get("/{lead_id}/timeline", response=list[EventOut], summary="The lead's events")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from leadflow.core.errors import LeadflowError
+from leadflow.core.http import AuthedRequest
 from leadflow.leads import services
 from leadflow.leads.models import Channel
 from leadflow.lifecycle import services as lifecycle
@@ -53,7 +54,7 @@ def render_error(request: HttpRequest, exc: LeadflowError, **context: Any) -> Ht
 
 @login_required
 @require_safe
-def lead_list(request: HttpRequest) -> HttpResponse:
+def lead_list(request: AuthedRequest) -> HttpResponse:
     filters = {name: request.GET.get(name, "").strip()
                for name in ("q", "stage", "owner", "source")}
     sort = request.GET.get("sort", "").strip() or "score"
@@ -96,7 +97,7 @@ def _filter_choices(user) -> dict[str, Any]:
 
 @login_required
 @require_safe
-def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
     try:
         lead = services.get_visible_lead(request.user, lead_id)
     except LeadflowError as exc:
@@ -108,7 +109,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     events = [describe_event(e) for e in tracking.timeline(lead)[:TIMELINE_LIMIT]]
     return render(request, "leads/detail.html", {
         "lead": lead,
-        "definition": DEFINITIONS.get(lead.stage, ""),
+        "definition": DEFINITIONS.get(Stage(lead.stage), ""),
         "breakdown": breakdown,
         "score_entries": scoring.explain(lead),
         "history": lifecycle.history(lead),
@@ -120,7 +121,7 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lead_outcome(request: HttpRequest, lead_id: int) -> HttpResponse:
+def lead_outcome(request: AuthedRequest, lead_id: int) -> HttpResponse:
     outcome = request.POST.get("outcome", "")
     reason = request.POST.get("reason", "").strip()
     try:

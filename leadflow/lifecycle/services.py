@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Sum
 
 from leadflow.accounts.models import Role
 from leadflow.core import clock
@@ -28,23 +29,31 @@ _ORDER = [Stage.NEW, Stage.NURTURE, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPOR
 
 
 def on_events(events: Sequence[Event]) -> None:
-    """Pipeline consumer: promote leads whose score crossed a stage threshold.
+    """Pipeline consumer: promote leads whose score crossed a stage threshold in this batch.
 
-    Set-based: one read of the batch's leads, then one move per target stage.
+    Only a crossing promotes: a lead that sales sent back to nurture while its score was
+    already above the MQL threshold stays there until it earns its way across again.
+    Set-based: one read of the batch's score entries, one of its leads, one move per stage.
     """
+    from leadflow.scoring.models import ScoreEntry
+
     thresholds = list(StageThreshold.objects.order_by("-min_score"))
     if not thresholds:
         return
-    lead_ids = {e.lead_id for e in events if e.type != EventType.STAGE_CHANGED}
-    if not lead_ids:
+    deltas = dict(ScoreEntry.objects.filter(event_id__in=[e.pk for e in events])
+                  .values("lead_id").annotate(d=Sum("points")).values_list("lead_id", "d"))
+    if not deltas:
         return
     # Locked, so that two batches promoting the same lead at once record one change.
-    leads = (Lead.objects.select_for_update().filter(pk__in=lead_ids, stage__in=AUTOMATIC_FROM)
+    leads = (Lead.objects.select_for_update()
+             .filter(pk__in=list(deltas), stage__in=AUTOMATIC_FROM)
              .only("pk", "stage", "score").order_by("pk"))
     moves: dict[str, list[tuple[Lead, str]]] = defaultdict(list)
     for lead in leads:
+        before = lead.score - deltas[lead.pk]
         for t in thresholds:
-            if lead.score >= t.min_score and _rank(t.stage) > _rank(lead.stage):
+            crossed = before < t.min_score <= lead.score
+            if crossed and _rank(t.stage) > _rank(lead.stage):
                 moves[t.stage].append(
                     (lead, f"score {lead.score} reached the {t.get_stage_display()} "
                            f"threshold ({t.min_score})"))

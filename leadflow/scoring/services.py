@@ -29,15 +29,19 @@ _CATEGORY_FIELD = {
 
 
 def on_events(events: Sequence[Event]) -> None:
-    """Pipeline consumer: apply the active rules to a batch of new events."""
+    """Pipeline consumer: apply the active rules to a batch of new events, and turn events
+    that carry their own points (campaign steps, manual adjustments) into entries."""
+    from leadflow.tracking.models import EventType
+
     types = {e.type for e in events}
     rules_by_type: dict[str, list[ScoreRule]] = defaultdict(list)
     for rule in ScoreRule.objects.filter(active=True, event_type__in=types):
         rules_by_type[rule.event_type].append(rule)
-    if not rules_by_type:
+    explicit = [e for e in events if e.type in EventType.EXPLICIT_POINTS]
+    if not rules_by_type and not explicit:
         return
     once_rule_ids = {r.pk for rules in rules_by_type.values() for r in rules if r.once_per_lead}
-    lead_ids = {e.lead_id for e in events}
+    lead_ids = {e.lead_id for e in events if e.lead_id is not None}
     already = set(
         ScoreEntry.objects.filter(rule_id__in=once_rule_ids, lead_id__in=lead_ids)
         .values_list("lead_id", "rule_id")
@@ -45,26 +49,44 @@ def on_events(events: Sequence[Event]) -> None:
     now = clock.now()
     entries = []
     for event in events:
+        if (lead_id := event.lead_id) is None:  # the pipeline passes known leads only
+            continue
         for rule in rules_by_type.get(event.type, ()):
             if not rule.matches(event.properties):
                 continue
             if rule.once_per_lead:
-                if (event.lead_id, rule.pk) in already:
+                if (lead_id, rule.pk) in already:
                     continue
-                already.add((event.lead_id, rule.pk))
-            entries.append(ScoreEntry(lead_id=event.lead_id, rule=rule, event=event,
+                already.add((lead_id, rule.pk))
+            entries.append(ScoreEntry(lead_id=lead_id, rule=rule, event=event,
                                       category=rule.category, points=rule.points,
                                       reason=rule.name, created_at=now))
+    for event in explicit:
+        points = event.properties.get("points")
+        category = event.properties.get("category", Category.ENGAGEMENT)
+        if isinstance(points, int) and not isinstance(points, bool) and points and (
+                category in Category.values) and event.lead_id is not None:
+            entries.append(ScoreEntry(lead_id=event.lead_id, event=event, category=category,
+                                      points=points, created_at=now,
+                                      reason=str(event.properties.get("reason", ""))[:200]))
     _apply(entries)
 
 
-def add_points(lead: Lead, points: int, reason: str,
-               category: str = Category.ENGAGEMENT, event: Event | None = None) -> ScoreEntry:
-    """Give (or take) points outside the rules: a campaign step, a manual adjustment."""
-    entry = ScoreEntry(lead=lead, category=category, points=points, reason=reason[:200],
-                       event=event, created_at=clock.now())
-    _apply([entry])
-    return entry
+def add_points(lead: Lead, points: int, reason: str, category: str = Category.ENGAGEMENT, *,
+               event_type: str = "points_adjusted", idempotency_key: str | None = None,
+               extra: dict | None = None) -> bool:
+    """Give (or take) points outside the rules: a campaign step, a manual adjustment.
+
+    The points travel as an event through the pipeline, so they are on the timeline, are
+    idempotent by key, and can move the lead's stage like any other points.
+    Returns False when the key was already used (nothing changed).
+    """
+    from leadflow.tracking.services import record_event
+
+    _, created = record_event(event_type, lead=lead, idempotency_key=idempotency_key,
+                              properties={**(extra or {}), "points": points,
+                                          "reason": reason[:200], "category": category})
+    return created
 
 
 @transaction.atomic
@@ -109,8 +131,7 @@ def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:
 
 def explain(lead: Lead, limit: int = 50) -> list[ScoreEntry]:
     """The entries behind a lead's score, newest first: the answer to "why is it hot?"."""
-    return list(ScoreEntry.objects.filter(lead=lead).select_related("event", "rule")
-                .order_by("-created_at", "-id")[:limit])
+    return list(ScoreEntry.objects.filter(lead=lead).order_by("-created_at", "-id")[:limit])
 
 
 def points_by_category(lead: Lead) -> dict[str, int]:

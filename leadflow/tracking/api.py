@@ -50,4 +50,5 @@ def post_events(request, payload: EventBatchIn):
     count = {s: sum(1 for r in results if r.status == s) for s in ("created", "duplicate",
                                                                     "error")}
     return EventBatchOut(created=count["created"], duplicates=count["duplicate"],
-                         errors=count["error"], results=[r.__dict__ for r in results])
+                         errors=count["error"],
+                         results=[EventResultOut(**r.__dict__) for r in results])

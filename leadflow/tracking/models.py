@@ -28,11 +28,16 @@ class EventType:
     LOST = "lost"
     NOTE = "note"
     CAMPAIGN_POINTS = "campaign_points"
+    POINTS_ADJUSTED = "points_adjusted"
+    # Events that carry their own points ({"points": n, "reason": ..., "category": ...})
+    # instead of getting them from a rule.
+    EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})
 
     # What we did to the lead, as opposed to what the lead did: these do not move its
     # last touch.
     OUR_ACTIONS = frozenset({LEAD_UPDATED, ASSIGNED, STAGE_CHANGED, SCORE_CHANGED, EMAIL_SENT,
-                             CAMPAIGN_ENTERED, CAMPAIGN_LEFT, CAMPAIGN_POINTS, WON, LOST, NOTE})
+                             CAMPAIGN_ENTERED, CAMPAIGN_LEFT, CAMPAIGN_POINTS, POINTS_ADJUSTED,
+                             WON, LOST, NOTE})
 
 
 class Event(models.Model):

@@ -59,6 +59,35 @@ def test_a_lead_in_nurture_is_promoted_by_score(make_lead, score_rules, mql_at_1
         (Stage.NURTURE, Stage.MQL), ("new", Stage.NURTURE)]
 
 
+def test_a_lead_sent_back_to_nurture_stays_there_until_it_crosses_again(
+        make_lead, score_rules, mql_at_15):
+    lead = make_lead("romain@example.com")
+    record_event("demo_requested", lead=lead)  # 20: MQL
+    change_stage(lead, Stage.NURTURE, reason="sales: no budget this year")
+
+    record_event("newsletter_signup", lead=lead)  # 25, still above 15: no crossing
+    assert _stage(lead) == Stage.NURTURE
+
+    record_event("unsubscribed", lead=lead)  # 20
+    record_event("unsubscribed", lead=lead)  # 15
+    record_event("unsubscribed", lead=lead)  # 10: below again
+    record_event("email_opened", lead=lead)  # 20: crosses 15 upwards
+    assert _stage(lead) == Stage.MQL
+
+
+def test_points_given_outside_the_rules_can_cross_a_threshold(make_lead, mql_at_15):
+    from leadflow.scoring.services import add_points
+
+    lead = make_lead("mickael@example.com")
+
+    assert add_points(lead, 15, "answered the survey", "interest", idempotency_key="s-1")
+    assert not add_points(lead, 15, "answered the survey", "interest", idempotency_key="s-1")
+
+    lead.refresh_from_db()
+    assert (lead.score, lead.interest_score, lead.stage) == (15, 15, Stage.MQL)
+    assert lead.events.filter(type="points_adjusted").count() == 1
+
+
 @pytest.mark.parametrize("stage", [Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.WON,
                                    Stage.LOST, Stage.DISQUALIFIED])
 def test_a_lead_past_mql_is_never_moved_back_by_score(make_lead, score_rules, mql_at_15,
