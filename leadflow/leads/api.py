@@ -6,7 +6,8 @@ from typing import Any, Literal
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from leadflow.leads import services
+from leadflow.leads import dedupe, exports, merge, privacy, services
+from leadflow.leads.models import LeadMerge
 from leadflow.lifecycle import services as lifecycle
 from leadflow.scoring import services as scoring
 from leadflow.tracking import services as tracking
@@ -64,6 +65,8 @@ class LeadOut(Schema):
     do_not_call: bool
     marketing_consent: bool
     custom: dict[str, Any]
+    quality_flags: list[str] = Field(description="Data quality problems (flag codes)")
+    contact_data_incorrect: bool
     first_touch_at: datetime | None
     last_touch_at: datetime | None
     created_at: datetime
@@ -98,6 +101,7 @@ class LeadFilters(Schema):
     stage: str = ""
     owner: str = Field("", description='A user id, or "none" for unassigned')
     source: str = ""
+    quality: str = Field("", description='"problems", "ok" or a flag code')
     sort: Literal["-score", "score", "-created_at", "created_at", "name",
                   "-last_touch_at"] = "-score"
 
@@ -120,6 +124,150 @@ def upsert_lead(request, payload: LeadIn):
 @paginate(LimitOffsetPagination)
 def list_leads(request, filters: Query[LeadFilters]):
     return services.search_leads(request.user, **filters.dict())
+
+
+MAX_BULK = 1000
+
+
+class BulkIn(Schema):
+    leads: list[dict[str, Any]] = Field(..., description="Up to 1,000 leads shaped like the "
+                                        "body of POST /leads; each is checked on its own")
+
+
+class BulkItemOut(Schema):
+    index: int
+    status: Literal["created", "updated", "unchanged", "error"]
+    id: int | None = None
+    message: str = ""
+    field: str | None = None
+
+
+class BulkOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+    errors: int
+    results: list[BulkItemOut]
+
+
+@router.post("/bulk", response=BulkOut,
+             summary="Create or update up to 1,000 leads; one result per lead, in order")
+def bulk_upsert(request, payload: BulkIn):
+    from pydantic import ValidationError as ItemError
+
+    from leadflow.core.errors import InvalidInput
+    from leadflow.leads.bulk import bulk_summary, bulk_upsert
+
+    if len(payload.leads) > MAX_BULK:
+        raise InvalidInput(f"At most {MAX_BULK} leads per request "
+                           f"(got {len(payload.leads)}).", field="leads")
+    items: list[Any] = []
+    for item in payload.leads:  # one malformed item must not fail the others
+        try:
+            items.append(LeadIn.model_validate(item).dict(exclude_unset=True))
+        except ItemError as exc:
+            first = exc.errors()[0]
+            name = ".".join(str(p) for p in first["loc"]) or None
+            items.append(InvalidInput(f"{name}: {first['msg']}", field=name))
+    return bulk_summary(bulk_upsert(items, via=Event.Via.API, actor=request.user))
+
+
+class DuplicateOut(Schema):
+    id: int
+    lead_a_id: int
+    lead_b_id: int
+    reason: str
+    score: int
+    status: str
+    created_at: datetime
+
+
+class MergeIn(Schema):
+    keep: int = Field(description="The id of the lead to keep: either of the pair")
+
+
+class MergeOut(Schema):
+    id: int
+    kept_id: int
+    merged_lead_id: int
+    merged_at: datetime
+    sources: dict[str, str]
+    undone_at: datetime | None
+
+
+class ErasureOut(Schema):
+    id: int
+    lead_id: int
+    erased_at: datetime
+
+
+@router.get("/export.csv", summary="The leads you may see, as CSV (same filters as the list)")
+def export_csv(request, filters: Query[LeadFilters]):
+    return exports.csv_response(request.user, filters.dict())
+
+
+@router.get("/duplicates", response=list[DuplicateOut],
+            summary="Open likely-duplicate pairs among the leads you may see")
+@paginate(LimitOffsetPagination)
+def list_duplicates(request):
+    return dedupe.open_suggestions(request.user)
+
+
+def _suggestion(request, suggestion_id: int):
+    from leadflow.core.errors import NotFound
+
+    found = (dedupe.open_suggestions(request.user).filter(pk=suggestion_id).first()
+             if services.valid_id(suggestion_id) else None)
+    if found is None:
+        raise NotFound(f"No open duplicate suggestion #{suggestion_id} (or you may not "
+                       "see both leads).")
+    return found
+
+
+@router.post("/duplicates/{suggestion_id}/merge", response=MergeOut,
+             summary="Merge a suggested pair, keeping the lead given in `keep`")
+def merge_duplicates(request, suggestion_id: int, payload: MergeIn):
+    from leadflow.core.errors import InvalidInput
+
+    suggestion = _suggestion(request, suggestion_id)
+    pair = {suggestion.lead_a_id: suggestion.lead_a, suggestion.lead_b_id: suggestion.lead_b}
+    if payload.keep not in pair:
+        raise InvalidInput("keep must be the id of one of the two leads.", field="keep")
+    other = next(lead for pk, lead in pair.items() if pk != payload.keep)
+    return merge.merge_leads(pair[payload.keep], other, actor=request.user)
+
+
+@router.post("/duplicates/{suggestion_id}/dismiss", response=DuplicateOut,
+             summary="Mark a suggested pair as not duplicates")
+def dismiss_duplicates(request, suggestion_id: int):
+    return dedupe.dismiss(_suggestion(request, suggestion_id), actor=request.user)
+
+
+@router.post("/merges/{merge_id}/undo", response=LeadOut,
+             summary="Undo a merge: the merged lead comes back with its own history")
+def undo_merge(request, merge_id: int):
+    from leadflow.core.errors import NotFound
+
+    audit = LeadMerge.objects.filter(pk=merge_id).first() if services.valid_id(
+        merge_id) else None
+    if audit is None:
+        raise NotFound(f"No merge #{merge_id}.")
+    services.get_visible_lead(request.user, audit.kept_id)
+    return merge.undo_merge(audit, actor=request.user)
+
+
+@router.get("/{lead_id}/export", response=dict[str, Any],
+            summary="Everything held on this person (access request), as JSON")
+def export_person(request, lead_id: int):
+    return privacy.export_person(services.get_visible_lead(request.user, lead_id),
+                                 actor=request.user)
+
+
+@router.post("/{lead_id}/erase", response=ErasureOut,
+             summary="Erase this person (admin and marketing only)")
+def erase_person(request, lead_id: int):
+    return privacy.erase_lead(services.get_visible_lead(request.user, lead_id),
+                              actor=request.user)
 
 
 @router.get("/{lead_id}", response=LeadDetail, summary="One lead, with why it scores")

@@ -108,6 +108,19 @@ class Lead(models.Model):
     do_not_call = models.BooleanField(_("do not call"), default=False)
     marketing_consent = models.BooleanField(_("consents to marketing"), default=False)
 
+    # Data quality (leadflow.leads.quality): the flag codes, and whether there is any. The
+    # boolean is what lists filter on (an index that works on SQLite and PostgreSQL alike);
+    # one flag is found with quality_flags__icontains='"invalid_phone"' on both.
+    quality_flags = models.JSONField(_("data quality flags"), default=list, blank=True)
+    contact_data_incorrect = models.BooleanField(_("contact data incorrect"), default=False,
+                                                 db_index=True)
+    # Duplicate detection keys (leadflow.leads.dedupe), kept in step by save paths.
+    email_domain = models.CharField(max_length=200, blank=True, db_index=True,
+                                    help_text="Company domain of the email; empty for free mail")
+    name_key = models.CharField(max_length=200, blank=True)
+    # An erased person leaves an anonymous tombstone so past reports keep their totals.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+
     created_at = models.DateTimeField(_("created"), db_index=True)
     updated_at = models.DateTimeField(_("updated"))
 
@@ -125,13 +138,30 @@ class Lead(models.Model):
             models.Index(fields=["owner", "-score"], name="lead_owner_score_idx"),
             models.Index(fields=["stage", "-score"], name="lead_stage_score_idx"),
             models.Index(fields=["source"], name="lead_source_idx"),
+            models.Index(fields=["phone"], name="lead_phone_idx"),
         ]
 
     def __str__(self) -> str:
         return self.display_name
 
     @property
+    def phone_display(self) -> str:
+        """An E.164 number grouped for reading ("+33 1 23 45 67 89"); else as stored."""
+        if not self.phone.startswith("+"):
+            return self.phone
+        import phonenumbers
+
+        try:
+            number = phonenumbers.parse(self.phone)
+        except phonenumbers.NumberParseException:
+            return self.phone
+        return phonenumbers.format_number(number,
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    @property
     def display_name(self) -> str:
+        if self.erased_at:
+            return str(_("Erased lead #%(id)s") % {"id": self.pk})
         name = f"{self.first_name} {self.last_name}".strip()
         return name or self.email or self.external_id or f"Lead #{self.pk}"
 
@@ -159,3 +189,74 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.action} ({self.method})"
+
+
+class DuplicateSuggestion(models.Model):
+    """Two leads that are probably one person, for a person to merge or dismiss."""
+
+    class Reason(models.TextChoices):
+        SAME_PHONE = "same_phone", _("Same phone number")
+        SAME_COMPANY_NAME = "same_company_name", _("Same company domain and similar name")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        MERGED = "merged", _("merged")
+        DISMISSED = "dismissed", _("not duplicates")
+
+    # lead_a.id < lead_b.id, so a pair has one row.
+    lead_a = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    lead_b = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    score = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-score", "-id"]
+        constraints = [models.UniqueConstraint(fields=["lead_a", "lead_b"],
+                                               name="duplicate_pair_unique")]
+        indexes = [models.Index(fields=["status", "-score"], name="duplicate_status_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.lead_a_id} ~ #{self.lead_b_id} ({self.reason})"
+
+
+class LeadMerge(models.Model):
+    """The audit of one merge: which values came from where, the rows moved, and a
+    snapshot of the merged-away lead, enough to undo it."""
+
+    kept = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="merges")
+    merged_lead_id = models.BigIntegerField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    merged_at = models.DateTimeField()
+    sources = models.JSONField(default=dict)  # field -> "kept" | "merged"
+    kept_before = models.JSONField(default=dict)
+    snapshot = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict)  # "app.Model" -> [ids]
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.merged_lead_id} into #{self.kept_id}"
+
+
+class ErasureRecord(models.Model):
+    """That a person was erased, when and by whom: no personal data of theirs."""
+
+    lead_id = models.BigIntegerField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    erased_at = models.DateTimeField()
+    deleted = models.JSONField(default=dict)  # "app.Model" -> rows removed
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"lead #{self.lead_id} erased {self.erased_at:%Y-%m-%d}"

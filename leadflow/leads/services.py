@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from leadflow.accounts.models import Role
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput, NotFound, contains_nul
+from leadflow.leads import quality
 from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
 from leadflow.tracking.models import Event, EventType
 
@@ -30,20 +29,16 @@ UTM_KEYS = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "cam
 
 def normalize_email(raw: str | None) -> str | None:
     """Lower-cased, trimmed, syntactically valid email, or None when empty."""
-    if raw is None:
-        return None
-    email = raw.strip().lower()
-    if not email:
-        return None
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise InvalidInput(f"{raw[:100]!r} is not a valid email address.",
-                           field="email") from None
-    # The validator accepts up to 320 characters; the column (RFC 5321 path) holds 254.
-    if len(email) > 254:
-        raise InvalidInput("The email address is longer than 254 characters.", field="email")
-    return email
+    return quality.normalise_email(raw)
+
+
+def clean_external_id(raw: Any) -> str | None:
+    """The trimmed external id, or None when empty. Raises InvalidInput."""
+    external_id = str(raw or "").strip() or None
+    if external_id and (len(external_id) > 100 or contains_nul(external_id)):
+        raise InvalidInput("external_id must be at most 100 characters, without NUL.",
+                           field="external_id")
+    return external_id
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -60,11 +55,9 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidInput(f"{utm} contains a NUL character.", field=utm)
             clean[name] = str(data[utm]).strip()
     if "country" in clean:
-        country = clean["country"].upper()
-        if country and (len(country) != 2 or not country.isalpha()):
-            raise InvalidInput("country must be a two-letter ISO code, e.g. FR.",
-                               field="country")
-        clean["country"] = country
+        # A code or a name ("France", "Royaume-Uni"); an unknown one is left empty and
+        # flagged (see unknown_country()).
+        clean["country"] = quality.normalise_country(clean["country"]) or ""
     if "channel" in clean and clean["channel"] not in Channel.values:
         raise InvalidInput(f"channel must be one of {', '.join(Channel.values)}.",
                            field="channel")
@@ -77,12 +70,17 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _clean_custom(custom: dict[str, Any] | None) -> dict[str, Any]:
+def _clean_custom(custom: dict[str, Any] | None,
+                  defined: dict[str, CustomFieldDefinition] | None = None) -> dict[str, Any]:
+    """Check `custom` against the definitions (`defined`, by key: preloaded by callers
+    that clean many rows, e.g. leadflow.leads.bulk; else read here)."""
     if not custom:
         return {}
     if not isinstance(custom, dict):
         raise InvalidInput("custom must be an object.", field="custom")
-    defined = {d.key: d for d in CustomFieldDefinition.objects.filter(key__in=list(custom))}
+    if defined is None:
+        defined = {d.key: d
+                   for d in CustomFieldDefinition.objects.filter(key__in=list(custom))}
     for key, value in custom.items():
         definition = defined.get(key)
         if definition is None:
@@ -139,32 +137,39 @@ def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API, actor: User |
 
     Only the fields present in `data` change; a new lead keeps its first touch (channel,
     source, UTM) forever. Records `lead_created` or `lead_updated` on the timeline and
-    routes a new lead to a rep. Returns (lead, created). Raises InvalidInput.
+    routes a new lead to a rep. Returns (lead, created). Raises InvalidInput (a bad
+    email); a bad phone is kept as typed and an unknown country left empty, both flagged
+    (leadflow.leads.quality), and a `quality_flags_changed` event records new flags.
     """
     email = normalize_email(data.get("email"))
-    external_id = (data.get("external_id") or "").strip() or None
-    if external_id and (len(external_id) > 100 or contains_nul(external_id)):
-        raise InvalidInput("external_id must be at most 100 characters, without NUL.",
-                           field="external_id")
+    external_id = clean_external_id(data.get("external_id"))
     fields = _clean(data)
     custom = _clean_custom(data.get("custom"))
     try:
         with transaction.atomic():
             return _upsert(email, external_id, fields, custom, via=via, actor=actor,
-                           occurred_at=occurred_at, route=route)
+                           occurred_at=occurred_at, route=route,
+                           data_country=data.get("country"))
     except IntegrityError:
         # Another request created the same email or external id meanwhile: update it.
         with transaction.atomic():
             return _upsert(email, external_id, fields, custom, via=via, actor=actor,
-                           occurred_at=occurred_at, route=route)
+                           occurred_at=occurred_at, route=route,
+                           data_country=data.get("country"))
 
 
 def _upsert(email, external_id, fields, custom, *, via, actor, occurred_at,
-            route) -> tuple[Lead, bool]:
+            route, data_country=None) -> tuple[Lead, bool]:
     from leadflow.tracking.services import record_event
 
     lead = find_lead(email=email, external_id=external_id)
     now = clock.now()
+    # A country was given but matched no code (see _clean): flagged, not refused.
+    unknown_country = "country" in fields and not fields["country"] and bool(
+        str(data_country or "").strip())
+    if "phone" in fields:
+        hint = fields.get("country") or (lead.country if lead else "")
+        fields["phone"], _flag = quality.normalise_phone(fields["phone"], hint or None)
     if lead is None:
         touch = {k: fields.get(k, "") for k in ("channel", "source", "medium", "campaign")}
         lead = Lead(email=email, external_id=external_id, custom=custom, created_at=now,
@@ -173,11 +178,13 @@ def _upsert(email, external_id, fields, custom, *, via, actor, occurred_at,
                     **fields)
         if not lead.channel:
             lead.channel = Channel.API if via == Event.Via.API else Channel.OTHER
+        _set_derived(lead, unknown_country)
         lead.save(force_insert=True)
         record_event(EventType.LEAD_CREATED, lead=lead, via=via, actor=actor,
                      occurred_at=occurred_at,
                      properties={"channel": lead.channel, "source": lead.source,
                                  "medium": lead.medium, "campaign": lead.campaign})
+        _after_quality_change(lead, [], via=via, actor=actor, occurred_at=occurred_at)
         if route:
             from leadflow.routing.services import route_new_lead
 
@@ -206,13 +213,56 @@ def _upsert(email, external_id, fields, custom, *, via, actor, occurred_at,
     for name, value in changed.items():
         if name != "custom":
             setattr(lead, name, value)
-    if changed or touch:
+    flags_before = list(lead.quality_flags)
+    if "country" not in fields:  # an earlier unknown country is still unknown
+        unknown_country = quality.UNKNOWN_COUNTRY in flags_before
+    _set_derived(lead, unknown_country)
+    if changed or touch or lead.quality_flags != flags_before:
         lead.updated_at = now
         lead.save()
     if changed:
         record_event(EventType.LEAD_UPDATED, lead=lead, via=via, actor=actor,
                      occurred_at=occurred_at, properties={"changed": sorted(changed)})
+    if changed.keys() & {"email", "phone", "first_name", "last_name"} or (
+            lead.quality_flags != flags_before):
+        _after_quality_change(lead, flags_before, via=via, actor=actor,
+                              occurred_at=occurred_at)
     return lead, False
+
+
+def _set_derived(lead: Lead, unknown_country: bool) -> None:
+    """Quality flags and duplicate keys from the lead's current values."""
+    from leadflow.leads.dedupe import dedupe_keys
+
+    flags = set(quality.lead_quality_flags(lead))
+    if unknown_country:
+        flags.add(quality.UNKNOWN_COUNTRY)
+    lead.quality_flags = sorted(flags)
+    lead.contact_data_incorrect = bool(flags)
+    keys = dedupe_keys(lead)
+    lead.email_domain, lead.name_key = keys["email_domain"], keys["name_key"]
+
+
+def refresh_derived(lead: Lead) -> None:
+    """Recompute a lead's quality flags and duplicate keys in memory (caller saves);
+    an unknown country flagged at capture stays flagged while the country is empty."""
+    _set_derived(lead, quality.UNKNOWN_COUNTRY in lead.quality_flags and not lead.country)
+
+
+def _after_quality_change(lead: Lead, flags_before: list[str], *, via, actor,
+                          occurred_at) -> None:
+    """Record changed flags on the timeline (scoring rules and segments see them) and
+    look for likely duplicates of the lead."""
+    from leadflow.leads import dedupe
+    from leadflow.tracking.services import record_event
+
+    if lead.quality_flags != flags_before:
+        record_event(quality.FLAGS_CHANGED_EVENT, lead=lead, via=via, actor=actor,
+                     occurred_at=occurred_at,
+            properties={"flags": lead.quality_flags,
+                        "added": sorted(set(lead.quality_flags) - set(flags_before)),
+                        "removed": sorted(set(flags_before) - set(lead.quality_flags))})
+    dedupe.refresh_for([lead.pk])
 
 
 def visible_leads(user: User) -> QuerySet[Lead]:
@@ -233,16 +283,19 @@ def valid_id(value: int) -> bool:
 
 def get_visible_lead(user: User, lead_id: int) -> Lead:
     lead = (visible_leads(user).select_related("owner", "team", "company")
-            .filter(pk=lead_id).first()) if valid_id(lead_id) else None
+            .filter(pk=lead_id, erased_at__isnull=True).first()
+            if valid_id(lead_id) else None)
     if lead is None:
         raise NotFound(f"No lead #{lead_id} (or you may not see it).")
     return lead
 
 
 def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
-                 source: str = "", sort: str = "-score") -> QuerySet[Lead]:
-    """Filtered, sorted leads for lists (UI and API). `owner` is a user id or "none"."""
-    leads = visible_leads(user)
+                 source: str = "", sort: str = "-score",
+                 quality: str = "") -> QuerySet[Lead]:
+    """Filtered, sorted leads for lists (UI and API). `owner` is a user id or "none";
+    `quality` is "problems", "ok" or one flag code. Erased tombstones are left out."""
+    leads = visible_leads(user).filter(erased_at__isnull=True)
     for name, value in (("q", q), ("stage", stage), ("owner", owner), ("source", source)):
         if contains_nul(value):
             raise InvalidInput(f"{name} contains a NUL character.", field=name)
@@ -259,6 +312,8 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
         leads = leads.filter(owner_id=int(owner))
     if source:
         leads = leads.filter(source=source)
+    if quality:
+        leads = _quality_filter(leads, quality)
     orderings = {
         "-score": ("-score", "-id"), "score": ("score", "id"),
         "-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
@@ -268,6 +323,21 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
     if sort not in orderings:
         raise InvalidInput(f"sort must be one of {', '.join(orderings)}.", field="sort")
     return leads.select_related("owner").order_by(*orderings[sort])
+
+
+def _quality_filter(leads: QuerySet[Lead], value: str) -> QuerySet[Lead]:
+    from leadflow.leads.quality import ALL_FLAGS
+
+    if value == "problems":
+        return leads.filter(contact_data_incorrect=True)
+    if value == "ok":
+        return leads.filter(contact_data_incorrect=False)
+    if value in ALL_FLAGS:
+        # The JSON text holds '"code"': portable where JSON `contains` is not (SQLite).
+        return leads.filter(contact_data_incorrect=True,
+                            quality_flags__icontains=f'"{value}"')
+    raise InvalidInput(f"quality must be problems, ok or one of {', '.join(ALL_FLAGS)}.",
+                       field="quality")
 
 
 @transaction.atomic

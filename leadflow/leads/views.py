@@ -26,6 +26,7 @@ from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest
 from leadflow.leads import services
 from leadflow.leads.models import Channel
+from leadflow.leads.quality import FLAG_LABELS
 from leadflow.lifecycle import services as lifecycle
 from leadflow.lifecycle.stages import DEFINITIONS, Stage
 from leadflow.scoring import services as scoring
@@ -56,12 +57,13 @@ def render_error(request: HttpRequest, exc: LeadflowError, **context: Any) -> Ht
 @require_safe
 def lead_list(request: AuthedRequest) -> HttpResponse:
     filters = {name: request.GET.get(name, "").strip()
-               for name in ("q", "stage", "owner", "source")}
+               for name in ("q", "stage", "owner", "source", "quality")}
     sort = request.GET.get("sort", "").strip() or "score"
     context: dict[str, Any] = {
         "filters": filters, "sort": sort, "stages": Stage.choices,
         "just_now": timezone.now() - timedelta(minutes=1),
         "sorts": [(key, label) for key, (_order, label) in SORTS.items()],
+        "quality_choices": quality_choices(),
     }
     status = 200
     try:
@@ -84,6 +86,11 @@ def lead_list(request: AuthedRequest) -> HttpResponse:
     return response
 
 
+def quality_choices() -> list[tuple[str, str]]:
+    return [("problems", str(_("Has problems"))), ("ok", str(_("No problems")))] + [
+        (code, str(label)) for code, label in FLAG_LABELS.items()]
+
+
 def _filter_choices(user) -> dict[str, Any]:
     """The owners and sources among the leads `user` may see (one query each)."""
     visible = services.visible_leads(user)
@@ -98,16 +105,14 @@ def _filter_choices(user) -> dict[str, Any]:
 @login_required
 @require_safe
 def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
-    try:
-        lead = services.get_visible_lead(request.user, lead_id)
-    except LeadflowError as exc:
-        return render_error(request, exc)
+    lead = services.get_visible_lead(request.user, lead_id)
     categories = scoring.points_by_category(lead)
     widest = max([abs(p) for p in categories.values()] + [1])
     breakdown = [{"key": c.value, "label": c.label, "points": categories[c.value],
                   "width": round(abs(categories[c.value]) * 100 / widest)} for c in Category]
     events = [describe_event(e) for e in tracking.timeline(lead)[:TIMELINE_LIMIT]]
     return render(request, "leads/detail.html", {
+        **lead_data_context(request.user, lead, [item["event"] for item in events]),
         "lead": lead,
         "definition": DEFINITIONS.get(Stage(lead.stage), ""),
         "breakdown": breakdown,
@@ -140,6 +145,30 @@ def lead_outcome(request: AuthedRequest, lead_id: int) -> HttpResponse:
     else:
         messages.success(request, _("%(lead)s is marked as lost.") % {"lead": lead})
     return redirect("leads:detail", lead_id=lead.pk)
+
+
+def lead_data_context(user, lead, events: list[Event]) -> dict[str, Any]:
+    """Quality flags, consent ledger, duplicate suggestions and merges for the lead page.
+    Merges are read from the timeline's `merged` events: no query of their own."""
+    from django.db.models import Q
+
+    from leadflow.leads import dedupe, privacy
+    from leadflow.leads.merge import MERGED_EVENT, UNDONE_EVENT
+
+    suggestions = dedupe.open_suggestions(user).filter(Q(lead_a=lead) | Q(lead_b=lead))
+    undone = {e.properties.get("merge_id") for e in events if e.type == UNDONE_EVENT}
+    merges = [{"pk": e.properties.get("merge_id"), "event": e,
+               "merged_lead_id": e.properties.get("merged_lead_id"),
+               "undone": e.properties.get("merge_id") in undone}
+              for e in events if e.type == MERGED_EVENT and e.properties.get("merge_id")]
+    return {
+        "quality_flags": [(code, FLAG_LABELS.get(code, code)) for code in lead.quality_flags],
+        "consents": privacy.consent_ledger(lead),
+        "duplicates": [(s, s.lead_b if s.lead_a_id == lead.pk else s.lead_a)
+                       for s in suggestions[:10]],
+        "merges": merges,
+        "can_erase": privacy.can_erase(user),
+    }
 
 
 # --- The timeline, in words ---------------------------------------------------------------
@@ -219,6 +248,21 @@ def describe_event(event: Event) -> dict[str, Any]:
     elif t == EventType.LOST:
         kind, title = "lost", _("Deal lost")
         detail = str(p.get("reason") or "")
+    elif t == "merged":
+        title = _("Merged with lead #%(id)s") % {"id": p.get("merged_lead_id", "?")}
+        if p.get("from_merged"):
+            detail = _("Values taken from it: %(fields)s") % {
+                "fields": ", ".join(map(str, p["from_merged"]))}
+    elif t == "merge_undone":
+        title = _("Merge undone: lead #%(id)s restored") % {
+            "id": p.get("restored_lead_id", "?")}
+    elif t == "quality_flags_changed":
+        title = _("Data quality flags changed")
+        detail = ", ".join(str(FLAG_LABELS.get(f, f)) for f in p.get("flags", [])) or _(
+            "No problem left")
+    elif t == "consent_withdrawn":
+        kind, title = "email", _("Consent withdrawn")
+        detail = str(p.get("purpose") or "")
     elif t == EventType.NOTE:
         kind, title = "sales", _("Note")
         detail = str(p.get("text") or p.get("note") or "")
