@@ -110,13 +110,24 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "(default: %(default)s)")
 
     importer = commands.add_parser(
-        "import", help="import leads from a CSV file",
-        description="Create or update leads from a CSV file whose header names lead fields: "
-                    "email, external_id, first_name, last_name, phone, title, company_name, "
-                    "country, city, language, source, medium, campaign, channel. A lead is "
-                    "matched by email, else external_id. Rejected rows are listed with "
-                    "their line number and skipped; the exit status is then 1.")
-    importer.add_argument("path", help="the CSV file (comma, semicolon or tab separated)")
+        "import", help="import leads from a CSV or Excel (xlsx) file",
+        description="Create or update leads from a CSV (any separator, UTF-8 or Latin-1) or "
+                    "xlsx file. Without --mapping, the header must name lead fields (email, "
+                    "external_id, first_name, last_name, phone, title, company_name, country, "
+                    "city, language, source, medium, campaign, channel, stage, owner). A lead "
+                    "is matched by email, else external_id. Rejected rows go to an error "
+                    "report (CSV) whose path is printed; the exit status is then 1.")
+    importer.add_argument("path", help="the CSV or xlsx file")
+    importer.add_argument("--mapping", type=Path, default=None, metavar="FILE",
+                          help="a JSON column mapping (e.g. leadflow/imports/mappings/"
+                               "x_education.json)")
+    importer.add_argument("--dry-run", action="store_true",
+                          help="validate every row and report, without writing anything")
+    importer.add_argument("--as", dest="as_user", default=None, metavar="USERNAME",
+                          help="the user the import is recorded as (on the timeline)")
+    importer.add_argument("--errors", type=Path, default=None, metavar="FILE",
+                          help="where to write the error report (default: next to the file, "
+                               "else in the temporary directory)")
 
     demo = commands.add_parser(
         "demo", help="load demo data into an empty database",
@@ -307,15 +318,36 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from leadflow.capture.importer import import_csv
+    from leadflow.imports.services import import_path, write_error_report
 
-    report = import_csv(args.path)
-    for error in report.errors:
-        print(f"{args.path}: {error}", file=sys.stderr)
+    actor = None
+    if args.as_user:
+        from leadflow.accounts.models import User
+
+        actor = User.objects.filter(username=args.as_user, is_active=True).first()
+        if actor is None:
+            raise CommandError(f"--as: no active user {args.as_user!r}")
+    report = import_path(args.path, args.mapping, dry_run=args.dry_run, actor=actor)
     if report.ignored_columns:
         print(f"ignored columns: {', '.join(report.ignored_columns)}", file=sys.stderr)
     print(report.summary)
-    return 1 if report.errors else 0
+    if not report.errors:
+        return 0
+    for error in report.errors[:10]:
+        print(f"{args.path}: {error}", file=sys.stderr)
+    path = args.errors or _error_report_path(Path(args.path))
+    write_error_report(report, path)
+    print(f"error report: {path}")
+    return 1
+
+
+def _error_report_path(source: Path) -> Path:
+    import tempfile
+
+    name = f"{source.stem}.errors.csv"
+    if os.access(source.resolve().parent, os.W_OK):
+        return source.resolve().parent / name
+    return Path(tempfile.gettempdir()) / name
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

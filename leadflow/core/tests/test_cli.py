@@ -18,7 +18,6 @@ from django.test import Client
 
 from leadflow import cli
 from leadflow.accounts.models import ApiToken, User
-from leadflow.leads.models import Lead
 
 COMMANDS = ["serve", "worker", "migrate", "createadmin", "token", "import", "demo", "manage"]
 
@@ -98,27 +97,6 @@ def test_unknown_user_exits_2_with_a_message(db, capsys):
     assert cli.main(["token", "create", "--user", "nobody"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == "leadflow: error: No user named 'nobody'."
-
-
-def test_import_reports_bad_row_and_keeps_good_ones(db, tmp_path, capsys):
-    path = tmp_path / "leads.csv"
-    path.write_text("email,first_name,country\n"
-                    "ana@example.com,Ana,FR\n"
-                    "not-an-email,Bad,FR\n"
-                    "bo@example.com,Bo,USA\n"
-                    "cy@example.com,Cy,DE\n")
-    assert cli.main(["import", str(path)]) == 1
-    captured = capsys.readouterr()
-    assert "created 2, updated 0, errors 2" in captured.out
-    assert f"{path}: line 3: 'not-an-email' is not a valid email address." in captured.err
-    assert f"{path}: line 4: country must be a two-letter ISO code" in captured.err
-    assert set(Lead.objects.values_list("email", flat=True)) == {"ana@example.com",
-                                                                 "cy@example.com"}
-
-
-def test_import_of_a_missing_file_exits_2(db, tmp_path, capsys):
-    assert cli.main(["import", str(tmp_path / "nope.csv")]) == 2
-    assert "Cannot read" in capsys.readouterr().err
 
 
 def test_createadmin_takes_the_password_from_the_environment(db, monkeypatch, capsys):

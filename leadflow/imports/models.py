@@ -1,0 +1,64 @@
+"""Imports: saved column mappings and the history of import jobs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportMapping(models.Model):
+    """A named, reusable column mapping (the JSON format is described in
+    leadflow/imports/mapping.py)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    spec = models.JSONField(_("mapping"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("import mapping")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    mapping = models.ForeignKey(ImportMapping, verbose_name=_("saved mapping"), null=True,
+                                blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    spec = models.JSONField(_("mapping used"), default=dict)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.UPLOADED)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    header = models.JSONField(default=list, blank=True)
+    # Rejected rows: [{"line", "field", "message", "cells"}], for the error report.
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("uploaded at"))
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import job")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_status_display()})"

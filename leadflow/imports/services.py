@@ -1,0 +1,419 @@
+"""Importing leads from CSV and xlsx files: mapping, preview, dry run, the import itself,
+jobs (history, background runs) and the per-row error report.
+
+`import_path(path, mapping)` is the whole import for scripts, the CLI and benchmarks.
+Rows are read, mapped and written by chunks (leads.bulk.bulk_upsert), so memory and the
+number of queries per row stay bounded whatever the file's size. A bad row is reported
+with its line and never blocks the good ones; re-importing the same file changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Q
+
+from leadflow.core import clock
+from leadflow.core.csvsafe import safe_row
+from leadflow.core.errors import Forbidden, InvalidInput, NotFound
+from leadflow.imports.mapping import (
+    MappedRow,
+    Mapping,
+    RowProblem,
+    definitions_for,
+    guess_spec,
+    load_spec_file,
+    map_row,
+    parse,
+)
+from leadflow.imports.models import ImportJob, ImportMapping
+from leadflow.imports.reader import Table, UnreadableRow, open_table
+from leadflow.leads.bulk import CHUNK_SIZE, CREATED, ERROR, UNCHANGED, UPDATED, bulk_upsert
+from leadflow.leads.models import CustomFieldDefinition, Lead
+from leadflow.tracking.models import Event
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
+
+PREVIEW_ROWS = 20
+# Files up to this size are imported during the request; larger ones by the worker.
+INLINE_MAX_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+    field: str | None = None
+    cells: list[str] = dataclasses.field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    values: dict[str, Any]
+    status: str
+    message: str = ""
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool = False
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = dataclasses.field(default_factory=list)
+    header: list[str] = dataclasses.field(default_factory=list)
+    ignored_columns: list[str] = dataclasses.field(default_factory=list)
+    preview: list[PreviewRow] = dataclasses.field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)
+
+    @property
+    def summary(self) -> str:
+        return (f"{'dry run: ' if self.dry_run else ''}rows {self.total}, created "
+                f"{self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"rejected {self.rejected}")
+
+
+def import_path(path: str | Path, mapping: dict[str, Any] | str | Path | None = None, *,
+                dry_run: bool = False, actor: User | None = None) -> ImportReport:
+    """Import a CSV or xlsx file. `mapping` is a mapping (dict), the path of a JSON mapping
+    file, or None to guess the columns from their header. Raises InvalidInput when the file
+    or the mapping cannot be used at all; rejected rows are in the report."""
+    table = open_table(path)
+    if mapping is None:
+        spec = guess_spec(table.header)
+    elif isinstance(mapping, str | Path):
+        spec = load_spec_file(mapping)
+    else:
+        spec = mapping
+    return import_table(table, spec, dry_run=dry_run, actor=actor)
+
+
+def import_table(table: Table, spec: dict[str, Any], *, dry_run: bool = False,
+                 actor: User | None = None, limit: int | None = None) -> ImportReport:
+    """Map and import `table`'s rows (the first `limit` only, for a preview, which implies
+    a dry run and keeps the mapped rows in the report)."""
+    mapping = parse(spec)
+    header = [h.strip() for h in table.header]
+    index = _column_index(header, mapping)
+    report = ImportReport(dry_run=dry_run or limit is not None, header=header,
+                          ignored_columns=[h for h in header if h and h not in mapping.columns])
+    existing = {d.key: d for d in CustomFieldDefinition.objects.all()}
+    definitions = definitions_for(mapping, existing)
+    if not report.dry_run:
+        _declare(definitions, existing)
+    users = _users() if "owner" in mapping.targets() else {}
+    batch: list[tuple[int, list[str], MappedRow]] = []
+    try:
+        for line, cells in table.rows:
+            if not any(c.strip() for c in cells):
+                continue
+            report.total += 1
+            try:
+                batch.append((line, cells, _map(mapping, index, cells, header, definitions,
+                                                users)))
+            except RowProblem as exc:
+                report.errors.append(RowError(line, exc.message, exc.field, cells))
+            if len(batch) >= CHUNK_SIZE:
+                _import_batch(batch, report, actor=actor, definitions=definitions,
+                              users=users, preview=limit is not None)
+                batch = []
+            if limit is not None and report.total >= limit:
+                break
+    except UnreadableRow as exc:
+        report.errors.append(RowError(exc.line, exc.message))
+    if batch:
+        _import_batch(batch, report, actor=actor, definitions=definitions, users=users,
+                      preview=limit is not None)
+    report.errors.sort(key=lambda e: e.line)
+    return report
+
+
+def _column_index(header: list[str], mapping: Mapping) -> dict[str, int]:
+    twice = sorted({h for h in header if h and header.count(h) > 1 and h in mapping.columns})
+    if twice:
+        raise InvalidInput(f"line 1: column {twice[0]!r} appears twice.", field="file")
+    index = {h: i for i, h in enumerate(header) if h in mapping.columns}
+    present = {t.to for column in index for t in mapping.columns[column]}
+    if "email" not in present and "external_id" not in present:
+        raise InvalidInput("Map a column to email or to external_id: leads are matched by "
+                           "them (columns found: " + ", ".join(h for h in header if h) + ").",
+                           field="mapping")
+    return index
+
+
+def _map(mapping: Mapping, index: dict[str, int], cells: list[str], header: list[str],
+         definitions: dict[str, CustomFieldDefinition], users: dict[str, User]) -> MappedRow:
+    if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+        raise RowProblem(f"{len(cells)} cells for {len(header)} columns", "file")
+    row = map_row(mapping, index, cells, definitions)
+    if row.owner is not None and row.owner not in users:
+        raise RowProblem(f"no active user {row.owner!r} (give a username or an email)",
+                         "owner")
+    return row
+
+
+def _users() -> dict[str, User]:
+    from leadflow.accounts.models import User
+
+    users: dict[str, User] = {}
+    for user in User.objects.filter(is_active=True):
+        users[user.username.lower()] = user
+        if user.email:
+            users.setdefault(user.email.lower(), user)
+    return users
+
+
+def _declare(definitions: dict[str, CustomFieldDefinition],
+             existing: dict[str, CustomFieldDefinition]) -> None:
+    new = [d for key, d in definitions.items() if key not in existing]
+    if new:
+        CustomFieldDefinition.objects.bulk_create(new, ignore_conflicts=True)
+
+
+def _import_batch(batch: list[tuple[int, list[str], MappedRow]], report: ImportReport, *,
+                  actor: User | None, definitions: dict[str, CustomFieldDefinition],
+                  users: dict[str, User], preview: bool) -> None:
+    dry_run = report.dry_run
+    results = bulk_upsert([row.data for _, _, row in batch], via=Event.Via.IMPORT,
+                          actor=actor, route=False, dry_run=dry_run, definitions=definitions)
+    owners: list[tuple[Lead, User]] = []
+    stages: dict[str, list[Lead]] = defaultdict(list)
+    outcomes: dict[str, list[Lead]] = defaultdict(list)
+    created: list[Lead] = []
+    for (line, cells, row), result in zip(batch, results, strict=True):
+        status = result.status
+        if status == ERROR or result.lead is None:
+            report.errors.append(RowError(line, result.message, result.field, cells))
+            if preview:
+                report.preview.append(PreviewRow(line, row.data, ERROR, result.message))
+            continue
+        lead = result.lead
+        if status == CREATED:
+            created.append(lead)
+        owner = users.get(row.owner) if row.owner else None
+        extra = False
+        if owner is not None and lead.owner_id != owner.pk:
+            owners.append((lead, owner))
+            extra = True
+        if row.stage and lead.stage != row.stage:
+            stages[row.stage].append(lead)
+            extra = True
+        if row.outcome and lead.stage != row.outcome:
+            outcomes[row.outcome].append(lead)
+            extra = True
+        if status == UNCHANGED and extra:
+            status = UPDATED
+        setattr(report, status, getattr(report, status) + 1)
+        if preview:
+            report.preview.append(PreviewRow(line, _shown(row), status))
+    if dry_run:
+        return
+    _apply_extras(owners, stages, outcomes, created, actor=actor)
+
+
+def _apply_extras(owners: list[tuple[Lead, User]], stages: dict[str, list[Lead]],
+                  outcomes: dict[str, list[Lead]], created: list[Lead], *,
+                  actor: User | None) -> None:
+    from leadflow.leads.bulk import route_leads
+    from leadflow.lifecycle.services import change_stages, mark_outcomes
+    from leadflow.routing.services import assign_lead
+
+    with transaction.atomic():
+        # Owners one lead at a time (a bounded handful of queries each), only when the
+        # owner changes, so a re-import does none of it.
+        for lead, owner in owners:
+            assign_lead(lead, owner, actor=actor, reason="import")
+        for stage, leads in stages.items():
+            change_stages(_unique(leads), stage, reason="import", actor=actor)
+        for outcome, leads in outcomes.items():
+            mark_outcomes(_unique(leads), outcome, reason="import", actor=actor)
+        route_leads(created)
+
+
+def _unique(leads: Iterable[Lead]) -> list[Lead]:
+    return list({id(lead): lead for lead in leads}.values())
+
+
+def _shown(row: MappedRow) -> dict[str, Any]:
+    values = {k: v for k, v in row.data.items() if k != "custom"}
+    values.update({f"custom.{k}": v for k, v in row.data.get("custom", {}).items()})
+    for name in ("stage", "owner", "outcome"):
+        if getattr(row, name):
+            values[name] = getattr(row, name)
+    return values
+
+
+# --- Error report -----------------------------------------------------------------------
+
+def error_report_csv(header: list[str], errors: Iterable[RowError | dict[str, Any]]) -> str:
+    """The rejected rows as CSV: line, field, message, then the row's original cells."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(safe_row(["line", "field", "message", *header]))
+    for e in errors:
+        d = e if isinstance(e, dict) else e.__dict__
+        # Cells are the file's text: "-5" is prefixed too, which is safe for a report.
+        writer.writerow(safe_row([str(d["line"]), d.get("field") or "", d["message"],
+                                  *d.get("cells", [])]))
+    return out.getvalue()
+
+
+def write_error_report(report: ImportReport, path: Path) -> Path:
+    path.write_text(error_report_csv(report.header, report.errors), encoding="utf-8")
+    return path
+
+
+# --- Mappings, jobs ---------------------------------------------------------------------
+
+def check_can_import(user: User) -> None:
+    """Imports bring in leads for everyone: admins and marketing only."""
+    if not user.sees_all_leads:
+        raise Forbidden("Only administrators and marketing may import leads.")
+
+
+@transaction.atomic
+def save_mapping(name: str, spec: dict[str, Any], *, user: User | None) -> ImportMapping:
+    """Create or replace the mapping called `name`. Raises InvalidInput."""
+    name = name.strip()
+    if not name or len(name) > 100 or "\x00" in name:
+        raise InvalidInput("A mapping needs a name of at most 100 characters.", field="name")
+    parse(spec)
+    mapping, _ = ImportMapping.objects.update_or_create(
+        name=name, defaults={"spec": spec, "created_by": user, "updated_at": clock.now()})
+    return mapping
+
+
+def spec_from(*, mapping_id: int | None = None, mapping_json: str | None = None,
+              header: list[str] | None = None) -> tuple[dict[str, Any], ImportMapping | None]:
+    """The mapping to use: a saved one by id, a JSON text, else guessed from the header."""
+    if mapping_id is not None:
+        saved = ImportMapping.objects.filter(pk=mapping_id).first()
+        if saved is None:
+            raise NotFound(f"No saved mapping #{mapping_id}.", field="mapping_id")
+        return saved.spec, saved
+    if mapping_json:
+        try:
+            spec = json.loads(mapping_json)
+        except ValueError as exc:
+            raise InvalidInput(f"mapping is not valid JSON ({exc}).", field="mapping") from None
+        parse(spec)
+        return spec, None
+    return guess_spec(header or []), None
+
+
+def create_job(user: User, upload: File, *, name: str, spec: dict[str, Any] | None = None,
+               mapping: ImportMapping | None = None, dry_run: bool = False) -> ImportJob:
+    """Store an uploaded file as a new job (not run yet). Its mapping defaults to one
+    guessed from the header. Raises Forbidden, InvalidInput (unreadable file)."""
+    check_can_import(user)
+    job = ImportJob(original_name=name[:255], created_by=user, created_at=clock.now(),
+                    mapping=mapping, dry_run=dry_run, spec=spec or {})
+    job.file.save(Path(name).name[-100:] or "import.csv", upload, save=False)
+    try:
+        table = open_table(job.file.path)
+    except InvalidInput:
+        job.file.delete(save=False)
+        raise
+    job.header = [h.strip() for h in table.header]
+    if not job.spec:
+        job.spec = guess_spec(job.header)
+    job.save()
+    return job
+
+
+def get_job(user: User, job_id: int) -> ImportJob:
+    check_can_import(user)
+    job = ImportJob.objects.filter(pk=job_id).first() if 0 < job_id < 2**63 else None
+    if job is None:
+        raise NotFound(f"No import #{job_id}.")
+    return job
+
+
+def columns(job: ImportJob, samples: int = 3) -> list[tuple[str, list[str]]]:
+    """Each column with a few non-empty sample values, for the mapping screen."""
+    table = open_table(job.file.path)
+    found: list[list[str]] = [[] for _ in table.header]
+    for n, (_, cells) in enumerate(table.rows):
+        for i, cell in enumerate(cells[:len(found)]):
+            if cell.strip() and len(found[i]) < samples and cell.strip() not in found[i]:
+                found[i].append(cell.strip()[:60])
+        if n > 200 or all(len(f) >= samples for f in found):
+            break
+    return [(h.strip(), f) for h, f in zip(table.header, found, strict=True) if h.strip()]
+
+
+def preview(job: ImportJob, spec: dict[str, Any]) -> ImportReport:
+    """The first rows mapped, each with what would happen to it. Writes nothing."""
+    return import_table(open_table(job.file.path), spec, limit=PREVIEW_ROWS)
+
+
+def start_job(job: ImportJob, *, spec: dict[str, Any], dry_run: bool) -> ImportJob:
+    """Run the job now when its file is small, else queue it for the worker."""
+    job.spec, job.dry_run = spec, dry_run
+    parse(spec)
+    if job.status not in (ImportJob.Status.UPLOADED, ImportJob.Status.DONE,
+                          ImportJob.Status.FAILED):
+        raise InvalidInput("This import is already queued or running.", field="status")
+    job.status = ImportJob.Status.QUEUED
+    job.save(update_fields=["spec", "dry_run", "status"])
+    if job.file.size <= INLINE_MAX_BYTES:
+        run_job(job.pk)
+    else:
+        from leadflow.imports.tasks import run_import_task
+
+        transaction.on_commit(lambda: run_import_task.enqueue(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def run_job(job_id: int) -> str:
+    """Run a queued job. Safe to run twice and on a deleted job: only the run that moves
+    it from queued to running does the work."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=clock.now())
+    if not claimed:
+        return "skipped"
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    try:
+        report = import_path(job.file.path, job.spec, dry_run=job.dry_run,
+                             actor=job.created_by)
+    except InvalidInput as exc:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, message=exc.message, finished_at=clock.now())
+        return "failed"
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE, total=report.total, created=report.created,
+        updated=report.updated, unchanged=report.unchanged, rejected=report.rejected,
+        header=report.header, message=report.summary, finished_at=clock.now(),
+        errors=[{"line": e.line, "field": e.field, "message": e.message, "cells": e.cells}
+                for e in report.errors])
+    return "done"
+
+
+def job_error_report(job: ImportJob) -> str:
+    return error_report_csv(job.header, job.errors)
+
+
+def recent_jobs(user: User, limit: int = 50) -> list[ImportJob]:
+    check_can_import(user)
+    return list(ImportJob.objects.select_related("created_by", "mapping")
+                .filter(~Q(status=ImportJob.Status.UPLOADED) | Q(created_by=user))[:limit])
