@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Form(models.Model):
-    """A hosted capture form. Submitting it creates or updates a lead and records a
+    """A capture form. Submitting it creates or updates a lead and records a
     `form_submitted` event (plus `event_type`, e.g. newsletter_signup, when set)."""
 
     name = models.CharField(_("name"), max_length=120)
@@ -14,9 +14,17 @@ class Form(models.Model):
     intro = models.TextField(_("introduction"), blank=True)
     event_type = models.CharField(_("extra event"), max_length=60, blank=True,
                                   help_text=_("e.g. newsletter_signup or demo_requested"))
+    # The current consent text and its version label; every text ever shown is kept in
+    # FormConsentVersion (append-only), and the consent ledger records the label.
     consent_text = models.TextField(_("consent text"), blank=True)
     consent_version = models.CharField(_("consent text version"), max_length=40, blank=True)
     thank_you = models.TextField(_("thank-you message"), blank=True)
+    redirect_url = models.URLField(_("redirect after submit"), max_length=500, blank=True)
+    # Host names, one per line; "example.com" also allows its subdomains.
+    allowed_domains = models.TextField(_("allowed redirect domains"), blank=True)
+    lead_magnet = models.FileField(_("file to deliver"), upload_to="lead-magnets/", blank=True)
+    progressive_profiling = models.BooleanField(_("progressive profiling"), default=False)
+    double_opt_in = models.BooleanField(_("double opt-in"), default=False)
     channel = models.CharField(_("channel"), max_length=20, default="web")
     source = models.CharField(_("source"), max_length=100, blank=True)
     active = models.BooleanField(_("active"), default=True)
@@ -27,3 +35,108 @@ class Form(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def domains(self) -> list[str]:
+        return [d.strip().lower().rstrip(".") for d in self.allowed_domains.split()
+                if d.strip()]
+
+
+class FormField(models.Model):
+    """One question of a form, mapped to a lead field or a declared custom field."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        SELECT = "select", _("Select")
+        MULTI_SELECT = "multi-select", _("Multi-select")
+        CHECKBOX = "checkbox", _("Checkbox")
+        HIDDEN = "hidden", _("Hidden")
+        TEXTAREA = "textarea", _("Text area")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+
+    class LeadField(models.TextChoices):
+        EMAIL = "email", _("Email")
+        FIRST_NAME = "first_name", _("First name")
+        LAST_NAME = "last_name", _("Last name")
+        PHONE = "phone", _("Phone")
+        TITLE = "title", _("Job title")
+        COMPANY_NAME = "company_name", _("Company")
+        COUNTRY = "country", _("Country")
+        CITY = "city", _("City")
+
+    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="fields")
+    key = models.SlugField(_("key"), max_length=60)
+    lead_field = models.CharField(_("lead field"), max_length=20, blank=True,
+                                  choices=LeadField.choices)
+    custom_field = models.ForeignKey("leads.CustomFieldDefinition", verbose_name=_("custom field"),
+                                     null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices, default=Type.TEXT)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    labels = models.JSONField(_("labels"), default=dict, blank=True,
+                              help_text=_('per language, e.g. {"en": "Company", "fr": "Société"}'))
+    # Asked only by progressive profiling, in position order, in place of known fields.
+    extra = models.BooleanField(_("progressive question"), default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("form field")
+        constraints = [models.UniqueConstraint(fields=["form", "key"],
+                                               name="form_field_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class FormConsentVersion(models.Model):
+    """Every consent text a form has shown, append-only: editing the text adds a row."""
+
+    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="consent_versions")
+    version = models.CharField(max_length=40)
+    text = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["form", "version"],
+                                               name="form_consent_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.form_id} {self.version}"
+
+
+class FormRejection(models.Model):
+    """Posts refused (spam, abuse, invalid), counted per form, reason and day."""
+
+    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="rejections")
+    day = models.DateField()
+    reason = models.CharField(max_length=30)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "reason"]
+        constraints = [models.UniqueConstraint(fields=["form", "day", "reason"],
+                                               name="form_rejection_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.reason}: {self.count}"
+
+
+class OptInRequest(models.Model):
+    """A double opt-in confirmation sent to a lead; marketing waits for `confirmed_at`."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="optins")
+    form = models.ForeignKey(Form, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    page_url = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["lead", "confirmed_at"], name="optin_lead_idx")]
+
+    def __str__(self) -> str:
+        return f"opt-in {self.lead_id} ({'confirmed' if self.confirmed_at else 'pending'})"

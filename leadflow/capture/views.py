@@ -1,32 +1,238 @@
+"""Public form endpoints: the hosted page (also the iframe), the embed snippet's script,
+definition and submit (CORS, CSRF-exempt: see leadflow.capture.abuse), the lead magnet
+download and the double opt-in confirmation."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 
-from leadflow.capture import services
-from leadflow.capture.models import Form
-from leadflow.core.errors import InvalidInput
+from leadflow.capture import fields, services, tokens
+from leadflow.capture.abuse import Rejected
+from leadflow.capture.models import Form, FormField
+from leadflow.core.errors import InvalidInput, NotFound
+
+RESERVED = {"consent", "page_url", "lf_vid", "lf_token", "csrfmiddlewaretoken", "lang"}
+EMBED_JS = Path(__file__).parent / "static" / "capture" / "embed.js"
 
 
+def _lang(request: HttpRequest) -> str:
+    wanted = request.GET.get("lang", "").strip().lower()
+    codes = [code for code, _ in settings.LANGUAGES]
+    if wanted in codes:
+        return wanted
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _field_context(specs: list[FormField], lang: str, values: dict[str, Any]) -> list[dict]:
+    out = []
+    for spec in specs:
+        value = values.get(spec.key, "")
+        out.append({"key": spec.key, "type": spec.type, "required": spec.required,
+                    "label": fields.label(spec, lang), "choices": fields.choices(spec),
+                    "value": value if not isinstance(value, list) else "",
+                    "selected": value if isinstance(value, list) else [value]})
+    return out
+
+
+def _read_values(request: HttpRequest) -> dict[str, Any]:
+    """The posted values: JSON object or form-encoded (repeated keys become lists)."""
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, RecursionError):
+            raise InvalidInput("The request body is not valid JSON.", field="body") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("The request body must be a JSON object.", field="body")
+        return data
+    return {k: (v if len(v) > 1 else v[0]) for k, v in request.POST.lists()}
+
+
+def _submission(request: HttpRequest, values: dict[str, Any]) -> services.Submission:
+    page_url = str(values.get("page_url") or "").replace("\x00", "")[:500]
+    cookie = request.COOKIES.get(tokens.LEAD_COOKIE, "")
+    return services.Submission(
+        values={k: v for k, v in values.items() if k not in RESERVED},
+        consent=(values.get("consent") is True
+                 or str(values.get("consent", "")).lower() in fields.TRUE),
+        ip=request.META.get("REMOTE_ADDR"),
+        # Proof of consent, stored as given (minus NULs, which PostgreSQL refuses).
+        page_url=page_url or request.build_absolute_uri(request.path),
+        token=str(values.get("lf_token") or ""),
+        visitor_id=str(values.get("lf_vid") or request.COOKIES.get("lf_vid") or "")[:64],
+        lead_id=tokens.read_lead_cookie(cookie) if cookie else None,
+        body_bytes=int(request.META.get("CONTENT_LENGTH") or 0))
+
+
+def _remember(response: HttpResponse, form: Form, outcome: services.Outcome) -> None:
+    if form.progressive_profiling:
+        response.set_cookie(tokens.LEAD_COOKIE, tokens.lead_cookie(outcome.lead.pk),
+                            max_age=tokens.LEAD_COOKIE_AGE, httponly=True, samesite="Lax",
+                            secure=settings.SESSION_COOKIE_SECURE)
+
+
+def _known(request: HttpRequest, form: Form, visitor_id: str = ""):
+    cookie = request.COOKIES.get(tokens.LEAD_COOKIE, "")
+    return services.recognised_lead(
+        form, visitor_id=visitor_id or request.COOKIES.get("lf_vid", ""),
+        lead_id=tokens.read_lead_cookie(cookie) if cookie else None)
+
+
+@csrf_exempt  # iframes on other sites cannot send our CSRF cookie: see capture.abuse
 @xframe_options_exempt  # forms are meant to be embedded in the customer's site
+@require_http_methods(["GET", "HEAD", "POST"])
 def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
     form = get_object_or_404(Form, slug=slug, active=True)
-    context = {"form": form, "values": {}, "utm": {k: request.GET.get(k, "")
-                                                   for k in services.UTM}}
-    if request.method == "POST":
-        values = {k: request.POST.get(k, "")[:500]
-                  for k in (*services.FIELDS, *services.UTM, services.HONEYPOT)}
-        submission = services.Submission(
-            values=values, consent=request.POST.get("consent") == "yes",
-            ip=request.META.get("REMOTE_ADDR"),
-            # Proof of consent, stored as given (minus NULs, which PostgreSQL refuses).
-            page_url=(request.POST.get("page_url", "").replace("\x00", "")[:500]
-                      or request.build_absolute_uri()))
+    lang = _lang(request)
+    embed = request.GET.get("embed") == "1"
+    with translation.override(lang):
+        context: dict[str, Any] = {
+            "form": form, "embed": embed, "lang": lang, "honeypot": services.HONEYPOT,
+            "utm": {k: request.GET.get(k, "")[:150] for k in services.UTM},
+            "token": tokens.fill_token(form.pk)}
+        values: dict[str, Any] = {}
+        if request.method == "POST":
+            values = _read_values(request)
+            submission = _submission(request, values)
+            try:
+                outcome = services.submit_form(form, submission)
+            except (InvalidInput, Rejected) as exc:
+                context.update(error=exc.message, field=exc.field)
+                context["fields"] = _field_context(
+                    fields.shown_fields(form, _known(request, form)), lang, values)
+                context["values"] = values
+                return render(request, "capture/form.html", context, status=exc.status)
+            if outcome.redirect_url:
+                response: HttpResponse = HttpResponseRedirect(outcome.redirect_url)
+            else:
+                context.update(outcome=outcome)
+                response = render(request, "capture/thanks.html", context)
+            _remember(response, form, outcome)
+            return response
+        context["fields"] = _field_context(fields.shown_fields(form, _known(request, form)),
+                                           lang, values)
+        context["values"] = values
+        response = render(request, "capture/form.html", context)
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
+    return response
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "OPTIONS"])
+def definition(request: HttpRequest, slug: str) -> HttpResponse:
+    """The form as JSON for embed.js, in the visitor's language, with a fresh fill token."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    form = Form.objects.filter(slug=slug, active=True).first()
+    if form is None:
+        return _cors(JsonResponse({"ok": False, "message": "No such form."}, status=404))
+    lang = _lang(request)
+    visitor = request.GET.get("lf_vid", "")[:64]
+    with translation.override(lang):
+        specs = _field_context(fields.shown_fields(form, _known(request, form, visitor)),
+                               lang, {})
+        body = {
+            "slug": form.slug, "title": form.title, "intro": form.intro, "lang": lang,
+            "fields": [{k: f[k] for k in ("key", "type", "label", "required", "choices")}
+                       for f in specs],
+            "consent": ({"text": form.consent_text, "version": form.consent_version}
+                        if form.consent_text else None),
+            "honeypot": services.HONEYPOT, "token": tokens.fill_token(form.pk),
+            "submit_url": request.build_absolute_uri(reverse("capture:submit", args=[slug])),
+            "submit_label": str(translation.gettext("Send")),
+        }
+    response = JsonResponse(body)
+    response["Cache-Control"] = "no-store"  # the token is fresh each time
+    patch_vary_headers(response, ["Accept-Language"])
+    return _cors(response)
+
+
+@csrf_exempt  # cross-site posts cannot carry Django's CSRF cookie: see capture.abuse
+@require_http_methods(["POST", "OPTIONS"])
+def submit(request: HttpRequest, slug: str) -> HttpResponse:
+    """The embed snippet's submit: JSON or form-encoded in, JSON out (CORS for any site)."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    form = Form.objects.filter(slug=slug, active=True).first()
+    if form is None:
+        return _cors(JsonResponse({"ok": False, "message": "No such form."}, status=404))
+    with translation.override(_lang(request)):
         try:
-            services.submit_form(form, submission)
+            outcome = services.submit_form(form, _submission(request, _read_values(request)))
+        except Rejected as exc:
+            return _cors(JsonResponse({"ok": False, "message": exc.message, "field": exc.field,
+                                       "reason": exc.reason}, status=exc.status))
         except InvalidInput as exc:
-            context.update(values=values, error=exc.message, field=exc.field)
-            return render(request, "capture/form.html", context, status=exc.status)
-        return render(request, "capture/thanks.html", context)
-    return render(request, "capture/form.html", context)
+            return _cors(JsonResponse({"ok": False, "message": exc.message, "field": exc.field,
+                                       "reason": "invalid"}, status=exc.status))
+        message = form.thank_you or str(translation.gettext("We received your request."))
+        confirm = str(translation.gettext("Please check your inbox to confirm your address."))
+        download_label = str(translation.gettext("Download your file"))
+    response = JsonResponse({"ok": True, "message": message, "redirect": outcome.redirect_url,
+                             "download_url": outcome.download_url,
+                             "download_label": download_label,
+                             "confirm_email": confirm if outcome.awaiting_confirmation else ""})
+    _remember(response, form, outcome)
+    return _cors(response)
+
+
+@cache
+def _embed_source() -> bytes:
+    return EMBED_JS.read_bytes()
+
+
+@require_safe
+def embed_js(request: HttpRequest, slug: str) -> HttpResponse:
+    response = HttpResponse(_embed_source(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return _cors(response)
+
+
+@require_safe
+def download(request: HttpRequest, slug: str, token: str) -> HttpResponseBase:
+    """The lead magnet, through a signed link that expires (never a guessable URL)."""
+    try:
+        form = services.magnet_for_download(slug, token)
+    except NotFound as exc:
+        return render(request, "capture/message.html", {"error": exc.message}, status=404)
+    response = FileResponse(form.lead_magnet.open("rb"), as_attachment=True,
+                            filename=Path(form.lead_magnet.name or "file").name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@csrf_exempt  # the signed token is the authority; nothing else to protect
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners open links, they do not press buttons); POST
+    confirms the address."""
+    if request.method != "POST":
+        valid = tokens.read_optin_token(token) is not None
+        return render(request, "capture/confirm.html", {"valid": valid},
+                      status=200 if valid else 404)
+    try:
+        services.confirm_optin(token, ip=request.META.get("REMOTE_ADDR"))
+    except NotFound as exc:
+        return render(request, "capture/confirm.html", {"valid": False, "error": exc.message},
+                      status=404)
+    return render(request, "capture/confirm.html", {"valid": True, "confirmed": True})

@@ -452,7 +452,7 @@ class _Replay:
         from leadflow.capture.services import Submission
 
         ip = f"198.51.100.{self.rng.randint(1, 254)}"  # documentation range (RFC 5737)
-        return Submission(values=values, consent=True, ip=ip,
+        return Submission(values=values, consent=True, ip=ip, trusted=True,
                           page_url=f"https://www.leadflow.example{page}")
 
     def _lead(self, lead_id: int) -> Lead:

@@ -51,3 +51,19 @@ class EmailMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} -> {self.to_email} ({self.status})"
+
+
+class EmailLink(models.Model):
+    """A link in a sent email, by position. The click URL names (message, index) only;
+    the destination is looked up here, never taken from the request (no open redirect)."""
+
+    message = models.ForeignKey(EmailMessage, on_delete=models.CASCADE, related_name="links")
+    index = models.PositiveIntegerField()
+    url = models.URLField(max_length=2000)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "index"],
+                                               name="email_link_message_index_unique")]
+
+    def __str__(self) -> str:
+        return self.url

@@ -47,15 +47,21 @@ def unsubscribe_url(lead: Lead, campaign_id: int | None) -> str:
 
 
 def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
-                  campaign_id: int | None = None) -> EmailMessage:
+                  campaign_id: int | None = None,
+                  context: dict | None = None) -> EmailMessage:
     """Send `template` to `lead` once per `dedupe_key` (a retry returns the first message,
     except after a failed send, which the retry sends again).
 
     Marketing email is skipped (and recorded as skipped) for leads without an address,
-    opted out, or marked do-not-email; it carries one-click unsubscribe headers.
+    opted out, marked do-not-email, or awaiting a double opt-in confirmation; it carries
+    one-click unsubscribe headers. `context` adds values to the template's (e.g. a link).
     The row is written before the SMTP call so that a crash mid-send never sends twice.
     """
-    skip = not lead.email or (template.marketing and lead.do_not_email)
+    from leadflow.capture.services import awaiting_confirmation
+
+    # Marketing waits for a pending double opt-in (one query, only for marketing mail).
+    skip = not lead.email or (template.marketing and (
+        lead.do_not_email or awaiting_confirmation(lead)))
     existing = EmailMessage.objects.filter(dedupe_key=dedupe_key).first()
     if existing:
         # Only one retrier may take a failed message back (a conditional UPDATE).
@@ -75,12 +81,13 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
         except IntegrityError:
             return EmailMessage.objects.get(dedupe_key=dedupe_key)
     if skip:
-        message.error = "no email address" if not lead.email else "lead opted out"
+        message.error = ("no email address" if not lead.email else "lead opted out"
+                         if lead.do_not_email else "awaiting double opt-in confirmation")
         message.save(update_fields=["error"])
         return message
 
     unsub = unsubscribe_url(lead, campaign_id)
-    values = {"lead": lead, "unsubscribe_url": unsub}
+    values = {**(context or {}), "lead": lead, "unsubscribe_url": unsub}
     # Subject and text body are plain text: HTML-escaping them would show "O&#x27;Brien".
     plain = Context(values, autoescape=False)
     # One line: a name holding CR or LF must not break (or inject) a header.
@@ -99,6 +106,9 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
         pixel = settings.BASE_URL + reverse("emails:open", args=[tokens.open_token(message.pk)])
         html = str(Template(template.body_html).render(Context(values)))  # autoescaped
         if template.marketing:
+            from leadflow.emails.links import track_links
+
+            html = track_links(message, html)
             html += (f'<p style="font-size:12px"><a href="{escape(unsub)}">Unsubscribe</a></p>'
                      f'<img src="{escape(pixel)}" width="1" height="1" alt="">')
         email.attach_alternative(html, "text/html")

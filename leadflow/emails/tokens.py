@@ -33,3 +33,18 @@ def read_open_token(token: str) -> int | None:
         return int(_OPEN.unsign_object(token))
     except (signing.BadSignature, ValueError, TypeError):
         return None
+
+
+_CLICK = signing.Signer(salt="leadflow.emails.click")
+
+
+def click_token(message_id: int, index: int) -> str:
+    return _CLICK.sign_object([message_id, index])
+
+
+def read_click_token(token: str) -> tuple[int, int] | None:
+    try:
+        message_id, index = _CLICK.unsign_object(token)
+        return int(message_id), int(index)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None

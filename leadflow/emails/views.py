@@ -38,3 +38,19 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(_PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response
+
+
+def click(request: HttpRequest, token: str) -> HttpResponse:
+    """A tracked link: record the click, go on to the destination stored when the email
+    was sent (never one named by the request). Unknown or tampered token: 404."""
+    from django.http import Http404, HttpResponseRedirect
+
+    from leadflow.emails.links import record_click
+
+    destination = record_click(token)
+    if destination is None:
+        raise Http404("Unknown link")
+    response = HttpResponseRedirect(destination)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,38 @@
+from ninja import Router, Schema
+
+from leadflow.capture import builder
+from leadflow.capture.models import Form
+from leadflow.core.errors import Forbidden
+
+router = Router(tags=["forms"])
+
+
+class FormOut(Schema):
+    id: int
+    name: str
+    slug: str
+    title: str
+    event_type: str
+    active: bool
+    double_opt_in: bool
+    progressive_profiling: bool
+    consent_version: str
+    hosted_url: str
+    definition_url: str
+    embed_script_url: str
+
+
+@router.get("", response=list[FormOut], summary="List the capture forms (admin, marketing)")
+def list_forms(request):
+    if not builder.can_build(request.user):
+        raise Forbidden("Only administrators and marketers may list forms.")
+    from django.conf import settings
+
+    base = settings.BASE_URL
+    return [FormOut(id=f.pk, name=f.name, slug=f.slug, title=f.title, event_type=f.event_type,
+                    active=f.active, double_opt_in=f.double_opt_in,
+                    progressive_profiling=f.progressive_profiling,
+                    consent_version=f.consent_version, hosted_url=f"{base}/f/{f.slug}/",
+                    definition_url=f"{base}/f/{f.slug}/definition.json",
+                    embed_script_url=f"{base}/f/{f.slug}/embed.js")
+            for f in Form.objects.all()]

@@ -1,0 +1,163 @@
+"""The form builder pages (/forms/, admins and marketers) and quick add (everyone)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from leadflow.capture import abuse, builder, services
+from leadflow.capture.forms import FieldForm, FormSettingsForm, QuickAddForm
+from leadflow.capture.models import Form, FormField
+from leadflow.core.errors import Forbidden, LeadflowError
+from leadflow.core.http import AuthedRequest
+from leadflow.leads.services import visible_leads
+
+
+def _forbidden(request: AuthedRequest, exc: LeadflowError) -> HttpResponse:
+    return render(request, "error.html", {"error": exc.message, "status": exc.status},
+                  status=exc.status)
+
+
+def _builder_only(view):
+    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not builder.can_build(request.user):
+            return _forbidden(request, Forbidden(
+                _("Only administrators and marketers may manage forms.")))
+        return view(request, *args, **kwargs)
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return login_required(wrapped)
+
+
+@_builder_only
+@require_safe
+def form_list(request: AuthedRequest) -> HttpResponse:
+    return render(request, "capture/builder/list.html", {"forms": Form.objects.all()})
+
+
+def _edit_context(form: Form | None, settings_form: FormSettingsForm,
+                  field_form: FieldForm | None = None) -> dict[str, Any]:
+    context: dict[str, Any] = {"form_obj": form, "settings_form": settings_form}
+    if form is not None and form.pk:
+        base = settings.BASE_URL
+        context.update(
+            fields=list(form.fields.select_related("custom_field")),
+            field_form=field_form or FieldForm(),
+            versions=form.consent_versions.all()[:20],
+            rejections=abuse.rejection_counts(form),
+            hosted_url=f"{base}/f/{form.slug}/",
+            snippet=(f'<div data-leadflow-form="{form.slug}"></div>\n'
+                     f'<script src="{base}/f/{form.slug}/embed.js" async></script>'),
+            iframe=(f'<iframe src="{base}/f/{form.slug}/?embed=1" title="{form.title}" '
+                    f'style="width:100%;min-height:520px;border:0"></iframe>'))
+    return context
+
+
+@_builder_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def form_edit(request: AuthedRequest, form_id: int | None = None) -> HttpResponse:
+    form = get_object_or_404(Form, pk=form_id) if form_id else None
+    if request.method != "POST":
+        return render(request, "capture/builder/edit.html",
+                      _edit_context(form, FormSettingsForm(instance=form)))
+    bound = FormSettingsForm(request.POST, request.FILES, instance=form)
+    if bound.is_valid():
+        data = {k: v for k, v in bound.cleaned_data.items()
+                if k in builder.FORM_SETTINGS}
+        try:
+            saved = builder.save_form(request.user, form, data,
+                                      request.FILES.get("lead_magnet"),
+                                      remove_file=bound.cleaned_data["remove_file"])
+        except LeadflowError as exc:
+            bound.add_error(exc.field if exc.field in bound.fields else None, exc.message)
+        else:
+            messages.success(request, _("Form saved."))
+            return redirect("capture:form_edit", form_id=saved.pk)
+    return render(request, "capture/builder/edit.html", _edit_context(form, bound), status=422)
+
+
+@_builder_only
+@require_POST
+def field_add(request: AuthedRequest, form_id: int) -> HttpResponse:
+    form = get_object_or_404(Form, pk=form_id)
+    bound = FieldForm(request.POST)
+    if bound.is_valid():
+        data, custom_id = bound.data_for_service()
+        try:
+            builder.save_field(request.user, form, None, data, custom_id)
+        except LeadflowError as exc:
+            bound.add_error(exc.field if exc.field in bound.fields else None, exc.message)
+        else:
+            messages.success(request, _("Field added."))
+            return redirect(reverse("capture:form_edit", args=[form.pk]) + "#fields")
+    return render(request, "capture/builder/edit.html",
+                  _edit_context(form, FormSettingsForm(instance=form), bound), status=422)
+
+
+@_builder_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def field_edit(request: AuthedRequest, form_id: int, field_id: int) -> HttpResponse:
+    field = get_object_or_404(FormField, pk=field_id, form_id=form_id)
+    if request.method != "POST":
+        bound = FieldForm(initial=FieldForm.initial_for(field))
+        return render(request, "capture/builder/field.html", {"field": field, "fform": bound})
+    bound = FieldForm(request.POST)
+    if bound.is_valid():
+        data, custom_id = bound.data_for_service()
+        try:
+            builder.save_field(request.user, field.form, field, data, custom_id)
+        except LeadflowError as exc:
+            bound.add_error(exc.field if exc.field in bound.fields else None, exc.message)
+        else:
+            messages.success(request, _("Field saved."))
+            return redirect(reverse("capture:form_edit", args=[form_id]) + "#fields")
+    return render(request, "capture/builder/field.html", {"field": field, "fform": bound},
+                  status=422)
+
+
+@_builder_only
+@require_POST
+def field_delete(request: AuthedRequest, form_id: int, field_id: int) -> HttpResponse:
+    field = get_object_or_404(FormField, pk=field_id, form_id=form_id)
+    builder.delete_field(request.user, field)
+    return redirect(reverse("capture:form_edit", args=[form_id]) + "#fields")
+
+
+@_builder_only
+@require_POST
+def field_move(request: AuthedRequest, form_id: int, field_id: int) -> HttpResponse:
+    field = get_object_or_404(FormField, pk=field_id, form_id=form_id)
+    builder.move_field(request.user, field, -1 if request.POST.get("direction") == "up" else 1)
+    return redirect(reverse("capture:form_edit", args=[form_id]) + "#fields")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def quick_add(request: AuthedRequest) -> HttpResponse:
+    """Type in a lead met at a trade show or on the phone."""
+    if request.method != "POST":
+        return render(request, "capture/quick_add.html", {"qform": QuickAddForm()})
+    bound = QuickAddForm(request.POST)
+    if bound.is_valid():
+        try:
+            lead, created = services.quick_add(request.user,
+                                               services.QuickAdd(**bound.cleaned_data))
+        except LeadflowError as exc:
+            bound.add_error(exc.field if exc.field in bound.fields else None, exc.message)
+        else:
+            if not visible_leads(request.user).filter(pk=lead.pk).exists():
+                messages.info(request, _("This lead already exists and belongs to someone "
+                                         "else; your note was added to it."))
+                return redirect("leads:list")
+            messages.success(request, _("Lead added.") if created else
+                             _("This lead already existed: it was updated."))
+            return redirect("leads:detail", lead_id=lead.pk)
+    return render(request, "capture/quick_add.html", {"qform": bound}, status=422)

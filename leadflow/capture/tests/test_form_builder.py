@@ -1,0 +1,140 @@
+"""The form builder (/forms/): admins and marketers manage forms and their fields."""
+
+import pytest
+from django.test import Client
+
+from leadflow.accounts.models import Role
+from leadflow.capture.models import Form, FormField
+from leadflow.leads.models import CustomFieldDefinition
+
+pytestmark = pytest.mark.django_db
+
+SETTINGS = {"name": "Demo request", "slug": "demo", "title": "Ask for a demo",
+            "channel": "web", "event_type": "demo_requested"}
+
+
+@pytest.fixture
+def marketer(make_user):
+    client = Client()
+    client.force_login(make_user("mia", Role.MARKETING))
+    return client
+
+
+@pytest.fixture
+def form(db):
+    return Form.objects.create(name="Demo", slug="demo", title="Ask for a demo")
+
+
+def _field(client, form, **values):
+    data = {"type": "text", **values}
+    return client.post(f"/forms/{form.pk}/fields/", data)
+
+
+@pytest.mark.parametrize("path", ["/forms/", "/forms/new/"])
+def test_a_rep_gets_403_on_the_builder(make_user, form, path):
+    client = Client()
+    client.force_login(make_user("rita", Role.SALES_REP))
+    assert client.get(path).status_code == 403
+    assert client.post(f"/forms/{form.pk}/fields/", {"lead_field": "phone",
+                                                     "type": "phone"}).status_code == 403
+    assert not form.fields.exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(form):
+    r = Client().get("/forms/")
+    assert r.status_code == 302 and "/login" in r["Location"]
+
+
+def test_a_marketer_creates_a_form(marketer):
+    r = marketer.post("/forms/new/", SETTINGS)
+    form = Form.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/forms/{form.pk}/"
+    assert (form.slug, form.title, form.event_type) == ("demo", "Ask for a demo",
+                                                        "demo_requested")
+    assert "Demo request" in marketer.get("/forms/").content.decode()
+
+
+def test_a_slug_used_by_another_form_is_refused(marketer, form):
+    r = marketer.post("/forms/new/", SETTINGS)
+    assert r.status_code == 422
+    assert "already uses the address demo" in r.content.decode()
+    assert Form.objects.count() == 1
+
+
+def test_fields_are_added_with_labels_per_language_and_choices(marketer, form):
+    r = _field(marketer, form, lead_field="company_name", label_en="Company",
+               label_fr="Société", required="on")
+    assert r.status_code == 302
+    _field(marketer, form, key="size", lead_field="title", type="select",
+           choices="1-10\n11-50\n")
+
+    first, second = form.fields.order_by("position")
+    assert (first.key, first.labels, first.required) == (
+        "company_name", {"en": "Company", "fr": "Société"}, True)
+    assert (second.key, second.type, second.choices) == ("size", "select", ["1-10", "11-50"])
+    assert second.position > first.position
+
+
+def test_a_field_maps_to_a_declared_custom_field(marketer, form):
+    budget = CustomFieldDefinition.objects.create(key="budget", label="Budget", type="number")
+    _field(marketer, form, custom_field=budget.pk, type="number")
+    assert form.fields.get().custom_field == budget
+
+
+@pytest.mark.parametrize("values, message", [
+    ({}, "Map the field to one lead field or one custom field."),
+    ({"lead_field": "phone", "key": "consent"}, "reserved"),
+    ({"lead_field": "title", "type": "select"}, "A select needs choices."),
+])
+def test_a_bad_field_is_422_with_a_message(marketer, form, values, message):
+    r = _field(marketer, form, **values)
+    assert r.status_code == 422
+    assert message in r.content.decode()
+    assert not form.fields.exists()
+
+
+def test_fields_are_reordered_edited_and_deleted(marketer, form):
+    for name in ("email", "first_name", "phone"):
+        _field(marketer, form, lead_field=name)
+    email, first, phone = form.fields.order_by("position")
+
+    marketer.post(f"/forms/{form.pk}/fields/{phone.pk}/move", {"direction": "up"})
+    assert [f.key for f in form.fields.order_by("position")] == ["email", "phone",
+                                                                 "first_name"]
+    r = marketer.post(f"/forms/{form.pk}/fields/{first.pk}/",
+                      {"lead_field": "first_name", "type": "text", "required": "on",
+                       "label_en": "Given name"})
+    assert r.status_code == 302
+    first.refresh_from_db()
+    assert first.required and first.labels == {"en": "Given name"}
+    marketer.post(f"/forms/{form.pk}/fields/{email.pk}/delete")
+    assert [f.key for f in form.fields.order_by("position")] == ["phone", "first_name"]
+
+
+def test_the_form_page_shows_the_snippet_and_the_iframe_code(marketer, form, settings):
+    settings.BASE_URL = "https://leads.example.com"
+    page = marketer.get(f"/forms/{form.pk}/").content.decode()
+    assert ("&lt;div data-leadflow-form=&quot;demo&quot;&gt;&lt;/div&gt;" in page)
+    assert "https://leads.example.com/f/demo/embed.js" in page
+    assert "https://leads.example.com/f/demo/?embed=1" in page
+
+
+def test_labels_are_shown_in_the_visitor_language(form):
+    FormField.objects.create(form=form, key="email", lead_field="email", type="email",
+                             required=True, labels={"en": "Work email", "fr": "Email pro"})
+    assert "Work email" in Client().get("/f/demo/").content.decode()
+    assert "Email pro" in Client().get("/f/demo/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Email pro" in Client().get("/f/demo/?lang=fr").content.decode()
+
+
+def test_the_api_lists_forms_for_marketing_and_refuses_reps(make_user, api_for, form):
+    r = api_for(make_user("mia", Role.MARKETING)).get("/forms")
+    assert r.status_code == 200
+    assert r.json()[0]["slug"] == "demo"
+    assert r.json()[0]["definition_url"].endswith("/f/demo/definition.json")
+    assert api_for(make_user("rita", Role.SALES_REP)).get("/forms").status_code == 403
+
+
+def test_the_openapi_schema_documents_the_forms_endpoint(api):
+    schema = api.get("/openapi.json").json()
+    assert "get" in schema["paths"]["/api/v1/forms"]

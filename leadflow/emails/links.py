@@ -1,0 +1,83 @@
+"""Click tracking in marketing email: each http(s) link of the HTML body is stored as an
+EmailLink and replaced by /e/c/<token>, the token naming (message, link index) only.
+
+A click records `email_clicked` once per message and link, and goes on to the stored
+destination; when that destination is one of our tracked sites, a short-lived signed
+`lf_id` is added so that lf.js can identify the visitor there (tracking.visitors).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import escape
+
+from leadflow.core import clock
+from leadflow.emails import tokens
+from leadflow.emails.models import EmailLink, EmailMessage
+from leadflow.tracking.models import Event, EventType
+
+_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+
+
+def track_links(message: EmailMessage, body: str) -> str:
+    """`body` with its http(s) links replaced by tracked ones (stored once per message:
+    a retried send reuses the links stored the first time)."""
+    found: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        url = html_lib.unescape(match.group(3)).strip()
+        if not url.lower().startswith(("http://", "https://")) or len(url) > 2000:
+            return match.group(0)  # mailto:, anchors, template mistakes: left as they are
+        found.append(url)
+        token = tokens.click_token(message.pk, len(found) - 1)
+        tracked = settings.BASE_URL + reverse("emails:click", args=[token])
+        return f"{match.group(1)}{match.group(2)}{escape(tracked)}{match.group(2)}"
+
+    body = _HREF.sub(replace, body)
+    if found:
+        EmailLink.objects.bulk_create(
+            [EmailLink(message=message, index=i, url=url) for i, url in enumerate(found)],
+            ignore_conflicts=True)
+    return body
+
+
+def record_click(token: str) -> str | None:
+    """Record the click behind a tracked link (once per message and link; sets the
+    message's clicked_at the first time) and return where to send the reader, or None
+    for a bad token or unknown link."""
+    parsed = tokens.read_click_token(token)
+    if parsed is None:
+        return None
+    message_id, index = parsed
+    link = (EmailLink.objects.filter(message_id=message_id, index=index)
+            .select_related("message__lead").first())
+    if link is None:
+        return None
+    message = link.message
+    from leadflow.tracking.services import record_event
+
+    _, created = record_event(EventType.EMAIL_CLICKED, lead=message.lead, via=Event.Via.EMAIL,
+                              idempotency_key=f"email_clicked:{message.pk}:{index}",
+                              properties={"message_id": message.pk, "url": link.url,
+                                          "link": index, "campaign_id": message.campaign_id})
+    if created:
+        EmailMessage.objects.filter(pk=message.pk, clicked_at__isnull=True).update(
+            clicked_at=clock.now())
+    return _with_lf_id(link.url, message.lead_id)
+
+
+def _with_lf_id(url: str, lead_id: int) -> str:
+    from leadflow.tracking.collect import host_of, site_allows
+    from leadflow.tracking.models import TrackingSite
+    from leadflow.tracking.visitors import lf_id_token
+
+    if not host_of(url) or not any(site_allows(s, url) for s in TrackingSite.objects.all()):
+        return url  # a third party's page gets no token naming our lead
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), ("lf_id", lf_id_token(lead_id))]
+    return urlunsplit(parts._replace(query=urlencode(query)))
