@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from leadflow.tracking.models import Event
+from leadflow.tracking.models import Event, TrackingSite, Visitor
 
 
 @admin.register(Event)
@@ -17,3 +17,16 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TrackingSite)
+class TrackingSiteAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "allowed_domains")
+
+
+@admin.register(Visitor)
+class VisitorAdmin(admin.ModelAdmin):
+    list_display = ("visitor_id", "lead", "is_bot", "first_seen", "last_seen")
+    list_filter = ("is_bot",)
+    raw_id_fields = ("lead", "site")
+    search_fields = ("visitor_id",)

@@ -3,14 +3,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ninja import Field, Router, Schema
+from django.http import HttpResponse
+from ninja import Field, Router
+from pydantic import BaseModel
 
 from leadflow.tracking import services
 
 router = Router(tags=["events"])
 
 
-class EventIn(Schema):
+# Plain pydantic models, not ninja Schemas: a Schema runs a Python root validator per
+# object (for ORM attribute access), which cost more than the whole database work of a
+# batch of 1,000 events. Nothing here is read from ORM objects.
+class EventIn(BaseModel):
     # Optional here so that an item without a type is reported in its own result instead
     # of rejecting the whole batch.
     type: str | None = Field(None, description="Required: e.g. page_view, newsletter_signup, "
@@ -24,18 +29,18 @@ class EventIn(Schema):
     idempotency_key: str | None = Field(None, description="Replaying a key stores nothing")
 
 
-class EventBatchIn(Schema):
+class EventBatchIn(BaseModel):
     events: list[EventIn] = Field(..., max_length=services.MAX_BATCH)
 
 
-class EventResultOut(Schema):
+class EventResultOut(BaseModel):
     index: int
     status: str = Field(..., description="created, duplicate or error")
     event_id: int | None
     message: str
 
 
-class EventBatchOut(Schema):
+class EventBatchOut(BaseModel):
     created: int
     duplicates: int
     errors: int
@@ -45,10 +50,18 @@ class EventBatchOut(Schema):
 @router.post("", response=EventBatchOut,
              summary="Record a batch of events (up to 1,000; idempotent by key)")
 def post_events(request, payload: EventBatchIn):
-    items = [services.IngestItem(**e.dict()) for e in payload.events]
+    items = [services.IngestItem(type=e.type, lead_id=e.lead_id, email=e.email,
+                                 external_id=e.external_id, visitor_id=e.visitor_id,
+                                 properties=e.properties, occurred_at=e.occurred_at,
+                                 idempotency_key=e.idempotency_key) for e in payload.events]
     results = services.ingest_events(request.user, items)
-    count = {s: sum(1 for r in results if r.status == s) for s in ("created", "duplicate",
-                                                                    "error")}
-    return EventBatchOut(created=count["created"], duplicates=count["duplicate"],
-                         errors=count["error"],
-                         results=[EventResultOut(**r.__dict__) for r in results])
+    count = {"created": 0, "duplicate": 0, "error": 0}
+    for r in results:
+        count[r.status] += 1
+    # Serialised here in one pass (pydantic's own JSON): ninja's response validation goes
+    # through a Python validator per object, as slow as the rest of the request together.
+    out = EventBatchOut(
+        created=count["created"], duplicates=count["duplicate"], errors=count["error"],
+        results=[EventResultOut(index=r.index, status=r.status, event_id=r.event_id,
+                                message=r.message) for r in results])
+    return HttpResponse(out.model_dump_json(), content_type="application/json")

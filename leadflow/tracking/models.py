@@ -82,3 +82,61 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class TrackingSite(models.Model):
+    """A website carrying the snippet. Its key names it in every beacon; events whose
+    Origin (or Referer) is not one of its domains are refused."""
+
+    name = models.CharField(_("name"), max_length=120)
+    key = models.CharField(_("site key"), max_length=40, unique=True)
+    # Host names, one per line; "example.com" also allows its subdomains.
+    allowed_domains = models.TextField(_("allowed domains"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tracking site")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def domains(self) -> list[str]:
+        return [d.strip().lower() for d in self.allowed_domains.split() if d.strip()]
+
+
+class Visitor(models.Model):
+    """One browser, named by the first-party `lf_vid` cookie. Linked to a lead once it
+    identifies (form, tracked email click, `leadflow('identify')`)."""
+
+    visitor_id = models.CharField(max_length=64, unique=True)
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="visitors")
+    site = models.ForeignKey(TrackingSite, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+    user_agent = models.CharField(max_length=400, blank=True)
+    is_bot = models.BooleanField(_("bot"), default=False)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        verbose_name = _("visitor")
+
+    def __str__(self) -> str:
+        return self.visitor_id
+
+
+class BotHitCount(models.Model):
+    """Events sent by known crawlers, counted per site and day instead of stored."""
+
+    site = models.ForeignKey(TrackingSite, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"],
+                                               name="bot_hit_count_site_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.hits}"

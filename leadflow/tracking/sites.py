@@ -1,0 +1,80 @@
+"""Tracking sites (the websites carrying the snippet) and the numbers shown about them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Sum
+
+from leadflow.core import clock
+from leadflow.core.errors import InvalidInput
+from leadflow.tracking.models import BotHitCount, Event, EventType, TrackingSite, Visitor
+
+INSTALL = ('<script>window.leadflow=window.leadflow||function(){{(leadflow.q=leadflow.q||[])'
+           '.push(arguments)}};</script>\n'
+           '<script src="{base}/t/lf.js" data-site="{key}" async></script>\n'
+           '<noscript><img src="{base}/t/p.gif?s={key}" width="1" height="1" alt=""></noscript>')
+
+
+def _clean_domains(raw: str) -> list[str]:
+    domains = []
+    for part in raw.replace(",", " ").split():
+        host = part.strip().lower()
+        host = host.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        if not host or len(host) > 253 or not all(c.isalnum() or c in ".-" for c in host):
+            raise InvalidInput(f"{part[:100]!r} is not a domain name.", field="domains")
+        domains.append(host)
+    return domains
+
+
+def create_site(name: str, domains: str) -> TrackingSite:
+    """A new site with a random key. Precondition: a name and at least one domain (events
+    from any other origin are refused)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("Give the site a name of at most 120 characters.", field="name")
+    hosts = _clean_domains(domains)
+    if not hosts:
+        raise InvalidInput("List at least one domain the site is served from.",
+                           field="domains")
+    return TrackingSite.objects.create(name=name, key="lf_" + secrets.token_urlsafe(12),
+                                       allowed_domains="\n".join(hosts))
+
+
+@dataclass
+class SiteRow:
+    site: TrackingSite
+    snippet: str
+
+
+def sites_with_snippets(base_url: str) -> list[SiteRow]:
+    return [SiteRow(s, INSTALL.format(base=base_url, key=s.key))
+            for s in TrackingSite.objects.all()]
+
+
+@dataclass
+class Stats:
+    visitors: int
+    identified: int
+    page_views: int
+    downloads: int
+    outbound_clicks: int
+    bot_hits: int
+
+
+def stats(*, days: int) -> Stats:
+    """The last `days` days of tracking (bots are never stored, so never counted here)."""
+    since = clock.now() - timedelta(days=days)
+    seen = Visitor.objects.filter(last_seen__gte=since, is_bot=False).aggregate(
+        visitors=Count("pk"), identified=Count("lead"))
+    by_type = dict(Event.objects.filter(via=Event.Via.TRACKING, occurred_at__gte=since,
+                                        type__in=[EventType.PAGE_VIEW, "download",
+                                                  "outbound_click"])
+                   .order_by().values_list("type").annotate(n=Count("pk")))
+    bots = BotHitCount.objects.filter(day__gte=since.date()).aggregate(n=Sum("hits"))["n"]
+    return Stats(visitors=seen["visitors"], identified=seen["identified"],
+                 page_views=by_type.get(EventType.PAGE_VIEW, 0),
+                 downloads=by_type.get("download", 0),
+                 outbound_clicks=by_type.get("outbound_click", 0), bot_hits=bots or 0)
