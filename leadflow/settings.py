@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "leadflow.emails",
     "leadflow.campaigns",
     "leadflow.capture",
+    "leadflow.imports",
     "leadflow.analytics",
 ]
 
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "leadflow.core.middleware.ExpectedErrorMiddleware",
 ]
 
 ROOT_URLCONF = "leadflow.urls"
@@ -160,6 +162,13 @@ MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mailer_options
 DEFAULT_FROM_EMAIL = env.str("LEADFLOW_FROM_EMAIL", "Leadflow <marketing@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Website tracking (leadflow/tracking): DNT / Sec-GPC honoured; consent mode sets no cookie
+# and sends nothing until the page calls leadflow('consent', true).
+LEADFLOW_TRACKING_RESPECT_DNT = env.bool("LEADFLOW_TRACKING_RESPECT_DNT", default=True)
+LEADFLOW_TRACKING_CONSENT_MODE = env.bool("LEADFLOW_TRACKING_CONSENT_MODE", default=False)
+LEADFLOW_TRACKING_RATE_LIMIT = env.int("LEADFLOW_TRACKING_RATE_LIMIT", 600, minimum=0,
+                                       maximum=1_000_000)  # requests per IP per minute
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -198,3 +207,18 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Cache (form rate limits): in-process by default; Redis shared by all processes when
+# LEADFLOW_CACHE_URL is set (e.g. redis://127.0.0.1:6379/1).
+_cache_url = env.str("LEADFLOW_CACHE_URL")
+if _cache_url:
+    _cache_url = env.url("LEADFLOW_CACHE_URL", "", ("redis", "rediss", "unix"))
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": _cache_url}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public forms: posts sooner than this after the form was shown are refused as bots, and
+# each IP may post this many times per form in 10 minutes.
+LEADFLOW_FORM_MIN_SECONDS = env.int("LEADFLOW_FORM_MIN_SECONDS", 3, minimum=0, maximum=3600)
+LEADFLOW_FORM_RATE_LIMIT = env.int("LEADFLOW_FORM_RATE_LIMIT", 20, minimum=1,
+                                   maximum=1_000_000)

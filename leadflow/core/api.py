@@ -110,6 +110,8 @@ def on_http_error(request, exc: HttpError):
 def _register() -> None:
     from leadflow.accounts.api import router as accounts
     from leadflow.analytics.api import router as analytics
+    from leadflow.capture.api import router as capture
+    from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.tracking.api import router as tracking
 
@@ -117,6 +119,8 @@ def _register() -> None:
     api.add_router("/events", tracking)
     api.add_router("/reports", analytics)
     api.add_router("/me", accounts)
+    api.add_router("/imports", imports)
+    api.add_router("/forms", capture)
 
 
 _register()

@@ -16,6 +16,7 @@ from django.db.models import Sum
 from leadflow.accounts.models import Role
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput
+from leadflow.core.sqlarrays import among
 from leadflow.leads.models import Lead
 from leadflow.lifecycle.models import StageChange, StageThreshold
 from leadflow.lifecycle.stages import AUTOMATIC_FROM, Stage
@@ -40,13 +41,13 @@ def on_events(events: Sequence[Event]) -> None:
     thresholds = list(StageThreshold.objects.order_by("-min_score"))
     if not thresholds:
         return
-    deltas = dict(ScoreEntry.objects.filter(event_id__in=[e.pk for e in events])
+    deltas = dict(ScoreEntry.objects.filter(event_id__in=among(e.pk for e in events))
                   .values("lead_id").annotate(d=Sum("points")).values_list("lead_id", "d"))
     if not deltas:
         return
     # Locked, so that two batches promoting the same lead at once record one change.
     leads = (Lead.objects.select_for_update()
-             .filter(pk__in=list(deltas), stage__in=AUTOMATIC_FROM)
+             .filter(pk__in=among(deltas), stage__in=AUTOMATIC_FROM)
              .only("pk", "stage", "score").order_by("pk"))
     moves: dict[str, list[tuple[Lead, str]]] = defaultdict(list)
     for lead in leads:
@@ -127,6 +128,35 @@ def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason:
     if change is not None:
         record_event(outcome, lead=lead, actor=actor, via=via, properties={"reason": reason})
     return change
+
+
+@transaction.atomic
+def change_stages(leads: Sequence[Lead], to_stage: str, *, reason: str = "",
+                  actor: User | None = None, via: str = Event.Via.IMPORT) -> int:
+    """change_stage for many leads at once (imports), in a constant number of queries.
+    Leads already in `to_stage` are skipped. Returns how many moved."""
+    if to_stage not in Stage.values:
+        raise InvalidInput(f"Unknown stage {to_stage!r}.", field="stage")
+    return len(_move([(lead, reason) for lead in leads], to_stage, actor=actor, via=via))
+
+
+@transaction.atomic
+def mark_outcomes(leads: Sequence[Lead], outcome: str, *, reason: str = "",
+                  actor: User | None = None, via: str = Event.Via.IMPORT) -> int:
+    """mark_outcome for many leads at once (historical deals brought in by an import): the
+    stage with its history, then one `won`/`lost` event each, in a constant number of
+    queries. Leads already at that outcome are skipped. No role check: the caller (an
+    import by admin or marketing) was authorised for loading data. Returns how many moved."""
+    from leadflow.tracking.services import NewEvent, record_events
+
+    if outcome not in (Stage.WON, Stage.LOST):
+        raise InvalidInput("Outcome must be 'won' or 'lost'.", field="outcome")
+    reason = reason.replace("\x00", "")
+    changes = _move([(lead, reason or f"marked {outcome}") for lead in leads], outcome,
+                    actor=actor, via=via)
+    record_events([NewEvent(type=outcome, lead_id=c.lead_id, properties={"reason": reason})
+                   for c in changes], via=via, actor=actor)
+    return len(changes)
 
 
 def history(lead: Lead) -> list[StageChange]:

@@ -10,11 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from leadflow.core import clock
+from leadflow.core.sqlarrays import among, bulk_insert, int_array
 from leadflow.leads.models import Lead
 from leadflow.scoring.models import Category, ScoreEntry, ScoreRule
 
@@ -43,7 +44,7 @@ def on_events(events: Sequence[Event]) -> None:
     once_rule_ids = {r.pk for rules in rules_by_type.values() for r in rules if r.once_per_lead}
     lead_ids = {e.lead_id for e in events if e.lead_id is not None}
     already = set(
-        ScoreEntry.objects.filter(rule_id__in=once_rule_ids, lead_id__in=lead_ids)
+        ScoreEntry.objects.filter(rule_id__in=once_rule_ids, lead_id__in=among(lead_ids))
         .values_list("lead_id", "rule_id")
     ) if once_rule_ids else set()
     now = clock.now()
@@ -93,13 +94,17 @@ def add_points(lead: Lead, points: int, reason: str, category: str = Category.EN
 def _apply(entries: list[ScoreEntry]) -> None:
     if not entries:
         return
-    ScoreEntry.objects.bulk_create(entries)
+    bulk_insert(ScoreEntry, entries, ("lead", "rule", "event", "category", "points", "reason",
+                                      "created_at"))
     deltas: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for e in entries:
         deltas[e.lead_id][_CATEGORY_FIELD[Category(e.category)]] += e.points
-    # Relative updates (F + delta) stay right under concurrent writers. Leads that gain the
-    # same points share one UPDATE, so a batch of similar events costs a few queries, not
-    # one per lead.
+    # Relative updates (score + delta) stay right under concurrent writers.
+    if connection.vendor == "postgresql":
+        _add_postgresql(deltas)
+        return
+    # Elsewhere, leads that gain the same points share one UPDATE, so a batch of similar
+    # events costs a few queries, not one per lead.
     groups: dict[tuple[tuple[str, int], ...], list[int]] = defaultdict(list)
     for lead_id, by_field in deltas.items():
         groups[tuple(sorted(by_field.items()))].append(lead_id)
@@ -107,6 +112,23 @@ def _apply(entries: list[ScoreEntry]) -> None:
         total = sum(points for _, points in delta)
         updates = {name: F(name) + points for name, points in delta}
         Lead.objects.filter(pk__in=lead_ids).update(score=F("score") + total, **updates)
+
+
+def _add_postgresql(deltas: dict[int, dict[str, int]]) -> None:
+    """One UPDATE for the whole batch, whatever the mix of points: the deltas travel as
+    arrays (a constant query text, so no per-value parameter handling either). The leads
+    the batch touched were locked in id order first (tracking.services._touch_leads)."""
+    ids = sorted(deltas)
+    cols = {name: [deltas[i].get(name, 0) for i in ids] for name in _CATEGORY_FIELD.values()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE leads_lead AS l SET score = l.score + d.fit + d.eng + d.int, "
+            "fit_score = l.fit_score + d.fit, engagement_score = l.engagement_score + d.eng, "
+            "interest_score = l.interest_score + d.int "
+            "FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::int[]) "
+            "AS d(id, fit, eng, int) WHERE l.id = d.id",
+            [int_array(ids), int_array(cols["fit_score"]), int_array(cols["engagement_score"]),
+             int_array(cols["interest_score"])])
 
 
 def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:
