@@ -82,6 +82,11 @@ def generate(n: int):
             Lead.objects.bulk_create(batch)
             batch = []
     Lead.objects.bulk_create(batch)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # as autovacuum would: plans need statistics
     return admin, reps[0]
 
 
