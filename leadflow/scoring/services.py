@@ -22,6 +22,10 @@ from leadflow.scoring.models import Category, ScoreEntry, ScoreRule
 if TYPE_CHECKING:
     from leadflow.tracking.models import Event
 
+# The order ScoreEntry's positional constructor expects (checked by a test).
+ENTRY_FIELDS = ("id", "lead_id", "rule_id", "event_id", "category", "points", "reason",
+                "created_at")
+
 _CATEGORY_FIELD = {
     Category.FIT: "fit_score",
     Category.ENGAGEMENT: "engagement_score",
@@ -59,17 +63,16 @@ def on_events(events: Sequence[Event]) -> None:
                 if (lead_id, rule.pk) in already:
                     continue
                 already.add((lead_id, rule.pk))
-            entries.append(ScoreEntry(lead_id=lead_id, rule=rule, event=event,
-                                      category=rule.category, points=rule.points,
-                                      reason=rule.name, created_at=now))
+            # Positional, in ENTRY_FIELDS order (see tracking.services.EVENT_FIELDS).
+            entries.append(ScoreEntry(None, lead_id, rule.pk, event.pk, rule.category,
+                                      rule.points, rule.name, now))
     for event in explicit:
         points = event.properties.get("points")
         category = event.properties.get("category", Category.ENGAGEMENT)
         if isinstance(points, int) and not isinstance(points, bool) and points and (
                 category in Category.values) and event.lead_id is not None:
-            entries.append(ScoreEntry(lead_id=event.lead_id, event=event, category=category,
-                                      points=points, created_at=now,
-                                      reason=str(event.properties.get("reason", ""))[:200]))
+            entries.append(ScoreEntry(None, event.lead_id, None, event.pk, category, points,
+                                      str(event.properties.get("reason", ""))[:200], now))
     _apply(entries)
 
 

@@ -191,3 +191,12 @@ def test_replaying_keys_with_quotes_commas_and_backslashes_finds_each_one(api, m
     assert [r["event_id"] for r in again["results"]] == [r["event_id"] for r in first["results"]]
     stored = Event.objects.filter(lead=lead).values_list("idempotency_key", flat=True)
     assert set(stored) >= set(keys)
+
+
+def test_positional_constructors_follow_the_models_field_order():
+    from leadflow.scoring.models import ScoreEntry
+    from leadflow.scoring.services import ENTRY_FIELDS
+    from leadflow.tracking.services import EVENT_FIELDS
+
+    assert tuple(f.attname for f in Event._meta.concrete_fields) == EVENT_FIELDS
+    assert tuple(f.attname for f in ScoreEntry._meta.concrete_fields) == ENTRY_FIELDS
