@@ -7,7 +7,7 @@ itself, and `recompute_scores` rebuilds the totals from the ledger at any time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -22,7 +22,9 @@ from leadflow.scoring.models import Category, ScoreEntry, ScoreRule
 if TYPE_CHECKING:
     from leadflow.tracking.models import Event
 
-# The order ScoreEntry's positional constructor expects (checked by a test).
+# ScoreEntry's positional constructor, typed loosely (see tracking.services._new_event);
+# the order is ENTRY_FIELDS (checked by a test).
+_new_entry: Callable[..., ScoreEntry] = ScoreEntry
 ENTRY_FIELDS = ("id", "lead_id", "rule_id", "event_id", "category", "points", "reason",
                 "created_at")
 
@@ -64,14 +66,14 @@ def on_events(events: Sequence[Event]) -> None:
                     continue
                 already.add((lead_id, rule.pk))
             # Positional, in ENTRY_FIELDS order (see tracking.services.EVENT_FIELDS).
-            entries.append(ScoreEntry(None, lead_id, rule.pk, event.pk, rule.category,
+            entries.append(_new_entry(None, lead_id, rule.pk, event.pk, rule.category,
                                       rule.points, rule.name, now))
     for event in explicit:
         points = event.properties.get("points")
         category = event.properties.get("category", Category.ENGAGEMENT)
         if isinstance(points, int) and not isinstance(points, bool) and points and (
                 category in Category.values) and event.lead_id is not None:
-            entries.append(ScoreEntry(None, event.lead_id, None, event.pk, category, points,
+            entries.append(_new_entry(None, event.lead_id, None, event.pk, category, points,
                                       str(event.properties.get("reason", ""))[:200], now))
     _apply(entries)
 

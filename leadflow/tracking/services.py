@@ -4,7 +4,7 @@ is stored here, once, and handed to the consumers (leadflow.core.pipeline)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -85,7 +85,7 @@ def _store(items: Sequence[NewEvent], *, via: str,
             continue
         # Positional, in EVENT_FIELDS order, as Model.from_db builds rows: keyword
         # handling in Model.__init__ was a third of the Python cost of a 1,000-event batch.
-        event = Event(None, item.lead_id, item.visitor_id, item.type, item.properties, via,
+        event = _new_event(None, item.lead_id, item.visitor_id, item.type, item.properties, via,
                       actor_id, item.occurred_at or now, now, key or None)
         fresh.append(event)
         results[idx] = (event, True)
@@ -103,7 +103,9 @@ def _store(items: Sequence[NewEvent], *, via: str,
     return [r for r in results if r is not None]
 
 
-# The order Event's positional constructor expects (checked by a test).
+# Event's positional constructor, typed loosely: django-stubs checks positional model
+# arguments against a field list of its own. The order is EVENT_FIELDS (checked by a test).
+_new_event: Callable[..., Event] = Event
 EVENT_FIELDS = ("id", "lead_id", "visitor_id", "type", "properties", "via", "actor_id",
                 "occurred_at", "received_at", "idempotency_key")
 
@@ -226,7 +228,8 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
 
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} events per batch.", field="events")
-    leads = visible_leads(user)
+    # An erased person is an anonymous row kept for reports: nothing may be added to it.
+    leads = visible_leads(user).filter(erased_at__isnull=True)
     emails: set[str] = set()
     externals: set[str] = set()
     ids: set[int] = set()

@@ -219,3 +219,16 @@ def test_a_100_event_batch_takes_a_bounded_number_of_queries(
 
 def _pipeline_queries(captured) -> int:
     return sum(1 for q in captured.captured_queries if "accounts_apitoken" not in q["sql"])
+
+
+def test_events_for_an_erased_person_are_refused(api, admin_user, make_lead):
+    from leadflow.leads.privacy import erase_lead
+
+    lead = make_lead("ana@example.com")
+    erase_lead(lead, actor=admin_user)
+
+    r = api.post("/events", {"events": [{"type": "page_view", "lead_id": lead.pk}]})
+
+    assert r.status_code == 200
+    assert r.json()["errors"] == 1 and r.json()["created"] == 0
+    assert not Event.objects.filter(lead_id=lead.pk, type="page_view").exists()
