@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from leadflow.capture.models import Form, FormField
 from leadflow.core.errors import InvalidInput
 from leadflow.leads.models import CustomFieldDefinition, Lead
-from leadflow.leads.services import normalize_email
+from leadflow.leads.quality import normalise_email
 
 MAX_VALUE_LENGTH = 2000
 TEXT_LENGTH = 500
@@ -121,7 +121,7 @@ def clean_value(field: FormField, raw: Any) -> Any:
         raise InvalidInput(_("This value is longer than %(limit)d characters.")
                            % {"limit": limit}, field=name)
     if kind == FormField.Type.EMAIL:
-        return normalize_email(value)
+        return normalise_email(value)
     if kind == FormField.Type.PHONE and not PHONE_RE.match(value):
         raise InvalidInput(_("%(value)s is not a phone number.") % {"value": value[:50]},
                            field=name)

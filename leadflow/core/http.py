@@ -1,10 +1,13 @@
-"""Request types for views behind login_required (for readers and type checkers)."""
+"""Request types for views behind login_required, and the page for an expected error."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from leadflow.core.errors import LeadflowError
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -18,3 +21,9 @@ class AuthedRequest(HttpRequest):
 
     user: User  # type: ignore[assignment]
     htmx: HtmxDetails
+
+
+def render_error(request: HttpRequest, exc: LeadflowError, **context: Any) -> HttpResponse:
+    """An expected error as a page: its message, with its HTTP status."""
+    context.update(error=exc.message, status=exc.status)
+    return render(request, "error.html", context, status=exc.status)

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from leadflow.core.errors import LeadflowError
+from leadflow.core.http import render_error
 
 
 class ExpectedErrorMiddleware:
@@ -22,5 +22,4 @@ class ExpectedErrorMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, LeadflowError):
             return None
-        return render(request, "error.html", {"error": exc.message, "status": exc.status},
-                      status=exc.status)
+        return render_error(request, exc)

@@ -13,12 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from leadflow.core.errors import InvalidInput, LeadflowError
-from leadflow.core.http import AuthedRequest
+from leadflow.core.http import AuthedRequest, render_error
 from leadflow.imports import mapping as mappings
 from leadflow.imports import services
 from leadflow.imports.models import ImportJob, ImportMapping
 from leadflow.leads.models import CustomFieldDefinition
-from leadflow.leads.views import render_error
 
 
 @login_required

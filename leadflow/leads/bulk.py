@@ -33,7 +33,6 @@ from leadflow.leads.services import (
     _clean_custom,
     _set_derived,
     clean_external_id,
-    normalize_email,
 )
 from leadflow.tracking.models import Event, EventType
 
@@ -114,7 +113,7 @@ def _validate(data: Any, definitions: dict[str, CustomFieldDefinition]) -> _Row:
         raise data
     if not isinstance(data, dict):
         raise InvalidInput("Each lead must be an object.")
-    email = normalize_email(data.get("email"))
+    email = quality.normalise_email(data.get("email"))
     external_id = clean_external_id(data.get("external_id"))
     if not email and not external_id:
         raise InvalidInput("needs an email or an external_id", field="email")

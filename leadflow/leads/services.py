@@ -27,11 +27,6 @@ MAX_ID = 2**63 - 1  # the largest value of a BigAutoField
 UTM_KEYS = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign"}
 
 
-def normalize_email(raw: str | None) -> str | None:
-    """Lower-cased, trimmed, syntactically valid email, or None when empty."""
-    return quality.normalise_email(raw)
-
-
 def clean_external_id(raw: Any) -> str | None:
     """The trimmed external id, or None when empty. Raises InvalidInput."""
     external_id = str(raw or "").strip() or None
@@ -120,7 +115,7 @@ def _is_iso_date(value: Any) -> bool:
 
 
 def find_lead(*, email: str | None = None, external_id: str | None = None) -> Lead | None:
-    email = normalize_email(email)
+    email = quality.normalise_email(email)
     if email:
         found = Lead.objects.filter(email=email).first()
         if found:
@@ -141,7 +136,7 @@ def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API, actor: User |
     email); a bad phone is kept as typed and an unknown country left empty, both flagged
     (leadflow.leads.quality), and a `quality_flags_changed` event records new flags.
     """
-    email = normalize_email(data.get("email"))
+    email = quality.normalise_email(data.get("email"))
     external_id = clean_external_id(data.get("external_id"))
     fields = _clean(data)
     custom = _clean_custom(data.get("custom"))

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from leadflow.core.errors import LeadflowError
-from leadflow.core.http import AuthedRequest
+from leadflow.core.http import AuthedRequest, render_error
 from leadflow.leads import services
 from leadflow.leads.models import Channel
 from leadflow.leads.quality import FLAG_LABELS
@@ -45,12 +45,6 @@ SORTS = {
     "name": ("name", gettext_lazy("Name")),
     "last_touch": ("-last_touch_at", gettext_lazy("Last touch")),
 }
-
-
-def render_error(request: HttpRequest, exc: LeadflowError, **context: Any) -> HttpResponse:
-    """An expected error as a page: its message, with its HTTP status."""
-    context.update(error=exc.message, status=exc.status)
-    return render(request, "error.html", context, status=exc.status)
 
 
 @login_required

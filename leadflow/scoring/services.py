@@ -122,7 +122,7 @@ def _apply(entries: list[ScoreEntry]) -> None:
 def _add_postgresql(deltas: dict[int, dict[str, int]]) -> None:
     """One UPDATE for the whole batch, whatever the mix of points: the deltas travel as
     arrays (a constant query text, so no per-value parameter handling either). The leads
-    the batch touched were locked in id order first (tracking.services._touch_leads)."""
+    the batch touched were locked in id order first (tracking.services.touch_leads)."""
     ids = sorted(deltas)
     cols = {name: [deltas[i].get(name, 0) for i in ids] for name in _CATEGORY_FIELD.values()}
     with connection.cursor() as cursor:

@@ -16,6 +16,7 @@ from psycopg import errors as psycopg_errors
 from leadflow.core import clock, pipeline
 from leadflow.core.errors import InvalidInput, contains_nul
 from leadflow.core.sqlarrays import among, bulk_insert, int_array, time_array
+from leadflow.leads.quality import normalise_email
 from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def _store(items: Sequence[NewEvent], *, via: str,
         except (IntegrityError, psycopg_errors.UniqueViolation):
             # A concurrent request stored some of the same keys: fall back to one by one.
             return _record_one_by_one(items, via=via, actor=actor)
-        _touch_leads(fresh)
+        touch_leads(fresh)
         pipeline.dispatch(fresh)
     return [r for r in results if r is not None]
 
@@ -152,7 +153,7 @@ def _validate(item: NewEvent, index: int) -> None:
                            field="properties")
 
 
-def _touch_leads(events: Sequence[Event]) -> None:
+def touch_leads(events: Sequence[Event]) -> None:
     """Keep each lead's last-touch time: one UPDATE for the whole batch, whatever its size
     (each lead takes the latest occurred_at among its new events, if later than its own)."""
     from leadflow.leads.models import Lead
@@ -224,7 +225,7 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
     """Store a batch of events sent from outside (the API), naming leads by id, email or
     external id among the leads `user` may see. A bad item gets an error result and never
     stops the good ones. Precondition: at most MAX_BATCH items."""
-    from leadflow.leads.services import normalize_email, valid_id, visible_leads
+    from leadflow.leads.services import valid_id, visible_leads
 
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} events per batch.", field="events")
@@ -240,7 +241,7 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
             externals.add(item.external_id)
         if item.email:
             with contextlib.suppress(InvalidInput):
-                if email := normalize_email(item.email):
+                if email := normalise_email(item.email):
                     emails.add(email)
     # Values no row can hold are left out of the lookups (they would fail the query itself);
     # their items get "no lead" errors.
@@ -256,7 +257,7 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
     accepted: list[tuple[int, NewEvent]] = []
     for idx, item in enumerate(items):
         try:
-            lead_id = _resolve(item, by_id, by_email, by_ext, normalize_email)
+            lead_id = _resolve(item, by_id, by_email, by_ext)
             new = NewEvent(type=item.type or "", lead_id=lead_id, visitor_id=item.visitor_id[:64],
                            properties=item.properties, occurred_at=item.occurred_at,
                            idempotency_key=item.idempotency_key)
@@ -272,13 +273,13 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
     return [r for r in results if r is not None]
 
 
-def _resolve(item: IngestItem, by_id, by_email, by_ext, normalize_email) -> int | None:
+def _resolve(item: IngestItem, by_id, by_email, by_ext) -> int | None:
     if item.lead_id:
         if item.lead_id not in by_id:
             raise InvalidInput(f"No lead #{item.lead_id} (or you may not see it).")
         return item.lead_id
     if item.email:
-        email = normalize_email(item.email)
+        email = normalise_email(item.email)
         if email not in by_email:
             raise InvalidInput(f"No lead with email {email}.")
         return by_email[email]
