@@ -67,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=None,
                        help="port to listen on (default: $LEADFLOW_PORT or 8000)")
     serve.add_argument("--threads", type=_positive_int, default=8,
-                       help="request threads (default: %(default)s)")
+                       help="request threads per process (default: %(default)s)")
+    serve.add_argument("--processes", type=_positive_int, default=1,
+                       help="server processes sharing the port (default: %(default)s; one "
+                            "per CPU core uses them all)")
     serve.add_argument("--with-worker", action="store_true",
                        help="also run the background worker in this process (one-machine "
                             "setups; otherwise run 'leadflow worker' beside it)")
@@ -191,43 +194,32 @@ def _run(action: Any) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from waitress import create_server
-
+    from leadflow.core import webserver
     from leadflow.core.worker import Worker
-    from leadflow.wsgi import application
 
     port = args.port or _default_port()
     try:
-        server = create_server(application, host=args.host, port=port, threads=args.threads,
-                               ident="Leadflow")
-    except OSError as exc:
-        raise CommandError(f"cannot listen on {args.host}:{port}: {exc.strerror}") from None
+        sock = webserver.listen(args.host, port)
+    except webserver.ServeError as exc:
+        raise CommandError(str(exc)) from None
     worker = Worker(name=f"{_hostname()}.{os.getpid()}.web") if args.with_worker else None
-
-    stopping: list[int] = []
-
-    def shutdown(signum: int, frame: FrameType | None) -> None:
-        if stopping:
-            raise SystemExit(1)  # a second Ctrl-C: stop now
-        stopping.append(signum)
-        print(f"\nleadflow: {signal.Signals(signum).name} received, stopping...",
-              file=sys.stderr, flush=True)
-        if worker is not None:
-            worker.stop(timeout=30)
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGINT, shutdown)
-    signal.signal(signal.SIGTERM, shutdown)
-    if worker is not None:
-        worker.start()
+    stop_worker = (lambda: worker.stop(timeout=30)) if worker is not None else None
     print(f"leadflow: serving on http://{_url_host(args.host)}:{port}/ "
-          f"({args.threads} threads{', with a worker' if worker else ''})", flush=True)
+          f"({args.processes} process{'es' if args.processes > 1 else ''} of {args.threads} "
+          f"threads{', with a worker' if worker else ''})", flush=True)
     try:
-        server.run()  # returns after SystemExit/KeyboardInterrupt, its threads stopped
+        if args.processes == 1:
+            if worker is not None:
+                worker.start()
+            webserver.run_server(sock, args.threads, on_stop=stop_worker)
+        else:
+            webserver.run_processes(sock, args.threads, args.processes,
+                                    on_start=worker.start if worker is not None else None,
+                                    on_stop=stop_worker)
+    except webserver.ServeError as exc:
+        raise CommandError(str(exc)) from None
     finally:
-        if worker is not None:
-            worker.stop(timeout=30)
-        server.close()
+        sock.close()
     print("leadflow: stopped", file=sys.stderr, flush=True)
     return 0
 

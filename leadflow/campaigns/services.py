@@ -17,7 +17,8 @@ from django.db.models import Q, QuerySet
 from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.core import clock
 from leadflow.core.errors import Conflict
-from leadflow.tracking.models import Event, EventType
+from leadflow.core.pipeline import Batch
+from leadflow.tracking.models import EventType
 
 log = logging.getLogger(__name__)
 # A claimed enrollment is hidden from other workers this long; if its worker dies, the
@@ -25,13 +26,14 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 
 
-def on_events(events: Sequence[Event]) -> None:
-    """Pipeline consumer: enrol leads on entry events, release them on goal events.
+def on_events(batch: Batch) -> None:
+    """Pipeline step: enrol leads on entry events, release them on goal events.
 
     Set-based: a few queries per campaign concerned, whatever the number of events. Within
     a batch, events count in their order: a goal event makes an active lead leave, and a
     lead whose last event for a campaign is its entry event ends up enrolled.
     """
+    events = batch.events
     types = {e.type for e in events}
     campaigns = list(Campaign.objects.filter(
         Q(active=True, entry_event_type__in=types) | Q(goal_event_type__in=types)))

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Sum
 
 from leadflow.accounts.models import Role
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput
-from leadflow.core.sqlarrays import among
+from leadflow.core.pipeline import Batch
 from leadflow.leads.models import Lead
 from leadflow.lifecycle.models import StageChange, StageThreshold
 from leadflow.lifecycle.stages import AUTOMATIC_FROM, Stage
@@ -29,38 +28,35 @@ if TYPE_CHECKING:
 _ORDER = [Stage.NEW, Stage.NURTURE, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY]
 
 
-def on_events(events: Sequence[Event]) -> None:
-    """Pipeline consumer: promote leads whose score crossed a stage threshold in this batch.
+def on_events(batch: Batch) -> None:
+    """Pipeline step: promote leads whose score crossed a stage threshold in this batch.
 
     Only a crossing promotes: a lead that sales sent back to nurture while its score was
     already above the MQL threshold stays there until it earns its way across again.
-    Set-based: one read of the batch's score entries, one of its leads, one move per stage.
+    Reads the scores as the batch wrote them (`batch.scored`, rows still locked, so two
+    batches promoting the same lead at once record one change): no query but the
+    thresholds', and one move per stage reached.
     """
-    from leadflow.scoring.models import ScoreEntry
-
+    if not batch.scored:
+        return
     thresholds = list(StageThreshold.objects.order_by("-min_score"))
     if not thresholds:
         return
-    deltas = dict(ScoreEntry.objects.filter(event_id__in=among(e.pk for e in events))
-                  .values("lead_id").annotate(d=Sum("points")).values_list("lead_id", "d"))
-    if not deltas:
-        return
-    # Locked, so that two batches promoting the same lead at once record one change.
-    leads = (Lead.objects.select_for_update()
-             .filter(pk__in=among(deltas), stage__in=AUTOMATIC_FROM)
-             .only("pk", "stage", "score").order_by("pk"))
     moves: dict[str, list[tuple[Lead, str]]] = defaultdict(list)
-    for lead in leads:
-        before = lead.score - deltas[lead.pk]
+    for lead_id, (stage, score) in sorted(batch.scored.items()):
+        if stage not in AUTOMATIC_FROM:
+            continue
+        before = score - sum(batch.score_deltas[lead_id].values())
         for t in thresholds:
-            crossed = before < t.min_score <= lead.score
-            if crossed and _rank(t.stage) > _rank(lead.stage):
+            crossed = before < t.min_score <= score
+            if crossed and _rank(t.stage) > _rank(stage):
+                lead = Lead(pk=lead_id, stage=stage, score=score)
                 moves[t.stage].append(
-                    (lead, f"score {lead.score} reached the {t.get_stage_display()} "
+                    (lead, f"score {score} reached the {t.get_stage_display()} "
                            f"threshold ({t.min_score})"))
                 break
-    for to_stage, batch in moves.items():
-        _move(batch, to_stage, actor=None, via=Event.Via.SYSTEM)
+    for to_stage, moving in moves.items():
+        _move(moving, to_stage, actor=None, via=Event.Via.SYSTEM)
 
 
 def _rank(stage: str) -> int:

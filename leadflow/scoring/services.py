@@ -7,26 +7,20 @@ itself, and `recompute_scores` rebuilds the totals from the ledger at any time.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
-from django.db import connection, transaction
-from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from leadflow.core import clock
-from leadflow.core.sqlarrays import among, bulk_insert, int_array
+from leadflow.core.pipeline import Batch
+from leadflow.core.sqlarrays import builder, bulk_insert
 from leadflow.leads.models import Lead
 from leadflow.scoring.models import Category, ScoreEntry, ScoreRule
 
-if TYPE_CHECKING:
-    from leadflow.tracking.models import Event
-
-# ScoreEntry's positional constructor, typed loosely (see tracking.services._new_event);
-# the order is ENTRY_FIELDS (checked by a test).
-_new_entry: Callable[..., ScoreEntry] = ScoreEntry
 ENTRY_FIELDS = ("id", "lead_id", "rule_id", "event_id", "category", "points", "reason",
                 "created_at")
+_new_entry = builder(ScoreEntry, ENTRY_FIELDS)
 
 _CATEGORY_FIELD = {
     Category.FIT: "fit_score",
@@ -35,11 +29,14 @@ _CATEGORY_FIELD = {
 }
 
 
-def on_events(events: Sequence[Event]) -> None:
-    """Pipeline consumer: apply the active rules to a batch of new events, and turn events
-    that carry their own points (campaign steps, manual adjustments) into entries."""
+def on_events(batch: Batch) -> None:
+    """Pipeline step: apply the active rules to a batch of new events, and turn events that
+    carry their own points (campaign steps, manual adjustments) into entries. The entries
+    are written here; the lead totals they add up to go in `batch.score_deltas` (the lead
+    rows are written once for the whole batch, by leadflow.leads.totals)."""
     from leadflow.tracking.models import EventType
 
+    events = batch.events
     types = {e.type for e in events}
     rules_by_type: dict[str, list[ScoreRule]] = defaultdict(list)
     for rule in ScoreRule.objects.filter(active=True, event_type__in=types):
@@ -50,7 +47,7 @@ def on_events(events: Sequence[Event]) -> None:
     once_rule_ids = {r.pk for rules in rules_by_type.values() for r in rules if r.once_per_lead}
     lead_ids = {e.lead_id for e in events if e.lead_id is not None}
     already = set(
-        ScoreEntry.objects.filter(rule_id__in=once_rule_ids, lead_id__in=among(lead_ids))
+        ScoreEntry.objects.filter(rule_id__in=once_rule_ids, lead_id__among=lead_ids)
         .values_list("lead_id", "rule_id")
     ) if once_rule_ids else set()
     now = clock.now()
@@ -75,7 +72,15 @@ def on_events(events: Sequence[Event]) -> None:
                 category in Category.values) and event.lead_id is not None:
             entries.append(_new_entry(None, event.lead_id, None, event.pk, category, points,
                                       str(event.properties.get("reason", ""))[:200], now))
-    _apply(entries)
+    if not entries:
+        return
+    bulk_insert(ScoreEntry, entries, ("lead", "rule", "event", "category", "points", "reason",
+                                      "created_at"))
+    deltas = batch.score_deltas
+    for e in entries:
+        by_column = deltas.setdefault(e.lead_id, {})
+        column = _CATEGORY_FIELD[e.category]
+        by_column[column] = by_column.get(column, 0) + e.points
 
 
 def add_points(lead: Lead, points: int, reason: str, category: str = Category.ENGAGEMENT, *,
@@ -93,47 +98,6 @@ def add_points(lead: Lead, points: int, reason: str, category: str = Category.EN
                               properties={**(extra or {}), "points": points,
                                           "reason": reason[:200], "category": category})
     return created
-
-
-@transaction.atomic
-def _apply(entries: list[ScoreEntry]) -> None:
-    if not entries:
-        return
-    bulk_insert(ScoreEntry, entries, ("lead", "rule", "event", "category", "points", "reason",
-                                      "created_at"))
-    deltas: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for e in entries:
-        deltas[e.lead_id][_CATEGORY_FIELD[Category(e.category)]] += e.points
-    # Relative updates (score + delta) stay right under concurrent writers.
-    if connection.vendor == "postgresql":
-        _add_postgresql(deltas)
-        return
-    # Elsewhere, leads that gain the same points share one UPDATE, so a batch of similar
-    # events costs a few queries, not one per lead.
-    groups: dict[tuple[tuple[str, int], ...], list[int]] = defaultdict(list)
-    for lead_id, by_field in deltas.items():
-        groups[tuple(sorted(by_field.items()))].append(lead_id)
-    for delta, lead_ids in groups.items():
-        total = sum(points for _, points in delta)
-        updates = {name: F(name) + points for name, points in delta}
-        Lead.objects.filter(pk__in=lead_ids).update(score=F("score") + total, **updates)
-
-
-def _add_postgresql(deltas: dict[int, dict[str, int]]) -> None:
-    """One UPDATE for the whole batch, whatever the mix of points: the deltas travel as
-    arrays (a constant query text, so no per-value parameter handling either). The leads
-    the batch touched were locked in id order first (tracking.services.touch_leads)."""
-    ids = sorted(deltas)
-    cols = {name: [deltas[i].get(name, 0) for i in ids] for name in _CATEGORY_FIELD.values()}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE leads_lead AS l SET score = l.score + d.fit + d.eng + d.int, "
-            "fit_score = l.fit_score + d.fit, engagement_score = l.engagement_score + d.eng, "
-            "interest_score = l.interest_score + d.int "
-            "FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::int[]) "
-            "AS d(id, fit, eng, int) WHERE l.id = d.id",
-            [int_array(ids), int_array(cols["fit_score"]), int_array(cols["engagement_score"]),
-             int_array(cols["interest_score"])])
 
 
 def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:

@@ -4,20 +4,20 @@ is stored here, once, and handed to the consumers (leadflow.core.pipeline)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from psycopg import errors as psycopg_errors
 
 from leadflow.core import clock, pipeline
 from leadflow.core.errors import InvalidInput, contains_nul
-from leadflow.core.sqlarrays import among, bulk_insert, int_array, time_array
+from leadflow.core.sqlarrays import builder, bulk_insert
 from leadflow.leads.quality import normalise_email
-from leadflow.tracking.models import Event, EventType
+from leadflow.tracking.models import Event
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -69,7 +69,7 @@ def _store(items: Sequence[NewEvent], *, via: str,
     """record_events without the validation (the caller validated every item)."""
     keys = [i.idempotency_key for i in items if i.idempotency_key]
     existing = ({e.idempotency_key: e for e in Event.objects.filter(
-        idempotency_key__in=among(keys, text=True))}
+        idempotency_key__among=keys)}
                 if keys else {})
     now = clock.now()
     actor_id = actor.pk if actor is not None else None
@@ -84,8 +84,7 @@ def _store(items: Sequence[NewEvent], *, via: str,
         if key and key in seen:  # the same key twice in one batch
             results[idx] = (seen[key], False)
             continue
-        # Positional, in EVENT_FIELDS order, as Model.from_db builds rows: keyword
-        # handling in Model.__init__ was a third of the Python cost of a 1,000-event batch.
+        # Positional, in EVENT_FIELDS order (sqlarrays.builder says why).
         event = _new_event(None, item.lead_id, item.visitor_id, item.type, item.properties, via,
                       actor_id, item.occurred_at or now, now, key or None)
         fresh.append(event)
@@ -99,16 +98,13 @@ def _store(items: Sequence[NewEvent], *, via: str,
         except (IntegrityError, psycopg_errors.UniqueViolation):
             # A concurrent request stored some of the same keys: fall back to one by one.
             return _record_one_by_one(items, via=via, actor=actor)
-        touch_leads(fresh)
         pipeline.dispatch(fresh)
     return [r for r in results if r is not None]
 
 
-# Event's positional constructor, typed loosely: django-stubs checks positional model
-# arguments against a field list of its own. The order is EVENT_FIELDS (checked by a test).
-_new_event: Callable[..., Event] = Event
 EVENT_FIELDS = ("id", "lead_id", "visitor_id", "type", "properties", "via", "actor_id",
                 "occurred_at", "received_at", "idempotency_key")
+_new_event = builder(Event, EVENT_FIELDS)
 
 _COPY_FIELDS = ("lead", "visitor_id", "type", "properties", "via", "actor", "occurred_at",
                 "received_at", "idempotency_key")
@@ -151,45 +147,6 @@ def _validate(item: NewEvent, index: int) -> None:
             "\\x00" in text and contains_nul(item.properties)):
         raise InvalidInput(f"Event {index}: text may not contain NUL characters.",
                            field="properties")
-
-
-def touch_leads(events: Sequence[Event]) -> None:
-    """Keep each lead's last-touch time: one UPDATE for the whole batch, whatever its size
-    (each lead takes the latest occurred_at among its new events, if later than its own)."""
-    from leadflow.leads.models import Lead
-
-    latest: dict[int, datetime] = {}
-    for e in events:
-        if e.lead_id is None or e.type in EventType.OUR_ACTIONS:
-            continue
-        at = latest.get(e.lead_id)
-        if at is None or e.occurred_at > at:
-            latest[e.lead_id] = e.occurred_at
-    if not latest:
-        return
-    if connection.vendor == "postgresql":
-        # The times travel as arrays: a constant query text, whatever the batch size.
-        # The rows are locked in id order first: the update (and the score update after
-        # it) would otherwise lock them in whatever order its plan reads them, and two
-        # concurrent batches sharing leads could deadlock.
-        ids = sorted(latest)
-        with connection.cursor() as cursor:
-            if len(ids) > 1:
-                cursor.execute("SELECT 1 FROM leads_lead WHERE id = ANY(%s::bigint[]) "
-                               "ORDER BY id FOR NO KEY UPDATE",
-                               [int_array(ids)])
-            cursor.execute(
-                "UPDATE leads_lead AS l SET last_touch_at = v.at "
-                "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) "
-                "WHERE l.id = v.id AND (l.last_touch_at IS NULL OR l.last_touch_at < v.at)",
-                [int_array(ids), time_array(latest[i] for i in ids)])
-        return
-    newest = Subquery(
-        Event.objects.filter(pk__in=[e.pk for e in events], lead=OuterRef("pk"))
-        .order_by().values("lead").annotate(at=Max("occurred_at")).values("at"))
-    (Lead.objects.filter(pk__in=list(latest))
-     .filter(Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=newest))
-     .update(last_touch_at=newest))
 
 
 def timeline(lead: Lead) -> QuerySet[Event]:
@@ -247,10 +204,10 @@ def ingest_events(user: User, items: Sequence[IngestItem], *,
     # their items get "no lead" errors.
     ids = {i for i in ids if valid_id(i)}
     externals = {e for e in externals if not contains_nul(e)}
-    by_id = set(leads.filter(pk__in=among(ids)).values_list("pk", flat=True)) if ids else set()
-    by_email = (dict(leads.filter(email__in=among(emails, text=True))
+    by_id = set(leads.filter(pk__among=ids).values_list("pk", flat=True)) if ids else set()
+    by_email = (dict(leads.filter(email__among=emails)
                      .values_list("email", "pk")) if emails else {})
-    by_ext = (dict(leads.filter(external_id__in=among(externals, text=True))
+    by_ext = (dict(leads.filter(external_id__among=externals)
                    .values_list("external_id", "pk")) if externals else {})
 
     results: list[IngestResult | None] = [None] * len(items)

@@ -89,9 +89,6 @@ def identify(visitor_id: str, lead: Lead) -> int:
         return 0
     merged = Event.objects.filter(pk__in=ids, lead__isnull=True).update(lead=lead)
     events = list(Event.objects.filter(pk__in=ids, lead=lead).order_by("occurred_at", "id"))
-    from leadflow.tracking.services import touch_leads
-
-    touch_leads(events)
     pipeline.dispatch(events)
     return merged
 

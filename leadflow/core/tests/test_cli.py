@@ -159,3 +159,61 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(cli_data_dir):
     assert server.returncode == 0, output
     assert "worker" in output and "stopped" in output
     assert "Traceback" not in output
+
+
+def _children(pid: int) -> set[int]:
+    """The ids of the processes whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _wait_for(check, what: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(0.2)
+    return result
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",  # noqa: S310
+                                    timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="several processes need fork()")
+def test_serve_with_processes_replaces_a_killed_one_and_stops_them_all(cli_data_dir):
+    port = free_port()
+    server = subprocess.Popen(
+        [*leadflow_command(), "serve", "--port", str(port), "--processes", "2"],
+        env=cli_env(cli_data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for(lambda: _answers(port), "an answer")
+        first = _wait_for(lambda: len(_children(server.pid)) == 2 and _children(server.pid),
+                          "two server processes")
+        killed = min(first)
+        os.kill(killed, signal.SIGKILL)
+        now = _wait_for(lambda: (c := _children(server.pid)) - first and len(c) == 2 and c,
+                        "a replacement")
+        assert killed not in now
+        assert _answers(port)
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 0, output
+    assert "2 processes" in output and "stopped" in output
+    assert "Traceback" not in output
+    assert not any(Path(f"/proc/{pid}").exists() for pid in now)
