@@ -47,7 +47,7 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_server(sock: socket.socket, threads: int, on_stop: Callable[[], None] | None = None,
+def run_server(sock: socket.socket, threads: int, on_stop: Callable[[], object] | None = None,
                *, announce: bool = True) -> None:
     """Serve the app on `sock` in this process until SIGTERM/SIGINT (a second one stops
     at once). `on_stop` runs before the server closes (the in-process worker)."""
@@ -77,8 +77,8 @@ def run_server(sock: socket.socket, threads: int, on_stop: Callable[[], None] | 
 
 
 def run_processes(sock: socket.socket, threads: int, processes: int,
-                  on_start: Callable[[], None] | None = None,
-                  on_stop: Callable[[], None] | None = None) -> None:
+                  on_start: Callable[[], object] | None = None,
+                  on_stop: Callable[[], object] | None = None) -> None:
     """Fork `processes` servers on `sock` and supervise them until SIGTERM/SIGINT.
     `on_start`/`on_stop` run in the parent once the servers are forked / before it waits
     for them to stop (the in-process worker lives in the parent, never in a fork)."""

@@ -79,7 +79,7 @@ def on_events(batch: Batch) -> None:
     deltas = batch.score_deltas
     for e in entries:
         by_column = deltas.setdefault(e.lead_id, {})
-        column = _CATEGORY_FIELD[e.category]
+        column = _CATEGORY_FIELD[Category(e.category)]
         by_column[column] = by_column.get(column, 0) + e.points
 
 

@@ -232,3 +232,20 @@ def test_events_for_an_erased_person_are_refused(api, admin_user, make_lead):
     assert r.status_code == 200
     assert r.json()["errors"] == 1 and r.json()["created"] == 0
     assert not Event.objects.filter(lead_id=lead.pk, type="page_view").exists()
+
+
+def test_deleting_a_lead_deletes_its_timeline_and_a_deleted_actor_is_forgotten(
+        make_lead, make_user):
+    # The event table has no database foreign keys (docs/decisions/0003): Django's own
+    # cascade is what keeps it whole.
+    lead, other = make_lead("gone@example.com"), make_lead("stays@example.com")
+    actor = make_user("rep1")
+    record_event("note", lead=lead, actor=actor, properties={"text": "called"})
+    kept, _ = record_event("note", lead=other, actor=actor, properties={"text": "emailed"})
+
+    lead.delete()
+    actor.delete()
+
+    assert not Event.objects.filter(lead_id=lead.pk).exists()
+    kept.refresh_from_db()
+    assert kept.lead_id == other.pk and kept.actor_id is None

@@ -200,3 +200,21 @@ def test_positional_constructors_follow_the_models_field_order():
 
     assert tuple(f.attname for f in Event._meta.concrete_fields) == EVENT_FIELDS
     assert tuple(f.attname for f in ScoreEntry._meta.concrete_fields) == ENTRY_FIELDS
+
+
+def test_text_that_looks_like_copy_syntax_is_stored_as_sent(api):
+    # A large batch goes in through COPY's text format, where tab, newline, backslash and
+    # \N (NULL) mean something: none of them may change a value.
+    tricky = ["\\N", "a\tb", "line\nbreak", "cr\rhere", "back\\slash", "\\\\N", "é 日本"]
+    events = [{"type": "page_view", "visitor_id": f"v{i}-{tricky[i % len(tricky)]}",
+               "idempotency_key": f"{tricky[i % len(tricky)]}#{i}",
+               "properties": {tricky[i % len(tricky)]: tricky[(i + 1) % len(tricky)]}}
+              for i in range(COPY_FROM * 2)]
+    r = api.post("/events", {"events": events})
+
+    assert r.status_code == 200 and r.json()["created"] == len(events)
+    stored = Event.objects.in_bulk([x["event_id"] for x in r.json()["results"]])
+    for sent, result in zip(events, r.json()["results"], strict=True):
+        event = stored[result["event_id"]]
+        assert (event.visitor_id, event.idempotency_key, event.properties) == (
+            sent["visitor_id"], sent["idempotency_key"], sent["properties"])
