@@ -198,9 +198,13 @@ def event_batches(ids: list[int], n_batches: int, size: int, tag: str) -> list[b
 
 
 def post_all(port: int, path: str, bodies: list[bytes], clients: int,
-             headers: dict[str, str], expect: int) -> tuple[float, int]:
-    """POST every body with `clients` keep-alive connections at once. Returns (seconds,
-    events accepted as reported by the server)."""
+             headers: dict[str, str], expect: int, *, keep_alive: bool = True
+             ) -> tuple[float, int]:
+    """POST every body from `clients` threads at once, each on one keep-alive connection,
+    or on a new connection per request (as nginx talks to its upstreams by default: with
+    several server processes, each connection goes to whichever accepts it first, so a
+    few long-lived connections could all land on one process). Returns (seconds, events
+    accepted as reported by the server)."""
     lock = threading.Lock()
     queue = list(reversed(bodies))
     accepted = [0]
@@ -213,6 +217,9 @@ def post_all(port: int, path: str, bodies: list[bytes], clients: int,
                 if not queue or errors:
                     break
                 body = queue.pop()
+            if not keep_alive:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
@@ -378,12 +385,13 @@ def main() -> None:
     try:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         # Warm-up: imports, connections, caches of every server thread.
-        post_all(port, "/api/v1/events", event_batches(ids, args.threads, BATCH, "warm"),
-                 args.clients, headers, 200)
+        post_all(port, "/api/v1/events",
+                 event_batches(ids, args.threads * args.processes, BATCH, "warm"),
+                 args.clients, headers, 200, keep_alive=False)
         bodies = event_batches(ids, args.batches, BATCH, "batch")
         cpu, db_cpu = cpu_seconds(server.pid), postgres_cpu_seconds()
         elapsed, accepted = post_all(port, "/api/v1/events", bodies, args.clients, headers,
-                                     200)
+                                     200, keep_alive=False)
         assert accepted == args.batches * BATCH, accepted
         figures["events_per_s_batched"] = round(accepted / elapsed)
         # The server's own CPU per 1,000 events: steadier than rates when others share
