@@ -159,7 +159,8 @@ def bulk_insert(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
             for i, texts in prepared.items():
                 row[i] = _escape(texts[n])
             for i in json_at:  # a JSON string or number is JSON too, not text
-                row[i] = _escape(to_json(getattr(obj, attnames[i])).decode())
+                value = getattr(obj, attnames[i])
+                row[i] = "\\N" if value is None else _escape(to_json(value).decode())
             lines.append(f"{pk}\t" + "\t".join(row))
         lines.append("")
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} (id, {names}) "

@@ -14,18 +14,18 @@ Bad rows get an error result and never stop the good ones.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from psycopg import errors as psycopg_errors
 
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput
+from leadflow.core.sqlarrays import bulk_insert
 from leadflow.leads import dedupe, quality
 from leadflow.leads.models import Channel, CustomFieldDefinition, Lead
 from leadflow.leads.services import (
@@ -225,40 +225,17 @@ def _suggest_duplicates(lead_ids: list[int]) -> None:
     transaction.on_commit(lambda: refresh_duplicates_task.enqueue(lead_ids))
 
 
-# Below this size, COPY's extra round trip costs more than the INSERT's compilation saves.
-COPY_FROM = 50
-
-
 def _insert(leads: list[Lead]) -> None:
-    """Insert new leads, setting their ids. On PostgreSQL a large batch takes its ids from
-    the sequence in one query and goes in by COPY (as tracking.services does for events):
-    compiling a 1,000-row INSERT of a 40-column table cost more than the rest of the
-    import. A duplicate email or external id raises IntegrityError either way."""
-    if connection.vendor != "postgresql" or len(leads) < COPY_FROM:
-        Lead.objects.bulk_create(leads, batch_size=1000)
-        return
-    fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    names = [f.attname for f in fields]
-    table = Lead._meta.db_table
-    columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
+    """Insert new leads, setting their ids: by COPY on PostgreSQL (compiling a 1,000-row
+    INSERT of a 40-column table cost more than the rest of the import). A duplicate email
+    or external id raises IntegrityError either way."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                           "FROM generate_series(1, %s)", [table, len(leads)])
-            ids = [row[0] for row in cursor.fetchall()]
-            with cursor.cursor.copy(f'COPY "{table}" (id, {columns}) FROM STDIN') as copy:
-                for pk, lead in zip(ids, leads, strict=True):
-                    values = lead.__dict__
-                    copy.write_row((pk, *[json.dumps(values[n]) if n in json_fields
-                                          and values[n] is not None else values[n]
-                                          for n in names]))
+        bulk_insert(Lead, leads, _COPY_FIELDS)
     except psycopg_errors.UniqueViolation as exc:
         raise IntegrityError(str(exc)) from exc
-    for pk, lead in zip(ids, leads, strict=True):
-        lead.pk = pk
-        lead._state.adding = False
-        lead._state.db = connection.alias
+
+
+_COPY_FIELDS = [f.name for f in Lead._meta.concrete_fields if not f.primary_key]
 
 
 @cache

@@ -7,15 +7,13 @@ the largest single cost of ingesting events.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import F, Max, OuterRef, Q, Subquery
 
 from leadflow.core.sqlarrays import int_array, time_array
-from leadflow.leads.models import Lead
 
 if TYPE_CHECKING:
     from leadflow.core.pipeline import Batch
@@ -78,28 +76,28 @@ def _write_postgresql(batch: Batch, touched: dict[int, datetime]) -> None:
 
 
 def _write_elsewhere(batch: Batch, touched: dict[int, datetime]) -> None:
-    """SQLite (which locks the whole database for a write): a constant number of
-    statements. Leads that gain the same points share one UPDATE."""
-    from leadflow.tracking.models import Event, EventType
-
-    if touched:
-        newest = Subquery(
-            Event.objects.filter(pk__among=[e.pk for e in batch.events], lead=OuterRef("pk"))
-            .exclude(type__in=EventType.OUR_ACTIONS)
-            .order_by().values("lead").annotate(at=Max("occurred_at")).values("at"))
-        (Lead.objects.filter(pk__among=list(touched))
-         .filter(Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=newest))
-         .update(last_touch_at=newest))
+    """SQLite: the same single statement, the values travelling as one JSON array (SQLite
+    has no arrays; it locks the whole database for a write, so no row locks are needed)."""
     deltas = batch.score_deltas
-    if not deltas:
-        return
-    groups: dict[tuple[tuple[str, int], ...], list[int]] = defaultdict(list)
-    for lead_id, by_column in deltas.items():
-        groups[tuple(sorted(by_column.items()))].append(lead_id)
-    for delta, lead_ids in groups.items():
-        total = sum(points for _, points in delta)
-        updates = {name: F(name) + points for name, points in delta}
-        Lead.objects.filter(pk__among=lead_ids).update(score=F("score") + total, **updates)
-    batch.scored = {pk: (stage, score) for pk, stage, score in
-                    Lead.objects.filter(pk__among=list(deltas))
-                    .values_list("pk", "stage", "score")}
+    none: dict[str, int] = {}
+    adapt = connection.ops.adapt_datetimefield_value  # the text Django stores
+    rows = [[i, adapt(touched[i]) if i in touched else None,
+             *(deltas.get(i, none).get(name, 0) for name in SCORE_COLUMNS)]
+            for i in sorted(touched.keys() | deltas.keys())]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE leads_lead SET last_touch_at = CASE WHEN v.at IS NOT NULL AND "
+            "  (last_touch_at IS NULL OR last_touch_at < v.at) THEN v.at "
+            "  ELSE last_touch_at END, "
+            "score = score + v.fit + v.eng + v.int, fit_score = fit_score + v.fit, "
+            "engagement_score = engagement_score + v.eng, "
+            "interest_score = interest_score + v.int "
+            "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, "
+            "  json_extract(value, '$[2]') AS fit, json_extract(value, '$[3]') AS eng, "
+            "  json_extract(value, '$[4]') AS int FROM json_each(%s)) AS v "
+            "WHERE leads_lead.id = v.id AND (v.fit <> 0 OR v.eng <> 0 OR v.int <> 0 "
+            "  OR (v.at IS NOT NULL AND (last_touch_at IS NULL OR last_touch_at < v.at))) "
+            "RETURNING leads_lead.id, leads_lead.stage, leads_lead.score",
+            [json.dumps(rows)])
+        batch.scored = {pk: (stage, score) for pk, stage, score in cursor.fetchall()
+                        if pk in deltas}
