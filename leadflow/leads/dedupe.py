@@ -39,11 +39,16 @@ NAME_SIMILARITY = 0.6  # token Jaccard at or above this suggests the same person
 MAX_GROUP = 200  # a domain with more leads is compared on exact name keys only
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def fold_name(first: str, last: str) -> str:
     """Accent-folded, lower-cased, sorted name tokens: "Éric  DUPONT" == "dupont eric"."""
-    text = unicodedata.normalize("NFKD", f"{first} {last}")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(sorted(re.sub(r"[^a-z0-9]+", " ", text).split()))[:200]
+    text = f"{first} {last}"
+    if not text.isascii():  # most names: nothing to fold (a per-character pass otherwise)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(sorted(_NOT_ALNUM.sub(" ", text.lower()).split()))[:200]
 
 
 def company_domain(email: str | None) -> str:

@@ -32,6 +32,7 @@ from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.errors import InvalidInput
+from leadflow.tracking.models import EventType
 
 INVALID_EMAIL = "invalid_email"
 DISPOSABLE_EMAIL = "disposable_email"
@@ -39,7 +40,7 @@ INVALID_PHONE = "invalid_phone"
 UNKNOWN_COUNTRY = "unknown_country"
 MISSING_CONTACT = "missing_contact"
 # Recorded on the timeline when a lead's flags change ({"flags", "added", "removed"}).
-FLAGS_CHANGED_EVENT = "quality_flags_changed"
+FLAGS_CHANGED_EVENT = EventType.QUALITY_FLAGS_CHANGED
 
 FLAG_LABELS = {
     INVALID_EMAIL: _("Invalid email address"),
@@ -54,6 +55,7 @@ _validate_email = EmailValidator()
 _MAX_EMAIL = 254  # RFC 5321 path, and the column's size
 
 
+@lru_cache(maxsize=4096)  # an import checks each address twice (normalised, then flagged)
 def is_valid_email(email: str) -> bool:
     if not email or len(email) > _MAX_EMAIL:
         return False

@@ -23,13 +23,14 @@ SCORE_COLUMNS = ("fit_score", "engagement_score", "interest_score")
 
 def on_events(batch: Batch) -> None:
     """Pipeline step: move each lead's last touch to its latest event in the batch (never
-    back, and not for what we did to it), add the points scoring found, and note the
-    written (stage, score) of the leads that gained points in `batch.scored`."""
+    back; not for what we did to it, nor for its creation), add the points scoring found,
+    and note the written (stage, score) of the leads that gained points in
+    `batch.scored`."""
     from leadflow.tracking.models import EventType
 
     touched: dict[int, datetime] = {}
     for e in batch.events:
-        if e.lead_id is None or e.type in EventType.OUR_ACTIONS:
+        if e.lead_id is None or e.type in EventType.KEEP_LAST_TOUCH:
             continue
         at = touched.get(e.lead_id)
         if at is None or e.occurred_at > at:

@@ -33,11 +33,17 @@ class EventType:
     # instead of getting them from a rule.
     EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})
 
+    QUALITY_FLAGS_CHANGED = "quality_flags_changed"
+
     # What we did to the lead, as opposed to what the lead did: these do not move its
     # last touch.
     OUR_ACTIONS = frozenset({LEAD_UPDATED, ASSIGNED, STAGE_CHANGED, SCORE_CHANGED, EMAIL_SENT,
                              CAMPAIGN_ENTERED, CAMPAIGN_LEFT, CAMPAIGN_POINTS, POINTS_ADJUSTED,
-                             WON, LOST, NOTE})
+                             WON, LOST, NOTE, QUALITY_FLAGS_CHANGED})
+    # Events that leave the last touch where it is: our actions, and the creation, which
+    # sets the first and last touch itself (so an import of 100,000 leads does not
+    # revisit each new row).
+    KEEP_LAST_TOUCH = OUR_ACTIONS | {LEAD_CREATED}
 
 
 class Event(models.Model):

@@ -176,7 +176,8 @@ def test_what_we_do_to_a_lead_does_not_move_its_last_touch(make_lead):
         touched = Lead.objects.get(pk=lead.pk).last_touch_at
         clock.advance(timedelta(days=2))
 
-        for kind in ("assigned", "stage_changed", "email_sent", "campaign_entered"):
+        for kind in ("assigned", "stage_changed", "email_sent", "campaign_entered",
+                     "quality_flags_changed", "lead_created"):
             record_event(kind, lead=lead)
         assert Lead.objects.get(pk=lead.pk).last_touch_at == touched
 
