@@ -34,9 +34,17 @@ def text_array(values: Iterable[str]) -> str:
 
 def time_array(values: Iterable[datetime | None]) -> str:
     """A PostgreSQL array literal of aware datetimes (None is NULL): cast it with
-    %s::timestamptz[]."""
-    return "{" + ",".join('"' + v.isoformat() + '"' if v is not None else "NULL"
-                          for v in values) + "}"
+    %s::timestamptz[]. Equal times (a batch's often are) are formatted once."""
+    texts: dict[datetime, str] = {}
+    out = []
+    for v in values:
+        if v is None:
+            out.append("NULL")
+        else:
+            if (text := texts.get(v)) is None:
+                text = texts[v] = f'"{v.isoformat()}"'
+            out.append(text)
+    return "{" + ",".join(out) + "}"
 
 
 class Among(Lookup):
