@@ -139,17 +139,8 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(cli_data_dir):
         env=cli_env(cli_data_dir, LEADFLOW_LOG_LEVEL="INFO"), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz",  # noqa: S310
-                                            timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "the server did not answer in 30 s"
-                time.sleep(0.2)
+        _wait_for(lambda: _answers(port) or server.poll() is not None, "an answer")
+        assert server.poll() is None, server.stdout.read() if server.stdout else ""
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     finally:
