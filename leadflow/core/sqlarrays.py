@@ -108,6 +108,8 @@ def _copy_text(value: Any) -> str:
     return _escape(str(value))  # floats, decimals, UUIDs
 
 
+COPY_SLICE = 500
+
 # Below this many rows, COPY's extra round trip costs more than an INSERT's compilation.
 COPY_FROM = 50
 
@@ -145,35 +147,40 @@ def bulk_insert(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
                        "::regclass AS seq) SELECT nextval(s.seq) FROM s, "
                        "generate_series(1, %s)", [table, len(objs)])
         ids = [row[0] for row in cursor.fetchall()]
-        lines = []
         times: dict[datetime, str] = {}  # a batch's rows often share their times
-        for n, (pk, obj) in enumerate(zip(ids, objs, strict=True)):
-            row = []
-            for value in values(obj.__dict__):  # the common types inline: 10 values a row
-                if value is None:
-                    row.append("\\N")
-                elif (kind := type(value)) is str:
-                    row.append(_escape(value))
-                elif kind is int:
-                    row.append(str(value))
-                elif kind is datetime:
-                    if (text := times.get(value)) is None:
-                        text = times[value] = value.isoformat()
-                    row.append(text)
-                elif kind is dict or kind is list:
-                    row.append("")  # a JSON column: written below
-                else:
-                    row.append(_copy_text(value))
-            for i, texts in prepared.items():
-                row[i] = _escape(texts[n])
-            for i in json_at:  # a JSON string or number is JSON too, not text
-                value = getattr(obj, attnames[i])
-                row[i] = "\\N" if value is None else _escape(to_json(value).decode())
-            lines.append(f"{pk}\t" + "\t".join(row))
-        lines.append("")
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} (id, {names}) "
                                 "FROM STDIN") as copy:
-            copy.write("\n".join(lines))
+            lines = []
+            for n, (pk, obj) in enumerate(zip(ids, objs, strict=True)):
+                row = []
+                for value in values(obj.__dict__):  # the common types inline
+                    if value is None:
+                        row.append("\\N")
+                    elif (kind := type(value)) is str:
+                        row.append(_escape(value))
+                    elif kind is int:
+                        row.append(str(value))
+                    elif kind is datetime:
+                        if (text := times.get(value)) is None:
+                            text = times[value] = value.isoformat()
+                        row.append(text)
+                    elif kind is dict or kind is list:
+                        row.append("")  # a JSON column: written below
+                    else:
+                        row.append(_copy_text(value))
+                for i, texts in prepared.items():
+                    row[i] = _escape(texts[n])
+                for i in json_at:  # a JSON string or number is JSON too, not text
+                    value = getattr(obj, attnames[i])
+                    row[i] = "\\N" if value is None else _escape(to_json(value).decode())
+                lines.append(f"{pk}\t" + "\t".join(row) + "\n")
+                # Sent in slices: PostgreSQL stores (and indexes) the first rows while the
+                # next ones are being formatted.
+                if len(lines) == COPY_SLICE:
+                    copy.write("".join(lines))
+                    lines = []
+            if lines:
+                copy.write("".join(lines))
     for pk, obj in zip(ids, objs, strict=True):
         obj.pk = pk
         obj._state.adding = False
