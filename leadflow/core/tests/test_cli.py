@@ -3,6 +3,7 @@ script (a real subprocess on its own SQLite file) for start-up, errors and signa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -133,23 +134,29 @@ def test_console_script_reports_a_bad_setting_without_a_traceback(cli_data_dir):
 
 
 def test_serve_answers_and_stops_cleanly_on_sigterm(cli_data_dir):
-    port = free_port()
-    server = subprocess.Popen(
-        [*leadflow_command(), "serve", "--port", str(port), "--with-worker"],
-        env=cli_env(cli_data_dir, LEADFLOW_LOG_LEVEL="INFO"), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
-    try:
+    with _serving(cli_data_dir, "--with-worker", LEADFLOW_LOG_LEVEL="INFO") as (server, port):
         _wait_for(lambda: _answers(port) or server.poll() is not None, "an answer")
         assert server.poll() is None, server.stdout.read() if server.stdout else ""
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "worker" in output and "stopped" in output
+    assert "Traceback" not in output
+
+
+@contextlib.contextmanager
+def _serving(data_dir: Path, *args: str, **env: str):
+    """`leadflow serve` on a free port, as a subprocess killed at the end if still running."""
+    port = free_port()
+    server = subprocess.Popen([*leadflow_command(), "serve", "--port", str(port), *args],
+                              env=cli_env(data_dir, **env), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        yield server, port
     finally:
         if server.poll() is None:
             server.kill()
             server.wait()
-    assert server.returncode == 0, output
-    assert "worker" in output and "stopped" in output
-    assert "Traceback" not in output
 
 
 def _children(pid: int) -> set[int]:
@@ -184,11 +191,7 @@ def _answers(port: int) -> bool:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="several processes need fork()")
 def test_serve_with_processes_replaces_a_killed_one_and_stops_them_all(cli_data_dir):
-    port = free_port()
-    server = subprocess.Popen(
-        [*leadflow_command(), "serve", "--port", str(port), "--processes", "2"],
-        env=cli_env(cli_data_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with _serving(cli_data_dir, "--processes", "2") as (server, port):
         _wait_for(lambda: _answers(port), "an answer")
         first = _wait_for(lambda: len(_children(server.pid)) == 2 and _children(server.pid),
                           "two server processes")
@@ -200,10 +203,6 @@ def test_serve_with_processes_replaces_a_killed_one_and_stops_them_all(cli_data_
         assert _answers(port)
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=60)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
     assert server.returncode == 0, output
     assert "2 processes" in output and "stopped" in output
     assert "Traceback" not in output
