@@ -93,19 +93,13 @@ def _escape(text: str) -> str:
 
 
 def _copy_text(value: Any) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    kind = type(value)
-    if kind is str:
-        return _escape(value)
-    if kind is int:
-        return str(value)
-    if kind is bool:
+    """A value of the less common types in COPY's text format (bulk_insert writes None,
+    str, int and datetime itself)."""
+    if type(value) is bool:
         return "t" if value else "f"
-    if isinstance(value, date):  # datetimes too: ISO 8601 with the offset
+    if isinstance(value, date):  # dates, and datetime subclasses: ISO 8601
         return value.isoformat()
-    return _escape(str(value))  # floats, decimals, UUIDs
+    return _escape(str(value))  # floats, decimals, UUIDs, str and int subclasses (choices)
 
 
 COPY_SLICE = 500

@@ -47,10 +47,7 @@ def _write_postgresql(batch: Batch, touched: dict[int, datetime]) -> None:
     """One statement, the values as arrays (a constant query text). The rows are locked in
     id order first: the UPDATE alone locks them in whatever order its plan reads them, and
     two concurrent batches sharing leads could deadlock."""
-    deltas = batch.score_deltas
-    ids = sorted(touched.keys() | deltas.keys())
-    none: dict[str, int] = {}
-    cols = [int_array(deltas.get(i, none).get(name, 0) for i in ids) for name in SCORE_COLUMNS]
+    ids, times, (fit, eng, int_) = _columns(batch, touched)
     with connection.cursor() as cursor:
         # `l.id = ANY(ids)` lets PostgreSQL fetch the leads by their index: joined to the
         # values alone, it hashed the whole table, twice (a cost growing with the table).
@@ -70,21 +67,18 @@ def _write_postgresql(batch: Batch, touched: dict[int, datetime]) -> None:
             "FROM v JOIN locked ON locked.id = v.id "
             "WHERE l.id = v.id AND l.id = ANY(%(ids)s::bigint[]) "
             "RETURNING l.id, l.stage, l.score",
-            {"ids": int_array(ids), "at": time_array(touched.get(i) for i in ids),
-             "fit": cols[0], "eng": cols[1], "int": cols[2]})
-        batch.scored = {pk: (stage, score) for pk, stage, score in cursor.fetchall()
-                        if pk in deltas}
+            {"ids": int_array(ids), "at": time_array(times), "fit": int_array(fit),
+             "eng": int_array(eng), "int": int_array(int_)})
+        _note_scored(batch, cursor.fetchall())
 
 
 def _write_elsewhere(batch: Batch, touched: dict[int, datetime]) -> None:
     """SQLite: the same single statement, the values travelling as one JSON array (SQLite
     has no arrays; it locks the whole database for a write, so no row locks are needed)."""
-    deltas = batch.score_deltas
-    none: dict[str, int] = {}
+    ids, times, columns = _columns(batch, touched)
     adapt = connection.ops.adapt_datetimefield_value  # the text Django stores
-    rows = [[i, adapt(touched[i]) if i in touched else None,
-             *(deltas.get(i, none).get(name, 0) for name in SCORE_COLUMNS)]
-            for i in sorted(touched.keys() | deltas.keys())]
+    rows = [[i, adapt(at) if at is not None else None, *points]
+            for i, at, *points in zip(ids, times, *columns, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE leads_lead SET last_touch_at = CASE WHEN v.at IS NOT NULL AND "
@@ -100,5 +94,21 @@ def _write_elsewhere(batch: Batch, touched: dict[int, datetime]) -> None:
             "  OR (v.at IS NOT NULL AND (last_touch_at IS NULL OR last_touch_at < v.at))) "
             "RETURNING leads_lead.id, leads_lead.stage, leads_lead.score",
             [json.dumps(rows)])
-        batch.scored = {pk: (stage, score) for pk, stage, score in cursor.fetchall()
-                        if pk in deltas}
+        _note_scored(batch, cursor.fetchall())
+
+
+def _columns(batch: Batch, touched: dict[int, datetime]
+             ) -> tuple[list[int], list[datetime | None], list[list[int]]]:
+    """The leads concerned, in id order; their new touch times (None: no change); and the
+    points per score column (SCORE_COLUMNS order)."""
+    deltas = batch.score_deltas
+    ids = sorted(touched.keys() | deltas.keys())
+    none: dict[str, int] = {}
+    return ids, [touched.get(i) for i in ids], [
+        [deltas.get(i, none).get(name, 0) for i in ids] for name in SCORE_COLUMNS]
+
+
+def _note_scored(batch: Batch, rows: list[tuple[int, str, int]]) -> None:
+    """Keep (stage, score) as written for the leads that gained or lost points."""
+    batch.scored = {pk: (stage, score) for pk, stage, score in rows
+                    if pk in batch.score_deltas}
