@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
+    from leadflow.leads.models import Lead
     from leadflow.tracking.models import Event
 
 STEPS = (
@@ -33,6 +34,10 @@ class Batch:
     """Newly stored events of known leads, and what the steps found out about them."""
 
     events: Sequence[Event]
+    # Leads the caller created with reserved ids (sqlarrays.reserve_ids) and has not
+    # written: the lead write inserts them with their points, so a new row is written
+    # once (an UPDATE right after the insert rewrote it and its every index entry).
+    new_leads: dict[int, Lead] = field(default_factory=dict)
     # Set by scoring: lead id -> {score column: points gained (or lost) in this batch}.
     score_deltas: dict[int, dict[str, int]] = field(default_factory=dict)
     # Set by the lead write, for the leads that gained points: lead id -> (stage, score)
@@ -45,12 +50,12 @@ def _steps() -> tuple[Callable[[Batch], None], ...]:
     return tuple(import_string(path) for path in STEPS)
 
 
-def dispatch(events: Sequence[Event]) -> None:
-    """Hand newly stored events (of known leads) to every step. Precondition: inside the
-    transaction that stored them."""
+def dispatch(events: Sequence[Event], new_leads: Sequence[Lead] = ()) -> None:
+    """Hand newly stored events (of known leads) to every step, with the `new_leads` to
+    write (see Batch). Precondition: inside the transaction that stored them."""
     known = [e for e in events if e.lead_id is not None]
-    if not known:
+    if not known and not new_leads:
         return
-    batch = Batch(known)
+    batch = Batch(known, new_leads={lead.pk: lead for lead in new_leads})
     for step in _steps():
         step(batch)

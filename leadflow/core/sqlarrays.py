@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
-from django.db import connection
+from django.db import NotSupportedError, connection
 from django.db.models import Field, ForeignObject, IntegerField, JSONField, Lookup, Model
 from django.db.models.base import ModelState
 from pydantic_core import to_json
@@ -108,16 +108,51 @@ COPY_SLICE = 500
 COPY_FROM = 50
 
 
+def reserve_ids(model: type[Model], n: int) -> list[int]:
+    """`n` new primary keys for rows of `model` not written yet, so that what refers to
+    them can be built first (bulk_insert then keeps them). A reservation rolled back
+    leaves a gap, like any failed insert; it is never handed out twice."""
+    if n <= 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The sequence looked up once (a materialised one-row CTE):
+            # pg_get_serial_sequence() in the select list ran its catalog look-up per row.
+            cursor.execute("WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)"
+                           "::regclass AS seq) SELECT nextval(s.seq) FROM s, "
+                           "generate_series(1, %s)", [table, model._meta.pk.column or "id", n])
+            return [row[0] for row in cursor.fetchall()]
+        if connection.vendor == "sqlite":
+            # Django's SQLite tables are AUTOINCREMENT: their high-water mark lives in
+            # sqlite_sequence, and raising it takes the database's write lock.
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) SELECT %s, 0 WHERE NOT "
+                           "EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+                           [table, table])
+            pk = connection.ops.quote_name(model._meta.pk.column or "id")
+            quoted = connection.ops.quote_name(table)  # names from the model, not input
+            cursor.execute(f"UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT "  # noqa: S608
+                           f"COALESCE(MAX({pk}), 0) FROM {quoted})) + %s WHERE name = %s "
+                           "RETURNING seq", [n, table])
+            last = cursor.fetchone()[0]
+            return list(range(last - n + 1, last + 1))
+    raise NotSupportedError(f"reserve_ids does not support {connection.vendor}")
+
+
 def bulk_insert(model: type[Model], objs: Sequence[Model], fields: Sequence[str], *,
                 json_texts: dict[str, Sequence[str]] | None = None) -> None:
     """bulk_create for the hot paths: on PostgreSQL, from COPY_FROM rows, the ids come from
     the sequence in one query and the rows go in by COPY (building a 1,000-row INSERT cost
-    more than the rest of an event batch). Sets each object's pk. A unique constraint
-    violated raises psycopg's UniqueViolation (IntegrityError with bulk_create).
+    more than the rest of an event batch). Sets each object's pk, unless they all have one
+    already (reserve_ids). A unique constraint violated raises psycopg's UniqueViolation
+    (IntegrityError with bulk_create).
 
     `json_texts` maps a JSON field's name to its values already serialised (one per
     object, in order), when the caller had to serialise them anyway (to check them).
     """
+    preset = bool(objs) and objs[0].pk is not None
+    if preset and any(obj.pk is None for obj in objs):
+        raise ValueError("bulk_insert: either every object has its pk, or none")
     if connection.vendor != "postgresql" or len(objs) < COPY_FROM:
         model._default_manager.bulk_create(objs)
         return
@@ -134,13 +169,8 @@ def bulk_insert(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
         lambda d: (d[attnames[0]],))
     table = meta.db_table
     names = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in columns)
+    ids = [obj.pk for obj in objs] if preset else reserve_ids(model, len(objs))
     with connection.cursor() as cursor:
-        # The sequence looked up once (a materialised one-row CTE):
-        # pg_get_serial_sequence() in the select list ran its catalog look-up for every row.
-        cursor.execute("WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')"
-                       "::regclass AS seq) SELECT nextval(s.seq) FROM s, "
-                       "generate_series(1, %s)", [table, len(objs)])
-        ids = [row[0] for row in cursor.fetchall()]
         times: dict[datetime, str] = {}  # a batch's rows often share their times
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} (id, {names}) "
                                 "FROM STDIN") as copy:

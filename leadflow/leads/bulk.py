@@ -25,7 +25,7 @@ from psycopg import errors as psycopg_errors
 
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput
-from leadflow.core.sqlarrays import builder, bulk_insert
+from leadflow.core.sqlarrays import builder, bulk_insert, reserve_ids
 from leadflow.leads import dedupe, quality
 from leadflow.leads.models import Channel, CustomFieldDefinition, Lead
 from leadflow.leads.services import (
@@ -179,8 +179,11 @@ def _upsert_chunk(chunk: Sequence[dict[str, Any]], *, via: str, actor: User | No
         return results
 
     with transaction.atomic():
+        # The new leads' rows are written by the event pipeline, once, with the points
+        # their events earn (leads.totals); their ids are needed first, for the events.
         created = list(new.values())
-        _insert(created)
+        for lead, pk in zip(created, reserve_ids(Lead, len(created)), strict=True):
+            lead.pk = pk
         if changed:
             update_fields = set().union(*(names for _, names in changed.values()))
             if "last_touch" in update_fields:
@@ -200,8 +203,8 @@ def _upsert_chunk(chunk: Sequence[dict[str, Any]], *, via: str, actor: User | No
                                         "added": sorted(set(lead.quality_flags) - set(before)),
                                         "removed": sorted(set(before) - set(lead.quality_flags))})
                    for lead, before in flags_before.values() if lead.quality_flags != before]
-        if events:
-            record_events(events, via=via, actor=actor)
+        if events or created:
+            record_events(events, via=via, actor=actor, new_leads=created)
         _suggest_duplicates([lead.pk for lead in created] + [
             pk for pk, (_, names) in changed.items() if names & IDENTITY])
         if route:
@@ -225,10 +228,10 @@ def _suggest_duplicates(lead_ids: list[int]) -> None:
     transaction.on_commit(lambda: refresh_duplicates_task.enqueue(lead_ids))
 
 
-def _insert(leads: list[Lead]) -> None:
-    """Insert new leads, setting their ids: by COPY on PostgreSQL (compiling a 1,000-row
-    INSERT of a 40-column table cost more than the rest of the import). A duplicate email
-    or external id raises IntegrityError either way."""
+def insert_leads(leads: list[Lead]) -> None:
+    """Insert new leads (their ids set, or reserved and given): by COPY on PostgreSQL
+    (compiling a 1,000-row INSERT of a 40-column table cost more than the rest of the
+    import). A duplicate email or external id raises IntegrityError either way."""
     try:
         bulk_insert(Lead, leads, _COPY_FIELDS)
     except psycopg_errors.UniqueViolation as exc:

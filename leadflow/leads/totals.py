@@ -2,7 +2,8 @@
 once per batch: one UPDATE for every lead the batch concerns, whatever its size.
 
 Each lead row carries a dozen indexes; writing it twice per batch (touch, then score) was
-the largest single cost of ingesting events.
+the largest single cost of ingesting events. For the same reason the leads a batch creates
+(an import) are inserted here, once, with their points, rather than inserted then updated.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from leadflow.core.sqlarrays import int_array, time_array
+from leadflow.leads.bulk import insert_leads
 
 if TYPE_CHECKING:
     from leadflow.core.pipeline import Batch
@@ -25,7 +27,7 @@ def on_events(batch: Batch) -> None:
     """Pipeline step: move each lead's last touch to its latest event in the batch (never
     back; not for what we did to it, nor for its creation), add the points scoring found,
     and note the written (stage, score) of the leads that gained points in
-    `batch.scored`."""
+    `batch.scored`. The batch's new leads are inserted here, with all of that applied."""
     from leadflow.tracking.models import EventType
 
     touched: dict[int, datetime] = {}
@@ -35,7 +37,9 @@ def on_events(batch: Batch) -> None:
         at = touched.get(e.lead_id)
         if at is None or e.occurred_at > at:
             touched[e.lead_id] = e.occurred_at
-    if not touched and not batch.score_deltas:
+    if batch.new_leads:
+        _insert_new(batch, touched)
+    if not touched and batch.score_deltas.keys() <= batch.new_leads.keys():
         return
     if connection.vendor == "postgresql":
         _write_postgresql(batch, touched)
@@ -97,12 +101,28 @@ def _write_elsewhere(batch: Batch, touched: dict[int, datetime]) -> None:
         _note_scored(batch, cursor.fetchall())
 
 
+def _insert_new(batch: Batch, touched: dict[int, datetime]) -> None:
+    """Apply the batch to its new leads in memory, then insert them (their touch times
+    are taken out of `touched`: nothing is left to update)."""
+    for pk, lead in batch.new_leads.items():
+        at = touched.pop(pk, None)
+        if at is not None and (lead.last_touch_at is None or lead.last_touch_at < at):
+            lead.last_touch_at = at
+        if deltas := batch.score_deltas.get(pk):
+            for column, points in deltas.items():
+                setattr(lead, column, getattr(lead, column) + points)
+                lead.score += points
+            batch.scored[pk] = (lead.stage, lead.score)
+    insert_leads(list(batch.new_leads.values()))
+
+
 def _columns(batch: Batch, touched: dict[int, datetime]
              ) -> tuple[list[int], list[datetime | None], list[list[int]]]:
-    """The leads concerned, in id order; their new touch times (None: no change); and the
-    points per score column (SCORE_COLUMNS order)."""
+    """The leads concerned (not the new ones: written already), in id order; their new
+    touch times (None: no change); and the points per score column (SCORE_COLUMNS
+    order)."""
     deltas = batch.score_deltas
-    ids = sorted(touched.keys() | deltas.keys())
+    ids = sorted((touched.keys() | deltas.keys()) - batch.new_leads.keys())
     none: dict[str, int] = {}
     return ids, [touched.get(i) for i in ids], [
         [deltas.get(i, none).get(name, 0) for i in ids] for name in SCORE_COLUMNS]
@@ -110,5 +130,5 @@ def _columns(batch: Batch, touched: dict[int, datetime]
 
 def _note_scored(batch: Batch, rows: list[tuple[int, str, int]]) -> None:
     """Keep (stage, score) as written for the leads that gained or lost points."""
-    batch.scored = {pk: (stage, score) for pk, stage, score in rows
-                    if pk in batch.score_deltas}
+    batch.scored.update((pk, (stage, score)) for pk, stage, score in rows
+                        if pk in batch.score_deltas)

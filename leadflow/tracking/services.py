@@ -53,21 +53,25 @@ def record_event(type: str, *, lead: Lead | None = None, properties: dict | None
 
 
 def record_events(items: Sequence[NewEvent], *, via: str = Event.Via.SYSTEM,
-                  actor: User | None = None) -> list[tuple[Event, bool]]:
+                  actor: User | None = None,
+                  new_leads: Sequence[Lead] = ()) -> list[tuple[Event, bool]]:
     """Store a batch of events (skipping idempotency keys already stored) and dispatch the
     new ones to scoring, lifecycle and campaigns. Results are in input order.
 
-    Preconditions: each item names a lead id that exists, or a visitor id, or neither
-    (a system-wide event); type is a non-empty name.
+    `new_leads` are leads created with reserved ids (sqlarrays.reserve_ids) and not
+    written yet: the pipeline writes them, scored, before lifecycle and campaigns run.
+
+    Preconditions: each item names a lead id that exists (or is one of `new_leads`), or
+    a visitor id, or neither (a system-wide event); type is a non-empty name.
     """
     for i, item in enumerate(items):
         _validate(item, i)
-    return _store(items, via=via, actor=actor)
+    return _store(items, via=via, actor=actor, new_leads=new_leads)
 
 
 @transaction.atomic
-def _store(items: Sequence[NewEvent], *, via: str,
-           actor: User | None) -> list[tuple[Event, bool]]:
+def _store(items: Sequence[NewEvent], *, via: str, actor: User | None,
+           new_leads: Sequence[Lead] = ()) -> list[tuple[Event, bool]]:
     """record_events without the validation (the caller validated every item)."""
     keys = [i.idempotency_key for i in items if i.idempotency_key]
     existing = ({e.idempotency_key: e for e in Event.objects.filter(
@@ -99,10 +103,13 @@ def _store(items: Sequence[NewEvent], *, via: str,
         try:
             with transaction.atomic():
                 bulk_insert(Event, fresh, _COPY_FIELDS, json_texts={"properties": texts})
-        except (IntegrityError, psycopg_errors.UniqueViolation):
+        except (IntegrityError, psycopg_errors.UniqueViolation) as exc:
+            if new_leads:  # the caller's whole chunk is retried (leads.bulk)
+                raise IntegrityError(str(exc)) from exc
             # A concurrent request stored some of the same keys: fall back to one by one.
             return _record_one_by_one(items, via=via, actor=actor)
-        pipeline.dispatch(fresh)
+    if fresh or new_leads:
+        pipeline.dispatch(fresh, new_leads)
     return [r for r in results if r is not None]
 
 

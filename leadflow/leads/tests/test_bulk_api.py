@@ -3,6 +3,8 @@ the good ones; set-based (a bounded number of queries whatever the batch size)."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from leadflow.accounts.models import Role
@@ -110,3 +112,60 @@ def test_bulk_applies_data_quality_and_suggests_duplicates_like_post_leads(api):
     assert other.quality_flags == ["invalid_phone"]
     assert Event.objects.filter(type="quality_flags_changed", lead=other).count() == 1
     assert DuplicateSuggestion.objects.count() == 1
+
+
+@pytest.fixture
+def trade_show_rule(db):
+    from leadflow.scoring.models import Category, ScoreRule
+
+    return ScoreRule.objects.create(name="Met at a trade show", event_type="lead_created",
+                                    conditions={"source": "trade show"}, points=20,
+                                    category=Category.FIT)
+
+
+def _rows(n: int) -> list[dict]:
+    # Enough rows for PostgreSQL's COPY path (sqlarrays.COPY_FROM), half from a trade show.
+    return [{"email": f"visitor{i}@example.com",
+             "source": "trade show" if i % 2 else "google"} for i in range(n)]
+
+
+def test_new_leads_are_written_once_with_the_points_of_their_creation(trade_show_rule):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leadflow.scoring.models import ScoreEntry
+
+    with CaptureQueriesContext(connection) as ctx:
+        results = bulk_upsert(_rows(60), via=Event.Via.IMPORT)
+
+    assert {r.status for r in results} == {"created"}
+    rewrites = [q["sql"] for q in ctx.captured_queries
+                if re.search(r'\bUPDATE "?leads_lead\b', q["sql"])]
+    assert rewrites == []
+    scored = Lead.objects.filter(source="trade show")
+    assert sorted(set(scored.values_list("fit_score", "score"))) == [(20, 20)]
+    assert set(Lead.objects.filter(source="google").values_list("score", flat=True)) == {0}
+    assert ScoreEntry.objects.filter(rule=trade_show_rule).count() == scored.count() == 30
+
+
+def test_new_leads_whose_creation_crosses_a_threshold_are_promoted(trade_show_rule):
+    from leadflow.lifecycle.models import StageChange, StageThreshold
+
+    StageThreshold.objects.create(stage="mql", min_score=15)
+
+    bulk_upsert(_rows(60), via=Event.Via.IMPORT)
+
+    promoted = Lead.objects.filter(stage="mql")
+    assert set(promoted.values_list("source", flat=True)) == {"trade show"}
+    assert StageChange.objects.filter(to_stage="mql").count() == promoted.count() == 30
+
+
+def test_ids_reserved_for_new_leads_are_never_handed_out_again(make_lead):
+    from leadflow.core.sqlarrays import reserve_ids
+
+    first = reserve_ids(Lead, 3)
+    saved = make_lead("ana@example.com")
+    second = reserve_ids(Lead, 2)
+
+    assert len(set(first + second)) == 5
+    assert max(first) < saved.pk < min(second)
