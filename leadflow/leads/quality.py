@@ -52,14 +52,24 @@ FLAG_LABELS = {
 ALL_FLAGS = tuple(FLAG_LABELS)
 
 _validate_email = EmailValidator()
+_USER_RE = re.compile(EmailValidator.user_regex.pattern, re.IGNORECASE)
+_DOMAIN_RE = re.compile(EmailValidator.domain_regex.pattern, re.IGNORECASE)
 _MAX_EMAIL = 254  # RFC 5321 path, and the column's size
 
 
-@lru_cache(maxsize=4096)  # an import checks each address twice (normalised, then flagged)
+# An import checks each address twice (normalised, then flagged), a chunk of rows apart:
+# the cache holds more than a chunk (leads.bulk.CHUNK_SIZE), or every look-up missed.
+@lru_cache(maxsize=16_384)
 def is_valid_email(email: str) -> bool:
+    """Django's EmailValidator's verdict. Its two common checks run here on its own
+    patterns, compiled once: through its lazily compiled regexes, each check went through
+    a proxy (a tenth of an import's validation time)."""
     if not email or len(email) > _MAX_EMAIL:
         return False
-    try:
+    user, at, domain = email.rpartition("@")
+    if at and _USER_RE.match(user) and _DOMAIN_RE.match(domain):
+        return True
+    try:  # the rarer forms: localhost, an IP address literal
         _validate_email(email)
     except ValidationError:
         return False

@@ -21,6 +21,27 @@ def test_bad_email_syntax_raises_with_field():
     assert exc.value.field == "email"
 
 
+_ADDRESSES = st.one_of(
+    st.emails(),
+    st.builds(lambda u, d: f"{u}@{d}", st.text(max_size=12), st.text(max_size=12)),
+    st.sampled_from(["a@localhost", "a@[127.0.0.1]", "a@[::1]", "a@[999.1.1.1]", "a@b",
+                     '"two words"@example.com', "a@-x.com", "a@x..com", "a@b.c"]))
+
+
+@settings(max_examples=300)
+@given(_ADDRESSES)
+def test_email_check_agrees_with_djangos_validator(email):
+    from django.core.exceptions import ValidationError
+    from django.core.validators import EmailValidator
+
+    try:
+        EmailValidator()(email)
+        expected = len(email) <= 254
+    except ValidationError:
+        expected = False
+    assert quality.is_valid_email(email) is expected
+
+
 def test_disposable_domains_and_their_subdomains_are_detected():
     assert quality.is_disposable("x@mailinator.com")
     assert quality.is_disposable("x@eu.mailinator.com")
