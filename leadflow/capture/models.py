@@ -129,7 +129,9 @@ class FormRejection(models.Model):
 class OptInRequest(models.Model):
     """A double opt-in confirmation sent to a lead; marketing waits for `confirmed_at`."""
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="optins")
+    # Not indexed alone: optin_lead_idx starts with it.
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="optins",
+                             db_index=False)
     form = models.ForeignKey(Form, null=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
