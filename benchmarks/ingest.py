@@ -10,8 +10,9 @@ the scoring rules of PRODUCT.md, an MQL threshold and a campaign entering on
 newsletter_signup, then starts a real server (`leadflow serve`, waitress) on a free
 loopback port and measures:
 - events accepted per second, POSTed to /api/v1/events by concurrent keep-alive clients
-  in batches of 1,000 (page views of existing leads, some with idempotency keys, some
-  newsletter sign-ups), and one event per request;
+  in batches of 1,000 (page views of existing leads, each later than the one before, as
+  in a live stream; some with idempotency keys; some newsletter sign-ups), and one event
+  per request;
 - the website collector (/t/collect), when the tracking app has one;
 - the lead importer on a generated 100,000-row CSV, when leadflow.imports has one;
 - the raw insert ceiling: psycopg COPY of the same number of event-like rows into a plain
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,10 +181,10 @@ def postgres_cpu_seconds() -> float | None:
 
 def event_batches(ids: list[int], n_batches: int, size: int, tag: str) -> list[bytes]:
     """Pre-encoded request bodies, so that the clients measure the server, not json.dumps.
-    Page views (one in ten on /pricing, which scores), 2% newsletter sign-ups (which score
-    and enter the campaign), half of them with an idempotency key."""
+    Page views (one in ten on /pricing, which scores), each at its own time, 2% newsletter
+    sign-ups (which score and enter the campaign), half of them with an idempotency key."""
     rng = random.Random(7)
-    now = datetime.now(UTC).isoformat()
+    start = datetime.now(UTC) - timedelta(days=1)
     bodies = []
     n = 0
     for _ in range(n_batches):
@@ -196,7 +197,10 @@ def event_batches(ids: list[int], n_batches: int, size: int, tag: str) -> list[b
                       "properties": {"form": "newsletter"}}
             else:
                 path = "/pricing" if rng.random() < 0.1 else f"/blog/post-{rng.randint(1, 500)}"
-                ev = {"type": "page_view", "lead_id": lead, "occurred_at": now,
+                # Each view at its own time, later than the ones before (a live stream:
+                # every view moves its lead's last touch).
+                at = (start + timedelta(milliseconds=n)).isoformat()
+                ev = {"type": "page_view", "lead_id": lead, "occurred_at": at,
                       "properties": {"path": path, "title": "A page", "referrer": "https://www.google.com/",
                                      "utm_source": "newsletter"}}
             if n % 2:
