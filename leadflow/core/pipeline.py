@@ -56,6 +56,8 @@ def dispatch(events: Sequence[Event], new_leads: Sequence[Lead] = ()) -> None:
     known = [e for e in events if e.lead_id is not None]
     if not known and not new_leads:
         return
+    if any(lead.pk is None for lead in new_leads):
+        raise ValueError("new leads need their reserved ids (sqlarrays.reserve_ids)")
     batch = Batch(known, new_leads={lead.pk: lead for lead in new_leads})
     for step in _steps():
         step(batch)

@@ -110,8 +110,10 @@ COPY_FROM = 50
 
 def reserve_ids(model: type[Model], n: int) -> list[int]:
     """`n` new primary keys for rows of `model` not written yet, so that what refers to
-    them can be built first (bulk_insert then keeps them). A reservation rolled back
-    leaves a gap, like any failed insert; it is never handed out twice."""
+    them can be built first (bulk_insert then keeps them). Never handed out twice while
+    the reservation stands; rolled back, it leaves a gap on PostgreSQL (like any failed
+    insert), and SQLite may hand those ids out again (whatever used them rolled back with
+    it)."""
     if n <= 0:
         return []
     table = model._meta.db_table

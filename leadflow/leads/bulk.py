@@ -2,8 +2,9 @@
 
 The semantics are those of leads.services.upsert_lead (match by email, else external id;
 only the fields given change; the first touch stays), with the same validation helpers,
-but per chunk of rows: one query finds the known leads, one bulk_create stores the new
-ones, one bulk_update the changed ones, one record_events call writes the timeline.
+but per chunk of rows: one query finds the known leads, one bulk_update stores the changed
+ones, one record_events call writes the timeline and, through the event pipeline, the new
+leads (their ids reserved first, so that each new row is written once, with its points).
 
 Two deliberate differences, so that re-sending the same data changes nothing and records
 nothing: a row must carry an email or an external id (else every replay would add a lead),

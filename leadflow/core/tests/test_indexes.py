@@ -40,3 +40,33 @@ def test_no_index_is_a_prefix_of_another_on_the_same_table():
         for other, longer in indexes
         if other != name and len(longer) > len(columns) and longer[:len(columns)] == columns)
     assert redundant == []
+
+
+_TABLES = ("leads_lead", "scoring_scoreentry", "tracking_event", "capture_optinrequest")
+
+
+def _index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        return {name for table in _TABLES
+                for name, info in connection.introspection.get_constraints(cursor, table).items()
+                if info["index"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_migrations_reverse_and_apply_again():
+    # They are written by hand (leadflow.core.migration_ops: no table lock, no constraint
+    # re-check), so their reverse is too.
+    from django.db.migrations.executor import MigrationExecutor
+
+    after = _index_names()
+    executor = MigrationExecutor(connection)
+    executor.migrate([("leads", "0002_quality_dedupe_privacy")])
+    before = _index_names()
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert _index_names() == after
+    assert {"leads_lead_owner_id_1f4568d0", "tracking_event_lead_id_1f5e9099"} <= before
+    assert not {"leads_lead_owner_id_1f4568d0", "tracking_event_lead_id_1f5e9099",
+                "scoring_scoreentry_rule_id_2876801c"} & after
+    assert {"lead_email_domain_idx", "lead_contact_incorrect_idx"} <= after - before
