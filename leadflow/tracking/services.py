@@ -169,7 +169,7 @@ def timeline(lead: Lead) -> QuerySet[Event]:
 
 
 class EventItem(Protocol):
-    """What ingest_events reads of each item: an IngestItem, or the API's parsed body."""
+    """What ingest_events reads of each item (the API's parsed EventIn has it all)."""
 
     type: str | None
     lead_id: int | None
@@ -179,18 +179,6 @@ class EventItem(Protocol):
     properties: dict[str, Any]
     occurred_at: datetime | None
     idempotency_key: str | None
-
-
-@dataclass
-class IngestItem:
-    type: str | None
-    lead_id: int | None = None
-    email: str | None = None
-    external_id: str | None = None
-    visitor_id: str = ""
-    properties: dict[str, Any] = field(default_factory=dict)
-    occurred_at: datetime | None = None
-    idempotency_key: str | None = None
 
 
 @dataclass
