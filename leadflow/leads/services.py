@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from leadflow.accounts.models import Role
+from leadflow.accounts.permissions import Actor, lead_scope
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput, NotFound, contains_nul
 from leadflow.leads import quality
@@ -125,14 +125,16 @@ def find_lead(*, email: str | None = None, external_id: str | None = None) -> Le
     return None
 
 
-def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API, actor: User | None = None,
+def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API,
+                actor: User | Actor | None = None,
                 occurred_at: datetime | None = None,
                 route: bool = True) -> tuple[Lead, bool]:
     """Create a lead, or update the one with the same email (else the same external id).
 
     Only the fields present in `data` change; a new lead keeps its first touch (channel,
     source, UTM) forever. Records `lead_created` or `lead_updated` on the timeline and
-    routes a new lead to a rep. Returns (lead, created). Raises InvalidInput (a bad
+    routes a new lead to a rep. A public channel (`Actor.public`, not trusted) only fills
+    the empty fields of an existing lead. Returns (lead, created). Raises InvalidInput (a bad
     email); a bad phone is kept as typed and an unknown country left empty, both flagged
     (leadflow.leads.quality), and a `quality_flags_changed` event records new flags.
     """
@@ -140,24 +142,28 @@ def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API, actor: User |
     external_id = clean_external_id(data.get("external_id"))
     fields = _clean(data)
     custom = _clean_custom(data.get("custom"))
+    who = Actor.of(actor)
+    actor = who.user
     try:
         with transaction.atomic():
             return _upsert(email, external_id, fields, custom, via=via, actor=actor,
                            occurred_at=occurred_at, route=route,
-                           data_country=data.get("country"))
+                           data_country=data.get("country"), fills_only=who.fills_only)
     except IntegrityError:
         # Another request created the same email or external id meanwhile: update it.
         with transaction.atomic():
             return _upsert(email, external_id, fields, custom, via=via, actor=actor,
                            occurred_at=occurred_at, route=route,
-                           data_country=data.get("country"))
+                           data_country=data.get("country"), fills_only=who.fills_only)
 
 
 def _upsert(email, external_id, fields, custom, *, via, actor, occurred_at,
-            route, data_country=None) -> tuple[Lead, bool]:
+            route, data_country=None, fills_only=False) -> tuple[Lead, bool]:
     from leadflow.tracking.services import record_event
 
     lead = find_lead(email=email, external_id=external_id)
+    if lead is not None and fills_only:
+        fields, custom = fill_empty(lead, fields, custom)
     now = clock.now()
     # A country was given but matched no code (see _clean): flagged, not refused.
     unknown_country = "country" in fields and not fields["country"] and bool(
@@ -225,6 +231,17 @@ def _upsert(email, external_id, fields, custom, *, via, actor, occurred_at,
     return lead, False
 
 
+def fill_empty(lead: Lead, fields: dict[str, Any],
+               custom: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a public channel may write on an existing lead: only its empty fields (an
+    anonymous form must not rewrite a known person's name or phone). The touch fields
+    pass: they move the last touch, not the profile."""
+    keep = {name: value for name, value in fields.items()
+            if name in ("channel", "source", "medium", "campaign")
+            or getattr(lead, name) in ("", None, False)}
+    return keep, {k: v for k, v in custom.items() if lead.custom.get(k) in ("", None)}
+
+
 def _set_derived(lead: Lead, unknown_country: bool) -> None:
     """Quality flags and duplicate keys from the lead's current values."""
     from leadflow.leads.dedupe import dedupe_keys
@@ -263,12 +280,8 @@ def _after_quality_change(lead: Lead, flags_before: list[str], *, via, actor,
 def visible_leads(user: User) -> QuerySet[Lead]:
     """The leads `user` may see: all for admins and marketing, the team's for a sales
     manager, their own for a rep. Every list, page, export and API call starts here."""
-    leads = Lead.objects.all()
-    if user.sees_all_leads:
-        return leads
-    if user.role == Role.SALES_MANAGER and user.team_id:
-        return leads.filter(Q(team_id=user.team_id) | Q(owner=user))
-    return leads.filter(owner=user)
+    scope = lead_scope(user)
+    return Lead.objects.all() if scope is None else Lead.objects.filter(scope)
 
 
 def valid_id(value: int) -> bool:
