@@ -9,17 +9,23 @@ enrollments, visitors, opt-ins, merge snapshots, duplicate suggestions) is delet
 history is kept with its free-text reasons blanked (the funnel reports read it). So
 report totals for past periods do not change after an erasure; the tombstone is left out
 of lists, search, exports, the lead page and the API (get_visible_lead/search_leads).
+The stores that know the person only by email or name (the admin log, email rows and
+sent-email files, import files and their error reports) are cleaned by the STORES hooks;
+`leadflow.leads.scan` proves nothing is left (docs/privacy.md).
 Access and erasure requests are logged on the "leadflow.security" logger.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.forms.models import model_to_dict
+from django.utils.module_loading import import_string
 
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden
@@ -38,6 +44,36 @@ KEPT_ON_TOMBSTONE = {"id", "owner_id", "team_id", "assigned_at", "stage", "stage
                      "channel", "source", "medium", "campaign", "first_touch_at",
                      "last_touch_at", "created_at"}
 encoder = DjangoJSONEncoder()
+CHUNK = 500
+# The stores outside the lead's own tables that may hold a person's data, each called with
+# the list of Person being erased, inside the erasure's transaction. A new store joins
+# with one line here (and its folder, if on disk, in leadflow.leads.scan.data_folders).
+STORES = (
+    "leadflow.leads.stores.forget_in_admin_log",
+    "leadflow.leads.stores.forget_in_email_rows",
+    "leadflow.leads.stores.forget_in_sent_email_files",
+    "leadflow.imports.erasure.forget_in_imports",
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    """What identifies a person in stores that hold no lead id: files, logs, messages."""
+
+    lead_id: int
+    email: str  # lower case, "" if none
+    external_id: str
+    name: str  # "First Last", "" if none
+
+    @classmethod
+    def of(cls, lead: Lead) -> Person:
+        return cls(lead.pk, (lead.email or "").strip().lower(), lead.external_id or "",
+                   f"{lead.first_name} {lead.last_name}".strip())
+
+    @property
+    def keys(self) -> set[str]:
+        """Lower-case values that name this person alone in a table's cell."""
+        return {k.strip().lower() for k in (self.email, self.external_id) if k.strip()}
 
 
 def consent_ledger(lead: Lead) -> list[Consent]:
@@ -96,44 +132,86 @@ def export_person(lead: Lead, *, actor: User | None) -> dict[str, Any]:
     return data
 
 
-@transaction.atomic
 def erase_lead(lead: Lead, *, actor: User) -> ErasureRecord:
     """Erase a person: delete their rows and blank the lead into an anonymous tombstone
     (see the module docstring). Preconditions: `actor` is an admin or in marketing
     (Forbidden otherwise) and may see the lead. Returns the ErasureRecord."""
+    if not can_erase(actor):
+        raise Forbidden("Only administrators and marketing may erase a person.")
+    with transaction.atomic():
+        return _erase([lead.pk], actor=actor, again=True)[0]
+
+
+def erase_leads(lead_ids: list[int], *, actor: User | None) -> int:
+    """Erase many people at once (retention), in a constant number of queries per chunk
+    of CHUNK leads, each chunk in its own transaction. `actor` None is Leadflow itself
+    (the automatic retention job); a user must be allowed to erase (Forbidden otherwise).
+    Leads already erased are skipped. Returns how many were erased."""
+    if actor is not None and not can_erase(actor):
+        raise Forbidden("Only administrators and marketing may erase a person.")
+    ids = sorted(set(lead_ids))
+    erased = 0
+    for start in range(0, len(ids), CHUNK):
+        with transaction.atomic():
+            erased += len(_erase(ids[start:start + CHUNK], actor=actor, again=False))
+    return erased
+
+
+def _erase(lead_ids: list[int], *, actor: User | None, again: bool) -> list[ErasureRecord]:
     from leadflow.lifecycle.models import StageChange
     from leadflow.tracking.models import Event, Visitor
 
-    if not can_erase(actor):
-        raise Forbidden("Only administrators and marketing may erase a person.")
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    deleted: dict[str, int] = {}
-    visitor_ids = list(Visitor.objects.filter(lead=lead).values_list("visitor_id", flat=True))
-    if visitor_ids:
-        deleted["tracking.Event(anonymous)"] = Event.objects.filter(
-            lead__isnull=True, visitor_id__in=visitor_ids).delete()[0]
+    # Locked in id order, like every batch write of lead rows, so that none deadlocks.
+    locked = Lead.objects.select_for_update().filter(pk__in=lead_ids).order_by("pk")
+    if not again:
+        locked = locked.filter(erased_at__isnull=True)
+    leads = list(locked)
+    ids = [lead.pk for lead in leads]
+    if not ids:
+        return []
+    people = [Person.of(lead) for lead in leads]
+    deleted: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    owner_of = dict(Visitor.objects.filter(lead_id__in=ids).values_list("visitor_id",
+                                                                        "lead_id"))
+    if owner_of:
+        anonymous = Event.objects.filter(lead__isnull=True, visitor_id__in=list(owner_of))
+        _count(deleted, "tracking.Event(anonymous)", anonymous, "visitor_id", owner_of)
+        anonymous.delete()
     for model, fk in _relations():
-        rows = model._default_manager.filter(**{fk: lead})
+        rows = model._default_manager.filter(**{f"{fk}__in": ids})
         if model is StageChange:
             rows.update(reason="")
             continue
-        count = rows.delete()[0]
-        if count:
-            deleted[model._meta.label] = count
-    LeadMerge.objects.filter(kept=lead).delete()
-    DuplicateSuggestion.objects.filter(lead_a=lead).delete()
-    DuplicateSuggestion.objects.filter(lead_b=lead).delete()
-    blank = Lead()  # the defaults: empty strings, None, {} and []
-    for field in Lead._meta.concrete_fields:
-        if field.attname not in KEPT_ON_TOMBSTONE:
-            setattr(lead, field.attname, getattr(blank, field.attname))
+        _count(deleted, model._meta.label, rows, f"{fk}_id")
+        rows.delete()
+    LeadMerge.objects.filter(kept__in=ids).delete()
+    DuplicateSuggestion.objects.filter(lead_a__in=ids).delete()
+    DuplicateSuggestion.objects.filter(lead_b__in=ids).delete()
     now = clock.now()
-    lead.do_not_email = lead.do_not_call = True
-    lead.erased_at = lead.updated_at = now
-    lead.save()
-    record = ErasureRecord.objects.create(lead_id=lead.pk, actor=actor, erased_at=now,
-                                          deleted=deleted)
-    security.warning("personal data erased", extra={"lead_id": lead.pk,
-                                                    "actor_id": actor.pk,
-                                                    "erasure_id": record.pk})
-    return record
+    Lead.objects.filter(pk__in=ids).update(**_blank() | {
+        "do_not_email": True, "do_not_call": True, "erased_at": now, "updated_at": now})
+    for path in STORES:
+        import_string(path)(people)
+    records = ErasureRecord.objects.bulk_create(
+        ErasureRecord(lead_id=pk, actor=actor, erased_at=now, deleted=deleted[pk])
+        for pk in ids)
+    for record in records:
+        security.warning("personal data erased", extra={
+            "lead_id": record.lead_id, "actor_id": getattr(actor, "pk", None),
+            "erasure_id": record.pk})
+    return records
+
+
+def _count(deleted: dict[int, dict[str, int]], label: str, rows: QuerySet, key: str,
+           lead_of: dict[Any, int] | None = None) -> None:
+    """Add the rows about to be deleted to each lead's count, in one query."""
+    for value, n in rows.order_by().values_list(key).annotate(n=Count("*")):
+        pk = lead_of[value] if lead_of is not None else value
+        deleted[pk][label] = deleted[pk].get(label, 0) + n
+
+
+def _blank() -> dict[str, Any]:
+    """Every personal column at its default: empty strings, None, {} and []."""
+    blank = Lead()
+    return {f.attname: getattr(blank, f.attname) for f in Lead._meta.concrete_fields
+            if f.attname not in KEPT_ON_TOMBSTONE}

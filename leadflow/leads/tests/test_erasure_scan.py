@@ -1,0 +1,112 @@
+"""Erasure is complete: after erasing a person, their email and name are nowhere in the
+database (every table, every text or JSON column) nor in the data folders (uploads,
+sent-email files). The scan is leadflow.leads.scan: a new table is scanned without any
+change here; a new folder joins with one line in scan.data_folders."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
+
+from leadflow.accounts.services import create_token
+from leadflow.emails.models import EmailTemplate
+from leadflow.emails.services import send_template
+from leadflow.imports import reader
+from leadflow.imports.models import ImportJob
+from leadflow.leads.models import Lead
+from leadflow.leads.scan import find_text
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "zebulon.q@example.org"
+PERSON = (EMAIL, "Zebulon", "Quintavalle")
+OTHER = ("bo.other@example.org", "Bodil", "Othersen")
+TOO_LONG = "x" * 101  # rejected: a first name is at most 100 characters
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    """The data folder as `make run` lays it out, with the file email backend."""
+    settings.DATA_DIR = tmp_path / "var"
+    settings.MEDIA_ROOT = settings.DATA_DIR / "media"
+    settings.MAILERS = {"default": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(settings.DATA_DIR / "sent-emails")}}}
+    return settings.DATA_DIR
+
+
+def _import(client, token: str, text: str) -> ImportJob:
+    upload = SimpleUploadedFile("people.csv", text.encode(), content_type="text/csv")
+    r = client.post("/api/v1/imports", {"file": upload}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200, r.content
+    return ImportJob.objects.get(pk=r.json()["id"])
+
+
+def _person_everywhere(client, admin_user) -> Lead:
+    token = create_token(admin_user)[1]
+    job = _import(client, token, "email,first_name,last_name\n"
+                  f"{EMAIL},Zebulon,Quintavalle\n{','.join(OTHER)}\n"
+                  f"{EMAIL},{TOO_LONG},Quintavalle\n")
+    assert (job.created, job.rejected) == (2, 1)
+    lead = Lead.objects.get(email=EMAIL)
+    lead_admin = admin.site._registry[Lead]
+    request = RequestFactory().post("/admin/")
+    request.user = admin_user
+    lead_admin.log_change(request, lead, f"Checked {EMAIL} by phone")
+    template = EmailTemplate.objects.create(
+        name="Hello", subject="Hello {{ lead.first_name }} {{ lead.last_name }}",
+        body_text="Dear {{ lead.first_name }} {{ lead.last_name }}, welcome.")
+    assert send_template(lead, template, dedupe_key="hello").status == "sent"
+    return lead
+
+
+@pytest.mark.parametrize("mailer", ["file", "smtp"])
+def test_an_erased_person_is_nowhere_in_the_database_nor_the_data_folder(
+        request, client, admin_user, data_dir, mailer):
+    if mailer == "smtp":
+        mailbox = request.getfixturevalue("smtp_server")
+    lead = _person_everywhere(client, admin_user)
+    if mailer == "smtp":
+        assert mailbox.to(EMAIL)
+    before = find_text(PERSON)
+    assert {"leads_lead.email", "imports_importjob.errors", "django_admin_log.object_repr",
+            "django_admin_log.change_message", "emails_emailmessage.to_email"} <= set(before)
+    assert any("/media/imports/" in hit for hit in before)
+    assert any("/sent-emails/" in hit for hit in before) == (mailer == "file")
+
+    token = create_token(admin_user)[1]
+    r = client.post(f"/api/v1/leads/{lead.pk}/erase", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200, r.content
+
+    assert find_text(PERSON) == []
+
+
+def test_import_file_keeps_the_other_peoples_rows_and_the_jobs_counts(client, admin_user,
+                                                                       data_dir):
+    lead = _person_everywhere(client, admin_user)
+    job = ImportJob.objects.get()
+
+    client.post(f"/api/v1/leads/{lead.pk}/erase",
+                HTTP_AUTHORIZATION=f"Bearer {create_token(admin_user)[1]}")
+
+    job.refresh_from_db()
+    table = reader.open_table(job.file.path)
+    assert table.header == ["email", "first_name", "last_name"]
+    assert [cells for _, cells in table.rows] == [list(OTHER)]
+    assert (job.total, job.created, job.rejected, job.errors) == (3, 2, 1, [])
+    assert find_text(OTHER[:1])  # the scan does find what is still there
+
+
+def test_sent_email_file_keeps_the_messages_to_other_people(client, admin_user, data_dir):
+    lead = _person_everywhere(client, admin_user)
+    other = Lead.objects.get(email=OTHER[0])
+    send_template(other, EmailTemplate.objects.get(), dedupe_key="hello-bo")
+
+    client.post(f"/api/v1/leads/{lead.pk}/erase",
+                HTTP_AUTHORIZATION=f"Bearer {create_token(admin_user)[1]}")
+
+    files = list((data_dir / "sent-emails").iterdir())
+    assert len(files) == 1  # the person's own file went; the other one stays whole
+    assert "Hello Bodil Othersen" in files[0].read_text()
