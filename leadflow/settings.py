@@ -222,3 +222,10 @@ else:
 LEADFLOW_FORM_MIN_SECONDS = env.int("LEADFLOW_FORM_MIN_SECONDS", 3, minimum=0, maximum=3600)
 LEADFLOW_FORM_RATE_LIMIT = env.int("LEADFLOW_FORM_RATE_LIMIT", 20, minimum=1,
                                    maximum=1_000_000)
+
+# Retention (docs/privacy.md): leads with no activity for this many days are due for
+# erasure (3 years: what the CNIL expects for prospects); "confirm" waits for an admin,
+# "auto" erases them from the worker, "off" erases nothing.
+LEADFLOW_RETENTION_DAYS = env.int("LEADFLOW_RETENTION_DAYS", 1095, minimum=30, maximum=36_500)
+LEADFLOW_RETENTION_MODE = env.choice("LEADFLOW_RETENTION_MODE", "confirm",
+                                     ("confirm", "auto", "off"))

@@ -89,3 +89,9 @@ def may_change_lead(actor: Actor, *, owner_id: int | None, team_id: int | None) 
     if user.role == Role.SALES_MANAGER and user.team_id:
         return team_id == user.team_id or owner_id == user.pk
     return owner_id == user.pk
+
+
+def may_manage_retention(user: User) -> bool:
+    """Who sees the leads due for erasure under the retention policy and confirms their
+    erasure: administrators (the policy is the installation's, not a team's)."""
+    return user.is_superuser or user.role == Role.ADMIN

@@ -11,7 +11,10 @@ from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
-JOBS = ("leadflow.campaigns.services.run_due_enrollments",)
+JOBS = (
+    "leadflow.campaigns.services.run_due_enrollments",
+    "leadflow.leads.retention.erase_due_automatically",
+)
 
 
 def tick() -> int:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from leadflow.leads import dedupe, exports, merge, privacy, services
+from leadflow.leads import dedupe, exports, merge, privacy, retention, services
 from leadflow.leads.models import LeadMerge
 from leadflow.lifecycle import services as lifecycle
 from leadflow.scoring import services as scoring
@@ -254,6 +254,45 @@ def undo_merge(request, merge_id: int):
         raise NotFound(f"No merge #{merge_id}.")
     services.get_visible_lead(request.user, audit.kept_id)
     return merge.undo_merge(audit, actor=request.user)
+
+
+class DueLeadOut(Schema):
+    id: int
+    name: str = Field(alias="display_name")
+    email: str | None
+    stage: str
+    last_activity: datetime
+
+
+class RetentionOut(Schema):
+    days: int
+    mode: str
+    cutoff: datetime
+    count: int
+    leads: list[DueLeadOut]
+
+
+class RetentionEraseIn(Schema):
+    cutoff: datetime = Field(description="The cutoff of the list confirmed (GET's cutoff)")
+
+
+class RetentionErasedOut(Schema):
+    erased: int
+
+
+@router.get("/retention", response=RetentionOut,
+            summary="The retention policy and the leads due for erasure (admins only)")
+def list_retention(request, limit: int = Query(100, ge=1, le=1000),
+                   offset: int = Query(0, ge=0, le=10**9)):
+    due = retention.list_due(request.user, limit=limit, offset=offset)
+    return {"days": due.policy.days, "mode": due.policy.mode, "cutoff": due.policy.cutoff,
+            "count": due.count, "leads": due.leads}
+
+
+@router.post("/retention/erase", response=RetentionErasedOut,
+             summary="Erase the leads that were due at the cutoff listed (admins only)")
+def erase_retention(request, payload: RetentionEraseIn):
+    return {"erased": retention.erase_due(request.user, cutoff=payload.cutoff)}
 
 
 @router.get("/{lead_id}/export", response=dict[str, Any],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadflow.leads import views, views_data, views_duplicates
+from leadflow.leads import views, views_data, views_duplicates, views_retention
 
 app_name = "leads"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("duplicates/<int:suggestion_id>/dismiss", views_duplicates.dismiss_pair,
          name="dismiss"),
     path("merges/<int:merge_id>/undo", views_duplicates.undo_merge, name="undo_merge"),
+    path("retention/", views_retention.retention_page, name="retention"),
     path("<int:lead_id>/", views.lead_detail, name="detail"),
     path("<int:lead_id>/outcome", views.lead_outcome, name="outcome"),
     path("<int:lead_id>/export.json", views_data.export_person, name="export_person"),
