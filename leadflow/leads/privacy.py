@@ -58,7 +58,8 @@ STORES = (
 
 @dataclass(frozen=True)
 class Person:
-    """What identifies a person in stores that hold no lead id: files, logs, messages."""
+    """What identifies one record of a person in stores that hold no lead id (files,
+    logs, messages): the lead itself, or a record merged into it earlier."""
 
     lead_id: int
     email: str  # lower case, "" if none
@@ -66,9 +67,10 @@ class Person:
     name: str  # "First Last", "" if none
 
     @classmethod
-    def of(cls, lead: Lead) -> Person:
-        return cls(lead.pk, (lead.email or "").strip().lower(), lead.external_id or "",
-                   f"{lead.first_name} {lead.last_name}".strip())
+    def of(cls, lead_id: int, values: dict[str, Any]) -> Person:
+        first, last = values.get("first_name") or "", values.get("last_name") or ""
+        return cls(lead_id, (values.get("email") or "").strip().lower(),
+                   values.get("external_id") or "", f"{first} {last}".strip())
 
     @property
     def keys(self) -> set[str]:
@@ -169,7 +171,10 @@ def _erase(lead_ids: list[int], *, actor: User | None, again: bool) -> list[Eras
     ids = [lead.pk for lead in leads]
     if not ids:
         return []
-    people = [Person.of(lead) for lead in leads]
+    # The records merged into these leads are the same people, under other addresses.
+    people = [Person.of(lead.pk, vars(lead)) for lead in leads] + [
+        Person.of(merged_id, values) for merged_id, values in LeadMerge.objects.filter(
+            kept__in=ids, undone_at__isnull=True).values_list("merged_lead_id", "snapshot")]
     deleted: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     owner_of = dict(Visitor.objects.filter(lead_id__in=ids).values_list("visitor_id",
                                                                         "lead_id"))

@@ -110,3 +110,19 @@ def test_sent_email_file_keeps_the_messages_to_other_people(client, admin_user, 
     files = list((data_dir / "sent-emails").iterdir())
     assert len(files) == 1  # the person's own file went; the other one stays whole
     assert "Hello Bodil Othersen" in files[0].read_text()
+
+
+def test_a_record_merged_into_the_person_is_erased_with_them(client, admin_user, data_dir):
+    from leadflow.leads.merge import merge_leads
+
+    work = "zq@work.example"
+    token = create_token(admin_user)[1]
+    _import(client, token, f"email,first_name,last_name\n{EMAIL},Zebulon,Quintavalle\n"
+            f"{work},Zebulon,Quintavalle\n{','.join(OTHER)}\n")
+    kept = Lead.objects.get(email=EMAIL)
+    merge_leads(kept, Lead.objects.get(email=work), actor=admin_user)
+    assert any(hit.endswith("people.csv") for hit in find_text([work]))
+
+    client.post(f"/api/v1/leads/{kept.pk}/erase", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert find_text([*PERSON, work]) == []
