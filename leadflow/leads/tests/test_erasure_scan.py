@@ -126,3 +126,20 @@ def test_a_record_merged_into_the_person_is_erased_with_them(client, admin_user,
     client.post(f"/api/v1/leads/{kept.pk}/erase", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert find_text([*PERSON, work]) == []
+
+
+def test_a_sent_email_file_shared_with_others_loses_only_the_persons_messages(
+        client, admin_user, data_dir):
+    from django.core.mail import EmailMessage, mailers
+
+    lead = _person_everywhere(client, admin_user)
+    mailers["default"].send_messages([  # one connection, so one file for both messages
+        EmailMessage("News", "Hi Zebulon Quintavalle", to=[EMAIL.upper()]),
+        EmailMessage("News", "Hi Bodil", to=[f"Bodil <{OTHER[0]}>"])])
+
+    client.post(f"/api/v1/leads/{lead.pk}/erase",
+                HTTP_AUTHORIZATION=f"Bearer {create_token(admin_user)[1]}")
+
+    [shared] = list((data_dir / "sent-emails").iterdir())
+    assert "Hi Bodil" in shared.read_text()
+    assert find_text(PERSON) == []
