@@ -37,8 +37,9 @@ def data_dir(settings, tmp_path):
     return settings.DATA_DIR
 
 
-def _import(client, token: str, text: str) -> ImportJob:
-    upload = SimpleUploadedFile("people.csv", text.encode(), content_type="text/csv")
+def _import(client, token: str, text: str | bytes, name: str = "people.csv") -> ImportJob:
+    data = text.encode() if isinstance(text, str) else text
+    upload = SimpleUploadedFile(name, data, content_type="application/octet-stream")
     r = client.post("/api/v1/imports", {"file": upload}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.status_code == 200, r.content
     return ImportJob.objects.get(pk=r.json()["id"])
@@ -143,3 +144,22 @@ def test_a_sent_email_file_shared_with_others_loses_only_the_persons_messages(
     [shared] = list((data_dir / "sent-emails").iterdir())
     assert "Hi Bodil" in shared.read_text()
     assert find_text(PERSON) == []
+
+
+def test_an_xlsx_upload_is_rewritten_as_csv_without_the_persons_rows(client, admin_user,
+                                                                     data_dir, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (["email", "first_name", "last_name"], list(PERSON), list(OTHER)):
+        book.active.append(row)
+    book.save(tmp_path / "people.xlsx")
+    token = create_token(admin_user)[1]
+    job = _import(client, token, (tmp_path / "people.xlsx").read_bytes(), "people.xlsx")
+    assert any(".xlsx!xl/" in hit for hit in find_text(PERSON))  # read inside the zip
+
+    client.post(f"/api/v1/leads/{Lead.objects.get(email=EMAIL).pk}/erase",
+                HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert find_text(PERSON) == []
+    assert [cells for _, cells in reader.open_table(job.file.path).rows] == [list(OTHER)]
