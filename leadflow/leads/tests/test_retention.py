@@ -49,8 +49,8 @@ def test_the_leads_idle_longer_than_the_policy_are_due(api, leads):
     body = api.get("/leads/retention").json()
 
     assert (body["days"], body["mode"], body["count"]) == (1095, "confirm", 1)
-    assert [(d["id"], d["email"]) for d in body["leads"]] == [
-        (leads["old"].pk, "old@example.org")]
+    assert [(d["id"], d["name"], d["email"]) for d in body["leads"]] == [
+        (leads["old"].pk, "Old", "old@example.org")]
 
 
 def test_the_policy_length_comes_from_the_settings(api, leads, settings):
