@@ -46,9 +46,9 @@ def consent_ledger(lead: Lead) -> list[Consent]:
 
 
 def can_erase(user: User) -> bool:
-    from leadflow.accounts.models import Role
+    from leadflow.accounts.permissions import may_erase
 
-    return user.is_superuser or user.role in (Role.ADMIN, Role.MARKETING)
+    return may_erase(user)
 
 
 def withdraw_consent(lead: Lead, *, actor: User | None, purpose: str = "marketing_email",
@@ -130,7 +130,8 @@ def erase_lead(lead: Lead, *, actor: User) -> ErasureRecord:
     now = clock.now()
     lead.do_not_email = lead.do_not_call = True
     lead.erased_at = lead.updated_at = now
-    lead.save()
+    lead.save(update_fields=[f.name for f in Lead._meta.concrete_fields
+                             if f.attname not in KEPT_ON_TOMBSTONE])
     record = ErasureRecord.objects.create(lead_id=lead.pk, actor=actor, erased_at=now,
                                           deleted=deleted)
     security.warning("personal data erased", extra={"lead_id": lead.pk,
