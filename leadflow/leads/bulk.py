@@ -284,8 +284,9 @@ def _match(row: _Row, by_email: dict[str, Lead], by_ext: dict[str, Lead]
     by_mail = by_email.get(row.email) if row.email else None
     by_id = by_ext.get(row.external_id) if row.external_id else None
     if by_mail is not None and by_id is not None and by_mail is not by_id:
-        return None, ("The email and the external_id belong to two different leads: "
-                      "send one of them, or merge the two leads first.")
+        return None, (f"The email {row.email} and the external_id {row.external_id} "
+                      "belong to two different leads: send one of them, or merge the two "
+                      "leads first.")
     return by_mail or by_id, ""
 
 

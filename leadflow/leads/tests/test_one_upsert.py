@@ -115,7 +115,8 @@ def test_one_leads_email_with_another_leads_external_id_is_a_clear_409(api, make
 
     assert resp.status_code == 409
     assert resp.json()["field"] == "external_id"
-    assert "two different leads" in resp.json()["message"]
+    assert resp.json()["message"].startswith(
+        "The email ana@example.com and the external_id crm-2 belong to two different leads")
     assert not Lead.objects.filter(first_name="Who").exists()
 
 
@@ -161,3 +162,21 @@ def test_upsert_lead_raises_conflict_for_another_reps_lead(make_user, make_lead)
     with pytest.raises(Conflict, match="handled by another rep"):
         upsert_lead({"email": "ana@example.com", "first_name": "X"},
                     actor=make_user("rita", Role.SALES_REP))
+
+
+def test_an_import_row_naming_two_leads_is_in_the_error_report(make_lead, tmp_path,
+                                                               settings):
+    from leadflow.imports.services import import_path
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    make_lead("ana@example.com")
+    make_lead("bo@example.com", external_id="crm-2")
+    path = tmp_path / "leads.csv"
+    path.write_text("email,external_id,first_name\nana@example.com,crm-2,Who\n")
+
+    report = import_path(path)
+
+    [error] = report.errors
+    assert (error.line, error.field) == (2, "external_id")
+    assert "two different leads" in error.message
+    assert not Lead.objects.filter(first_name="Who").exists()
