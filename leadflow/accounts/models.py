@@ -38,7 +38,9 @@ class User(AbstractUser):
 
     @property
     def sees_all_leads(self) -> bool:
-        return self.is_superuser or self.role in (Role.ADMIN, Role.MARKETING)
+        from leadflow.accounts.permissions import sees_all_leads
+
+        return sees_all_leads(self)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

@@ -78,12 +78,8 @@ def lead_scope(user: User) -> Q | None:
     return Q(owner_id=user.pk)
 
 
-def may_change_lead(actor: Actor, *, owner_id: int | None, team_id: int | None) -> bool:
-    """Whether `actor` may change the lead owned by `owner_id` in `team_id`. Leadflow and
-    public channels may (public channels only fill empty fields, see Actor.fills_only)."""
-    user = actor.user
-    if user is None:
-        return True
+def may_see_lead(user: User, *, owner_id: int | None, team_id: int | None) -> bool:
+    """`lead_scope` for one lead whose owner and team are known (no query)."""
     if sees_all_leads(user):
         return True
     if user.role == Role.SALES_MANAGER and user.team_id:
@@ -95,3 +91,69 @@ def may_manage_retention(user: User) -> bool:
     """Who sees the leads due for erasure under the retention policy and confirms their
     erasure: administrators (the policy is the installation's, not a team's)."""
     return user.is_superuser or user.role == Role.ADMIN
+
+
+def may_change_lead(actor: Actor, *, owner_id: int | None, team_id: int | None) -> bool:
+    """Whether `actor` may change the lead owned by `owner_id` in `team_id`: a person, the
+    leads they see; Leadflow and public channels, any (public channels only fill empty
+    fields, see Actor.fills_only)."""
+    if actor.user is None:
+        return True
+    return may_see_lead(actor.user, owner_id=owner_id, team_id=team_id)
+
+
+def adds_own_leads(user: User) -> bool:
+    """Whether a lead this person types in (quick add) becomes theirs, rather than going
+    through routing: sales reps work what they bring."""
+    return not user.is_superuser and user.role == Role.SALES_REP
+
+
+def may_import(user: User) -> bool:
+    """Imports bring in leads for everyone."""
+    return sees_all_leads(user)
+
+
+def may_export(user: User) -> bool:
+    """Anyone may export the leads they see (as CSV); the export starts from
+    `lead_scope`, so it holds nothing more than the list page shows."""
+    return user.is_active
+
+
+def may_erase(user: User) -> bool:
+    """Erasure (GDPR right to be forgotten) cannot be undone: admins and marketing."""
+    return sees_all_leads(user)
+
+
+def may_close_deals(user: User) -> bool:
+    """Deals are sales' to close; marketing reads the outcome."""
+    return user.is_superuser or user.role != Role.MARKETING
+
+
+# What each role may do with each kind of configuration. Leads are not here: their
+# scope is per lead (lead_scope). A superuser may do everything.
+VIEW, CHANGE = "view", "change"
+_ALL = frozenset(Role.values)
+_MARKETERS = frozenset({Role.ADMIN, Role.MARKETING})
+_ADMINS = frozenset({Role.ADMIN})
+CONFIGURATION: dict[str, dict[str, frozenset[str]]] = {
+    "scoring_rules": {VIEW: _ALL, CHANGE: _MARKETERS},
+    "stages": {VIEW: _ALL, CHANGE: _MARKETERS},
+    "forms": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
+    "tracking": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
+    "campaigns": {VIEW: _MARKETERS | {Role.SALES_MANAGER}, CHANGE: _MARKETERS},
+    "templates": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
+    "routing": {VIEW: _MARKETERS | {Role.SALES_MANAGER},
+                CHANGE: _ADMINS | {Role.SALES_MANAGER}},
+    "spend": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
+    "webhooks": {VIEW: _ADMINS, CHANGE: _ADMINS},
+    "users": {VIEW: _ADMINS | {Role.SALES_MANAGER}, CHANGE: _ADMINS},
+    # Others' tokens; each user manages their own.
+    "tokens": {VIEW: _ADMINS, CHANGE: _ADMINS},
+}
+
+
+def may(user: User, action: str, kind: str) -> bool:
+    """Whether `user` may `action` ("view" or "change") configuration of `kind` (a key
+    of CONFIGURATION; an unknown kind raises KeyError, so a typo cannot grant access)."""
+    roles = CONFIGURATION[kind][action]
+    return user.is_superuser or (user.is_active and user.role in roles)

@@ -25,9 +25,9 @@ MAX_MAGNET_BYTES = 50 * 1024 * 1024
 
 
 def can_build(user: User) -> bool:
-    from leadflow.accounts.models import Role
+    from leadflow.accounts.permissions import CHANGE, may
 
-    return user.is_superuser or user.role in (Role.ADMIN, Role.MARKETING)
+    return may(user, CHANGE, "forms")
 
 
 def ensure_builder(user: User) -> None:

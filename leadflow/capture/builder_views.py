@@ -16,9 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from leadflow.capture import abuse, builder, services
 from leadflow.capture.forms import FieldForm, FormSettingsForm, QuickAddForm
 from leadflow.capture.models import Form, FormField
-from leadflow.core.errors import Forbidden, LeadflowError
+from leadflow.core.errors import Conflict, Forbidden, LeadflowError
 from leadflow.core.http import AuthedRequest
-from leadflow.leads.services import visible_leads
 
 
 def _forbidden(request: AuthedRequest, exc: LeadflowError) -> HttpResponse:
@@ -150,13 +149,15 @@ def quick_add(request: AuthedRequest) -> HttpResponse:
         try:
             lead, created = services.quick_add(request.user,
                                                services.QuickAdd(**bound.cleaned_data))
+        except Conflict:  # quick add has no external id: the lead is another rep's
+            messages.warning(request, _(
+                "This lead already exists and is handled by another rep: nothing was "
+                "changed. Its owner has been told and sees what you entered (and your "
+                "note) on the lead's timeline."))
+            return redirect("capture:quick_add")
         except LeadflowError as exc:
             bound.add_error(exc.field if exc.field in bound.fields else None, exc.message)
         else:
-            if not visible_leads(request.user).filter(pk=lead.pk).exists():
-                messages.info(request, _("This lead already exists and belongs to someone "
-                                         "else; your note was added to it."))
-                return redirect("leads:list")
             messages.success(request, _("Lead added.") if created else
                              _("This lead already existed: it was updated."))
             return redirect("leads:detail", lead_id=lead.pk)

@@ -259,14 +259,15 @@ class QuickAdd:
     note: str = ""
 
 
-@transaction.atomic
 def quick_add(user: User, entry: QuickAdd) -> tuple[Lead, bool]:
     """Create (or update) a lead typed in by a person (trade show, phone call), with a
     `note` event when a note is given. A sales rep becomes the owner of a lead they add,
     unless it already has an owner (routing or an earlier owner keeps it); others' leads go
-    through routing. Returns (lead, created). Raises InvalidInput without email or phone.
+    through routing. Returns (lead, created). Raises InvalidInput without email or phone,
+    and Conflict when the lead is another rep's: then nothing changed and the entry, note
+    included, is on that lead's timeline for its owner (see leads.services.upsert_lead).
     """
-    from leadflow.accounts.models import Role
+    from leadflow.accounts.permissions import adds_own_leads
     from leadflow.routing.services import assign_lead
 
     if not (entry.email.strip() or entry.phone.strip()):
@@ -274,11 +275,28 @@ def quick_add(user: User, entry: QuickAdd) -> tuple[Lead, bool]:
     if len(entry.note) > 5000 or "\x00" in entry.note:
         raise InvalidInput("The note is longer than 5000 characters.", field="note")
     data = {k: v for k, v in vars(entry).items() if k != "note" and v.strip()}
-    is_rep = user.role == Role.SALES_REP
-    lead, created = upsert_lead(data, via=Event.Via.UI, actor=user, route=not is_rep)
-    if is_rep and lead.owner_id is None:
-        assign_lead(lead, user, actor=user, reason="added by hand")
-    if entry.note.strip():
-        record_event(EventType.NOTE, lead=lead, via=Event.Via.UI, actor=user,
-                     properties={"text": entry.note.strip()})
+    is_rep = adds_own_leads(user)
+    if is_rep:
+        _claim_unowned(user, data.get("email"))
+    # Not in one transaction with what follows: a Conflict must keep the proposal it
+    # recorded.
+    lead, created = upsert_lead({**data, "note": entry.note}, via=Event.Via.UI, actor=user,
+                                route=not is_rep)
+    with transaction.atomic():
+        if is_rep and lead.owner_id is None:
+            assign_lead(lead, user, actor=user, reason="added by hand")
+        if entry.note.strip():
+            record_event(EventType.NOTE, lead=lead, via=Event.Via.UI, actor=user,
+                         properties={"text": entry.note.strip()})
     return lead, created
+
+
+def _claim_unowned(rep: User, email: str | None) -> None:
+    """A rep who types in a known lead that nobody works takes it (then may update it)."""
+    from leadflow.leads.quality import normalise_email
+    from leadflow.routing.services import assign_lead
+
+    email = normalise_email(email)
+    lead = Lead.objects.filter(email=email, owner__isnull=True).first() if email else None
+    if lead is not None:
+        assign_lead(lead, rep, actor=rep, reason="added by hand")

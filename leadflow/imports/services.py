@@ -286,7 +286,9 @@ def write_error_report(report: ImportReport, path: Path) -> Path:
 
 def check_can_import(user: User) -> None:
     """Imports bring in leads for everyone: admins and marketing only."""
-    if not user.sees_all_leads:
+    from leadflow.accounts.permissions import may_import
+
+    if not may_import(user):
         raise Forbidden("Only administrators and marketing may import leads.")
 
 

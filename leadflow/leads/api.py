@@ -136,7 +136,7 @@ class BulkIn(Schema):
 
 class BulkItemOut(Schema):
     index: int
-    status: Literal["created", "updated", "unchanged", "error"]
+    status: Literal["created", "updated", "unchanged", "error", "conflict"]
     id: int | None = None
     message: str = ""
     field: str | None = None
@@ -147,6 +147,8 @@ class BulkOut(Schema):
     updated: int
     unchanged: int
     errors: int
+    conflicts: int = Field(description="Leads handled by another rep (nothing changed; "
+                           "their owner was told), or identifiers naming two leads")
     results: list[BulkItemOut]
 
 

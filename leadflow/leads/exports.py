@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import StreamingHttpResponse
 
+from leadflow.accounts.permissions import may_export
 from leadflow.core import clock
 from leadflow.core.csvsafe import safe_row
+from leadflow.core.errors import Forbidden
 from leadflow.leads.services import search_leads
 
 if TYPE_CHECKING:
@@ -55,7 +57,9 @@ def lead_rows(user: User, filters: dict[str, str]) -> Iterator[str]:
 
 
 def csv_response(user: User, filters: dict[str, str]) -> StreamingHttpResponse:
-    """Raises InvalidInput for bad filters before anything is streamed."""
+    """Raises Forbidden, or InvalidInput for bad filters, before anything is streamed."""
+    if not may_export(user):
+        raise Forbidden("You may not export leads.")
     search_leads(user, **filters)  # validate now: a 422, not a broken download
     name = f"leads-{clock.now():%Y%m%d-%H%M}.csv"
     response = StreamingHttpResponse(lead_rows(user, filters), content_type="text/csv")

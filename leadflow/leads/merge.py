@@ -61,6 +61,14 @@ def _label(model: type[models.Model]) -> str:
     return model._meta.label
 
 
+def _without_scores() -> list[str]:
+    """The lead's columns but its scores: those are rebuilt from the ledger next
+    (recompute_scores), and named writes leave them to it."""
+    scores = {"score", "fit_score", "engagement_score", "interest_score"}
+    return [f.name for f in Lead._meta.concrete_fields
+            if not f.primary_key and f.name not in scores]
+
+
 def _pick_values(keep: Lead, other: Lead) -> dict[str, str]:
     """Set the best values on `keep`; returns field -> "kept" | "merged"."""
     sources: dict[str, str] = {}
@@ -146,7 +154,7 @@ def merge_leads(keep: Lead, other: Lead, *, actor: User | None) -> LeadMerge:
     other.delete()  # frees its email / external id for `keep`
     keep.updated_at = clock.now()
     refresh_derived(keep)
-    keep.save()
+    keep.save(update_fields=_without_scores())
     recompute_scores([keep.pk])
     record_event(MERGED_EVENT, lead=keep, actor=actor, via="ui" if actor else "system",
                  properties={"merged_lead_id": other_snapshot["id"], "merge_id": audit.pk,
@@ -176,7 +184,7 @@ def undo_merge(audit: LeadMerge, *, actor: User | None) -> Lead:
                     if k not in ("id", "score", "fit_score", "engagement_score",
                                  "interest_score")})
     keep.updated_at = clock.now()
-    keep.save()
+    keep.save(update_fields=_without_scores())
     restored = Lead()
     _restore(restored, audit.snapshot)
     for name in ("email", "external_id"):

@@ -84,9 +84,9 @@ def consent_ledger(lead: Lead) -> list[Consent]:
 
 
 def can_erase(user: User) -> bool:
-    from leadflow.accounts.models import Role
+    from leadflow.accounts.permissions import may_erase
 
-    return user.is_superuser or user.role in (Role.ADMIN, Role.MARKETING)
+    return may_erase(user)
 
 
 def withdraw_consent(lead: Lead, *, actor: User | None, purpose: str = "marketing_email",

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from leadflow.accounts.permissions import Actor, lead_scope
 from leadflow.core import clock
-from leadflow.core.errors import InvalidInput, NotFound, contains_nul
+from leadflow.core.errors import Conflict, InvalidInput, NotFound, contains_nul
 from leadflow.leads import quality
 from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
-from leadflow.tracking.models import Event, EventType
+from leadflow.tracking.models import Event
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -114,121 +114,33 @@ def _is_iso_date(value: Any) -> bool:
     return isinstance(value, str) and len(value) == 10
 
 
-def find_lead(*, email: str | None = None, external_id: str | None = None) -> Lead | None:
-    email = quality.normalise_email(email)
-    if email:
-        found = Lead.objects.filter(email=email).first()
-        if found:
-            return found
-    if external_id:
-        return Lead.objects.filter(external_id=external_id).first()
-    return None
-
-
 def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API,
                 actor: User | Actor | None = None,
                 occurred_at: datetime | None = None,
                 route: bool = True) -> tuple[Lead, bool]:
-    """Create a lead, or update the one with the same email (else the same external id).
+    """Create a lead, or update the one with the same email (else the same external id):
+    a batch of one through leads.bulk, whose docstring states the rules (matching, first
+    and last touch, channel default, public channels fill only, quality flags, events,
+    duplicates, routing). Unlike a bulk row, `data` may carry neither email nor external
+    id (a new lead each time), and a `note` that goes with a proposal (below).
 
-    Only the fields present in `data` change; a new lead keeps its first touch (channel,
-    source, UTM) forever. Records `lead_created` or `lead_updated` on the timeline and
-    routes a new lead to a rep. A public channel (`Actor.public`, not trusted) only fills
-    the empty fields of an existing lead. Returns (lead, created). Raises InvalidInput (a bad
-    email); a bad phone is kept as typed and an unknown country left empty, both flagged
-    (leadflow.leads.quality), and a `quality_flags_changed` event records new flags.
+    Returns (lead, created). Raises InvalidInput (a bad email; a bad phone is kept as typed
+    and an unknown country left empty, both flagged), Conflict when the email and the
+    external id name two different leads, and Conflict "This lead is handled by another
+    rep." when the lead is outside the actor's scope: then nothing changed, and the
+    values submitted were recorded on that lead as a `change_proposed` event (committed:
+    callers must not hold a transaction open across this call and roll it back).
     """
-    email = quality.normalise_email(data.get("email"))
-    external_id = clean_external_id(data.get("external_id"))
-    fields = _clean(data)
-    custom = _clean_custom(data.get("custom"))
-    who = Actor.of(actor)
-    actor = who.user
-    try:
-        with transaction.atomic():
-            return _upsert(email, external_id, fields, custom, via=via, actor=actor,
-                           occurred_at=occurred_at, route=route,
-                           data_country=data.get("country"), fills_only=who.fills_only)
-    except IntegrityError:
-        # Another request created the same email or external id meanwhile: update it.
-        with transaction.atomic():
-            return _upsert(email, external_id, fields, custom, via=via, actor=actor,
-                           occurred_at=occurred_at, route=route,
-                           data_country=data.get("country"), fills_only=who.fills_only)
+    from leadflow.leads.bulk import CONFLICT, CREATED, ERROR, bulk_upsert
 
-
-def _upsert(email, external_id, fields, custom, *, via, actor, occurred_at,
-            route, data_country=None, fills_only=False) -> tuple[Lead, bool]:
-    from leadflow.tracking.services import record_event
-
-    lead = find_lead(email=email, external_id=external_id)
-    if lead is not None and fills_only:
-        fields, custom = fill_empty(lead, fields, custom)
-    now = clock.now()
-    # A country was given but matched no code (see _clean): flagged, not refused.
-    unknown_country = "country" in fields and not fields["country"] and bool(
-        str(data_country or "").strip())
-    if "phone" in fields:
-        hint = fields.get("country") or (lead.country if lead else "")
-        fields["phone"], _flag = quality.normalise_phone(fields["phone"], hint or None)
-    if lead is None:
-        touch = {k: fields.get(k, "") for k in ("channel", "source", "medium", "campaign")}
-        lead = Lead(email=email, external_id=external_id, custom=custom, created_at=now,
-                    updated_at=now, first_touch=touch, last_touch=touch,
-                    first_touch_at=occurred_at or now, last_touch_at=occurred_at or now,
-                    **fields)
-        if not lead.channel:
-            lead.channel = Channel.API if via == Event.Via.API else Channel.OTHER
-        _set_derived(lead, unknown_country)
-        lead.save(force_insert=True)
-        record_event(EventType.LEAD_CREATED, lead=lead, via=via, actor=actor,
-                     occurred_at=occurred_at,
-                     properties={"channel": lead.channel, "source": lead.source,
-                                 "medium": lead.medium, "campaign": lead.campaign})
-        _after_quality_change(lead, [], via=via, actor=actor, occurred_at=occurred_at)
-        if route:
-            from leadflow.routing.services import route_new_lead
-
-            route_new_lead(lead)
-        return lead, True
-
-    changed: dict[str, Any] = {}
-    if email and not lead.email:
-        changed["email"] = email
-    if external_id and not lead.external_id:
-        changed["external_id"] = external_id
-    for name, value in fields.items():
-        if name in ("channel", "source", "medium", "campaign"):
-            continue  # the first touch stays; later touches go to last_touch
-        if getattr(lead, name) != value:
-            changed[name] = value
-    touch = {k: fields[k] for k in ("channel", "source", "medium", "campaign") if fields.get(k)}
-    if touch:
-        lead.last_touch = touch
-        lead.last_touch_at = occurred_at or now
-    if custom:
-        merged = {**lead.custom, **custom}
-        if merged != lead.custom:
-            changed["custom"] = custom
-            lead.custom = merged
-    for name, value in changed.items():
-        if name != "custom":
-            setattr(lead, name, value)
-    flags_before = list(lead.quality_flags)
-    if "country" not in fields:  # an earlier unknown country is still unknown
-        unknown_country = quality.UNKNOWN_COUNTRY in flags_before
-    _set_derived(lead, unknown_country)
-    if changed or touch or lead.quality_flags != flags_before:
-        lead.updated_at = now
-        lead.save()
-    if changed:
-        record_event(EventType.LEAD_UPDATED, lead=lead, via=via, actor=actor,
-                     occurred_at=occurred_at, properties={"changed": sorted(changed)})
-    if changed.keys() & {"email", "phone", "first_name", "last_name"} or (
-            lead.quality_flags != flags_before):
-        _after_quality_change(lead, flags_before, via=via, actor=actor,
-                              occurred_at=occurred_at)
-    return lead, False
+    [result] = bulk_upsert([data], via=via, actor=actor, route=route,
+                           occurred_at=occurred_at, require_identifier=False)
+    if result.status == ERROR:
+        raise InvalidInput(result.message, field=result.field)
+    if result.status == CONFLICT:
+        raise Conflict(result.message, field=result.field)
+    assert result.lead is not None
+    return result.lead, result.status == CREATED
 
 
 def fill_empty(lead: Lead, fields: dict[str, Any],
@@ -259,22 +171,6 @@ def refresh_derived(lead: Lead) -> None:
     """Recompute a lead's quality flags and duplicate keys in memory (caller saves);
     an unknown country flagged at capture stays flagged while the country is empty."""
     _set_derived(lead, quality.UNKNOWN_COUNTRY in lead.quality_flags and not lead.country)
-
-
-def _after_quality_change(lead: Lead, flags_before: list[str], *, via, actor,
-                          occurred_at) -> None:
-    """Record changed flags on the timeline (scoring rules and segments see them) and
-    look for likely duplicates of the lead."""
-    from leadflow.leads import dedupe
-    from leadflow.tracking.services import record_event
-
-    if lead.quality_flags != flags_before:
-        record_event(quality.FLAGS_CHANGED_EVENT, lead=lead, via=via, actor=actor,
-                     occurred_at=occurred_at,
-            properties={"flags": lead.quality_flags,
-                        "added": sorted(set(lead.quality_flags) - set(flags_before)),
-                        "removed": sorted(set(flags_before) - set(lead.quality_flags))})
-    dedupe.refresh_for([lead.pk])
 
 
 def visible_leads(user: User) -> QuerySet[Lead]:

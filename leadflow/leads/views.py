@@ -260,6 +260,14 @@ def describe_event(event: Event) -> dict[str, Any]:
     elif t == EventType.NOTE:
         kind, title = "sales", _("Note")
         detail = str(p.get("text") or p.get("note") or "")
+    elif t == EventType.CHANGE_PROPOSED:
+        kind = "sales"
+        title = _("Change proposed by %(who)s (nothing was changed)") % {
+            "who": event.actor or _("someone")}
+        values = {**(p.get("values") or {}), **(p.get("custom") or {})}
+        detail = " · ".join([f"{k}: {v}" for k, v in values.items()]
+                            + ([_("Note: %(note)s") % {"note": p["note"]}]
+                               if p.get("note") else []))
     else:
         title = t.replace("_", " ").capitalize()
         detail = _scalars(p)

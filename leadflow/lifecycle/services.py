@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from leadflow.accounts.models import Role
+from leadflow.accounts.permissions import may_close_deals
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput
 from leadflow.core.pipeline import Batch
@@ -112,7 +112,7 @@ def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason:
     admin (deals are sales' to close; marketing reads the outcome)."""
     if outcome not in (Stage.WON, Stage.LOST):
         raise InvalidInput("Outcome must be 'won' or 'lost'.", field="outcome")
-    if actor is not None and not actor.is_superuser and actor.role == Role.MARKETING:
+    if actor is not None and not may_close_deals(actor):
         raise Forbidden("Only sales reps, sales managers and admins mark deals won or lost.")
     reason = reason.replace("\x00", "")  # as in _move
     from leadflow.tracking.services import record_event

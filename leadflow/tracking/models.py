@@ -27,6 +27,7 @@ class EventType:
     WON = "won"
     LOST = "lost"
     NOTE = "note"
+    CHANGE_PROPOSED = "change_proposed"
     CAMPAIGN_POINTS = "campaign_points"
     POINTS_ADJUSTED = "points_adjusted"
     # Events that carry their own points ({"points": n, "reason": ..., "category": ...})
@@ -43,7 +44,7 @@ class EventType:
     # Events that leave the last touch where it is: our actions, and the creation, which
     # sets the first and last touch itself (so an import of 100,000 leads does not
     # revisit each new row).
-    KEEP_LAST_TOUCH = OUR_ACTIONS | {LEAD_CREATED}
+    KEEP_LAST_TOUCH = OUR_ACTIONS | {LEAD_CREATED, CHANGE_PROPOSED}
 
 
 class Event(models.Model):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from leadflow.accounts.permissions import CHANGE, may
 from leadflow.core.errors import Forbidden, InvalidInput, LeadflowError
 from leadflow.core.http import AuthedRequest
 from leadflow.tracking import collect as collector
@@ -103,7 +104,7 @@ def pixel(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def settings_page(request: AuthedRequest) -> HttpResponse:
     """Sites, their install snippet, and the last 30 days (admin and marketing)."""
-    if not request.user.sees_all_leads:
+    if not may(request.user, CHANGE, "tracking"):
         return render(request, "tracking/forbidden.html", status=403)
     error, values = "", {"name": "", "domains": ""}
     if request.method == "POST":

@@ -55,9 +55,11 @@ def test_a_lead_owned_by_another_rep_keeps_its_owner(make_user, make_lead):
     r = client.post("/capture/quick-add/", ENTRY, follow=True)
 
     lead.refresh_from_db()
-    assert lead.owner == other
-    assert lead.events.get(type="note").actor == rep
-    assert "belongs to someone else" in r.content.decode()
+    assert (lead.owner, lead.first_name) == (other, "")
+    proposal = lead.events.get(type="change_proposed")
+    assert (proposal.actor, proposal.properties["note"]) == (rep, ENTRY["note"])
+    assert not lead.events.filter(type="note").exists()
+    assert "handled by another rep" in r.content.decode()
 
 
 def test_an_unowned_existing_lead_goes_to_the_rep(make_user, make_lead):
