@@ -89,3 +89,9 @@ def may_change_lead(actor: Actor, *, owner_id: int | None, team_id: int | None) 
     if user.role == Role.SALES_MANAGER and user.team_id:
         return team_id == user.team_id or owner_id == user.pk
     return owner_id == user.pk
+
+
+def may_manage_secrets(user: User) -> bool:
+    """Whether `user` may see and change secrets that let a server vouch for visitors
+    (a tracking site's identity secret): administrators only."""
+    return user.is_superuser or user.role == Role.ADMIN
