@@ -191,3 +191,47 @@ def test_a_preflight_is_granted_only_to_a_known_sites_origin(site):
 
     assert preflight(ORIGIN)["Access-Control-Allow-Origin"] == ORIGIN
     assert "Access-Control-Allow-Origin" not in preflight("https://evil.test")
+
+
+def test_a_merge_event_stored_from_outside_earlier_offers_no_undo(make_lead, admin_user):
+    from leadflow.tracking.services import record_event
+
+    keep, other = make_lead("keep@example.com"), make_lead("other@example.com")
+    audit = merge_leads(keep, other, actor=admin_user)
+    victim = make_lead("victim@example.com")
+    record_event("merged", lead=victim, via=Event.Via.TRACKING,
+                 properties={"merge_id": audit.pk, "merged_lead_id": 999})
+    client = Client()
+    client.force_login(admin_user)
+
+    assert f"/merges/{audit.pk}/undo" not in client.get(f"/leads/{victim.pk}/").content.decode()
+    assert f"/merges/{audit.pk}/undo" in client.get(f"/leads/{keep.pk}/").content.decode()
+
+
+def test_only_an_admin_sees_creates_and_rotates_the_identity_secret(site, admin_user,
+                                                                     make_user):
+    from leadflow.accounts.models import Role
+
+    marketing = Client()
+    marketing.force_login(make_user("mia", Role.MARKETING))
+    admin = Client()
+    admin.force_login(admin_user)
+    path = f"/tracking/{site.pk}/identity-secret"
+
+    assert marketing.post(path, {"action": "rotate"}).status_code == 403
+    site.refresh_from_db()
+    assert site.identity_secret == ""
+
+    assert admin.post(path, {"action": "rotate"}).status_code == 302
+    site.refresh_from_db()
+    first = site.identity_secret
+    assert len(first) == 64
+    assert first in admin.get("/tracking/").content.decode()
+    assert first not in marketing.get("/tracking/").content.decode()
+
+    admin.post(path, {"action": "rotate"})
+    site.refresh_from_db()
+    assert site.identity_secret not in ("", first)
+    admin.post(path, {"action": "remove"})
+    site.refresh_from_db()
+    assert site.identity_secret == ""
