@@ -92,3 +92,17 @@ def test_double_opt_in_confirmation_verifies_the_visitor_and_its_events_count(
     assert known.events.filter(type="page_view").count() == 2
     assert known.score == 6
     assert not Event.objects.filter(visitor_id=VID, lead__isnull=True).exists()
+
+
+@pytest.mark.parametrize("event_type", ["won", "merged", "consent_withdrawn"])
+def test_a_public_form_may_not_record_leadflows_own_event_types(make_user, event_type):
+    from leadflow.accounts.models import Role
+
+    marketer = Client()
+    marketer.force_login(make_user("mia", Role.MARKETING))
+    r = marketer.post("/forms/new/", {"name": "Sneaky", "slug": "sneaky", "title": "Sneaky",
+                                      "channel": "web", "event_type": event_type})
+
+    assert r.status_code == 422
+    assert "recorded by Leadflow itself" in r.content.decode()
+    assert not Form.objects.filter(slug="sneaky").exists()
