@@ -157,3 +157,9 @@ def may(user: User, action: str, kind: str) -> bool:
     of CONFIGURATION; an unknown kind raises KeyError, so a typo cannot grant access)."""
     roles = CONFIGURATION[kind][action]
     return user.is_superuser or (user.is_active and user.role in roles)
+
+
+def may_manage_secrets(user: User) -> bool:
+    """Whether `user` may see and change secrets that let a server vouch for visitors
+    (a tracking site's identity secret): administrators only."""
+    return user.is_superuser or user.role == Role.ADMIN

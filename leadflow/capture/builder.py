@@ -14,6 +14,7 @@ from leadflow.capture.models import Form, FormConsentVersion, FormField
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput, contains_nul
 from leadflow.leads.models import Channel, CustomFieldDefinition
+from leadflow.tracking.events import Recorder, refusal
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -57,6 +58,10 @@ def save_form(user: User, form: Form | None, data: dict[str, Any],
         raise InvalidInput(f"Another form already uses the address {form.slug}.", field="slug")
     if form.channel not in Channel.values:
         raise InvalidInput("Unknown channel.", field="channel")
+    # Anyone may post a public form: it may record only what a page may send.
+    if form.event_type and (refused := refusal(form.event_type, Recorder.PAGE)):
+        raise InvalidInput(f"{refused} Choose another event type for a public form.",
+                           field="event_type")
     if form.redirect_url and not services.safe_redirect(form):
         raise InvalidInput("The redirect must be an http(s) address on one of the allowed "
                            "domains.", field="redirect_url")

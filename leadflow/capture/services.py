@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from leadflow.accounts.permissions import Actor
 from leadflow.capture import abuse, fields, tokens
 from leadflow.capture.models import Form, OptInRequest
 from leadflow.core import clock
@@ -20,7 +21,7 @@ from leadflow.leads.models import Lead
 from leadflow.leads.services import record_consent, upsert_lead
 from leadflow.tracking.models import Event, EventType
 from leadflow.tracking.services import record_event
-from leadflow.tracking.visitors import identify, lead_for_visitor
+from leadflow.tracking.visitors import claim, identify, lead_for_visitor, verify_claims
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -144,7 +145,10 @@ def submit_form(form: Form, submission: Submission) -> Outcome:
 
 def _store(form: Form, submission: Submission, lead_data: dict[str, Any],
            clean: dict[str, Any], utm: dict[str, str]) -> Outcome:
-    lead, _created = upsert_lead(lead_data, via=Event.Via.FORM)
+    # Anyone may type a known email into a public form: it fills that lead's empty fields
+    # and never rewrites what is there.
+    actor = Actor.public(f"form:{form.slug}", trusted=submission.trusted)
+    lead, created = upsert_lead(lead_data, via=Event.Via.FORM, actor=actor)
     consent = submission.consent and bool(form.consent_text)
     if consent:
         record_consent(lead, granted=True, method=f"form:{form.slug}", text=form.consent_text,
@@ -159,8 +163,6 @@ def _store(form: Form, submission: Submission, lead_data: dict[str, Any],
     if form.event_type:
         record_event(form.event_type, lead=lead, via=Event.Via.FORM,
                      properties={"form": form.slug})
-    if submission.visitor_id:
-        identify(submission.visitor_id, lead)
     outcome = Outcome(lead=lead, redirect_url=safe_redirect(form),
                       download_url=magnet_url(form, lead))
     if form.double_opt_in and (consent or not form.consent_text) and not _confirmed(lead):
@@ -168,6 +170,13 @@ def _store(form: Form, submission: Submission, lead_data: dict[str, Any],
                                             page_url=submission.page_url[:500])
         outcome.awaiting_confirmation = True
         outcome.extra["optin_id"] = optin.pk
+    if submission.visitor_id:
+        if created or submission.trusted:
+            identify(submission.visitor_id, lead)
+        else:  # an existing lead: the visitor's events wait for proof (tracking.visitors)
+            claim(submission.visitor_id, lead,
+                  via=f"optin:{outcome.extra['optin_id']}" if outcome.awaiting_confirmation
+                  else f"form:{form.slug}")
     return outcome
 
 
@@ -224,7 +233,10 @@ def confirm_optin(token: str, *, ip: str | None = None) -> Lead:
     if optin.confirmed_at is not None:
         return lead
     now = clock.now()
-    OptInRequest.objects.filter(lead=lead, confirmed_at__isnull=True).update(confirmed_at=now)
+    pending = OptInRequest.objects.filter(lead=lead, confirmed_at__isnull=True)
+    # The visitors that asked for these confirmations are now proven to be the lead.
+    claims = [f"optin:{pk}" for pk in pending.values_list("pk", flat=True)]
+    pending.update(confirmed_at=now)
     form = optin.form
     record_consent(lead, granted=True, method="double opt-in",
                    text=form.consent_text if form else "",
@@ -232,6 +244,7 @@ def confirm_optin(token: str, *, ip: str | None = None) -> Lead:
                    page_url=optin.page_url)
     record_event(OPTIN_EVENT, lead=lead, via=Event.Via.EMAIL,
                  properties={"form": form.slug if form else "", "optin_id": optin.pk})
+    verify_claims(lead, via=claims)
     return lead
 
 

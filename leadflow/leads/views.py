@@ -25,14 +25,14 @@ from django.views.decorators.http import require_POST, require_safe
 from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest, render_error
 from leadflow.leads import services
-from leadflow.leads.models import Channel
 from leadflow.leads.quality import FLAG_LABELS
 from leadflow.lifecycle import services as lifecycle
 from leadflow.lifecycle.stages import DEFINITIONS, Stage
 from leadflow.scoring import services as scoring
 from leadflow.scoring.models import Category
+from leadflow.tracking import events as event_types
 from leadflow.tracking import services as tracking
-from leadflow.tracking.models import Event, EventType
+from leadflow.tracking.models import Event
 
 PER_PAGE = 50
 TIMELINE_LIMIT = 100
@@ -150,6 +150,9 @@ def lead_data_context(user, lead, events: list[Event]) -> dict[str, Any]:
     from leadflow.leads.merge import MERGED_EVENT, UNDONE_EVENT
 
     suggestions = dedupe.open_suggestions(user).filter(Q(lead_a=lead) | Q(lead_b=lead))
+    # Only Leadflow's own merge events: one sent from outside before the registry refused
+    # it must not offer to undo an unrelated merge.
+    events = [e for e in events if event_types.is_authentic(e)]
     undone = {e.properties.get("merge_id") for e in events if e.type == UNDONE_EVENT}
     merges = [{"pk": e.properties.get("merge_id"), "event": e,
                "merged_lead_id": e.properties.get("merged_lead_id"),
@@ -167,109 +170,9 @@ def lead_data_context(user, lead, events: list[Event]) -> dict[str, Any]:
 
 # --- The timeline, in words ---------------------------------------------------------------
 
-def _stage_label(value: Any) -> str:
-    return str(Stage(value).label) if value in Stage.values else str(value or "–")
-
-
-def _scalars(properties: dict, limit: int = 4) -> str:
-    """A few of an unknown event's properties, as `key: value`."""
-    shown = [f"{k}: {v}" for k, v in properties.items()
-             if isinstance(v, str | int | float | bool) and v != ""]
-    return ", ".join(shown[:limit])
-
-
 def describe_event(event: Event) -> dict[str, Any]:
     """What a person reads on the timeline for one event: a title, a detail line and a kind
-    (web, email, sales, stage, campaign, system) for its colour."""
-    p = event.properties or {}
-    t = event.type
-    kind, detail = "system", ""
-    if t == EventType.LEAD_CREATED:
-        title = _("Lead created")
-        origin = [str(Channel(p["channel"]).label) if p.get("channel") in Channel.values
-                  else str(p.get("channel") or "")]
-        origin += [str(p[k]) for k in ("source", "medium", "campaign") if p.get(k)]
-        detail = " · ".join(part for part in origin if part)
-    elif t == EventType.LEAD_UPDATED:
-        title = _("Profile updated")
-        if p.get("changed"):
-            detail = _("Changed: %(fields)s") % {"fields": ", ".join(map(str, p["changed"]))}
-    elif t == EventType.PAGE_VIEW:
-        kind, title = "web", _("Viewed a page")
-        detail = str(p.get("title") or p.get("url") or p.get("path") or "")
-    elif t == EventType.FORM_SUBMITTED:
-        kind, title = "web", _("Submitted a form")
-        detail = str(p.get("form") or "")
-    elif t == EventType.NEWSLETTER_SIGNUP:
-        kind, title = "web", _("Signed up for the newsletter")
-    elif t == EventType.DEMO_REQUESTED:
-        kind, title = "web", _("Requested a demo")
-    elif t == EventType.EMAIL_SENT:
-        kind, title = "email", _("Email sent")
-        detail = str(p.get("subject") or p.get("template") or "")
-    elif t == EventType.EMAIL_OPENED:
-        kind, title = "email", _("Opened an email")
-    elif t == EventType.EMAIL_CLICKED:
-        kind, title = "email", _("Clicked a link in an email")
-        detail = str(p.get("url") or "")
-    elif t == EventType.UNSUBSCRIBED:
-        kind, title = "email", _("Unsubscribed")
-    elif t == EventType.ASSIGNED:
-        kind = "sales"
-        title = _("Assigned to %(owner)s") % {"owner": p.get("owner") or "?"}
-        detail = str(p.get("reason") or "")
-    elif t == EventType.STAGE_CHANGED:
-        kind = "stage"
-        title = _("Stage: %(from)s → %(to)s") % {"from": _stage_label(p.get("from")),
-                                                  "to": _stage_label(p.get("to"))}
-        detail = str(p.get("reason") or "")
-    elif t == EventType.SCORE_CHANGED:
-        title = _("Score changed")
-        detail = _scalars(p)
-    elif t == EventType.CAMPAIGN_ENTERED:
-        kind = "campaign"
-        title = _("Entered the campaign %(campaign)s") % {
-            "campaign": p.get("campaign") or p.get("campaign_id") or "?"}
-    elif t == EventType.CAMPAIGN_LEFT:
-        kind, title = "campaign", _("Left a campaign")
-        detail = str(p.get("reason") or "")
-    elif t == EventType.CAMPAIGN_POINTS:
-        kind = "campaign"
-        title = _("Campaign step: %(points)s points") % {"points": p.get("points", "?")}
-    elif t == EventType.WON:
-        kind, title = "won", _("Deal won")
-        detail = str(p.get("reason") or "")
-    elif t == EventType.LOST:
-        kind, title = "lost", _("Deal lost")
-        detail = str(p.get("reason") or "")
-    elif t == "merged":
-        title = _("Merged with lead #%(id)s") % {"id": p.get("merged_lead_id", "?")}
-        if p.get("from_merged"):
-            detail = _("Values taken from it: %(fields)s") % {
-                "fields": ", ".join(map(str, p["from_merged"]))}
-    elif t == "merge_undone":
-        title = _("Merge undone: lead #%(id)s restored") % {
-            "id": p.get("restored_lead_id", "?")}
-    elif t == "quality_flags_changed":
-        title = _("Data quality flags changed")
-        detail = ", ".join(str(FLAG_LABELS.get(f, f)) for f in p.get("flags", [])) or _(
-            "No problem left")
-    elif t == "consent_withdrawn":
-        kind, title = "email", _("Consent withdrawn")
-        detail = str(p.get("purpose") or "")
-    elif t == EventType.NOTE:
-        kind, title = "sales", _("Note")
-        detail = str(p.get("text") or p.get("note") or "")
-    elif t == EventType.CHANGE_PROPOSED:
-        kind = "sales"
-        title = _("Change proposed by %(who)s (nothing was changed)") % {
-            "who": event.actor or _("someone")}
-        values = {**(p.get("values") or {}), **(p.get("custom") or {})}
-        detail = " · ".join([f"{k}: {v}" for k, v in values.items()]
-                            + ([_("Note: %(note)s") % {"note": p["note"]}]
-                               if p.get("note") else []))
-    else:
-        title = t.replace("_", " ").capitalize()
-        detail = _scalars(p)
-    return {"event": event, "title": title, "detail": detail, "kind": kind,
+    (web, email, sales, stage, campaign, system) for its colour, from the event registry."""
+    shown = event_types.describe(event.type, event.properties or {})
+    return {"event": event, "title": shown.title, "detail": shown.detail, "kind": shown.kind,
             "via": event.get_via_display(), "actor": event.actor}

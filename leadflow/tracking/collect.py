@@ -6,9 +6,16 @@ A beacon is a JSON object sent as text/plain (so sendBeacon needs no CORS prefli
      "events": [{"type": "page_view", "key": CLIENT_KEY, "ts": EPOCH_MS,
                  "props": {"url": ..., "title": ..., "referrer": ...}}, ...]}
 
-Two item types are instructions, not events: `identify` (props: email, names...) and
-`lf_id` (props.token: the signed lead id a tracked email click put in the URL). They run
-after the batch's events are stored, so those are merged too.
+Two item types are instructions, not events: `identify` (props: email, names..., and
+`user_hash` when the site verifies identity) and `lf_id` (props.token: the signed lead id a
+tracked email click put in the URL). They run after the batch's events are stored, so
+those are merged too. Trust (docs/tracking-trust.md): a page may send only the event types
+the registry (tracking.events) lets pages send; an unsigned identify of an existing lead
+fills its empty fields only and leaves the visitor's events anonymous, claimed by that
+lead, until a signed identify, a tracked email click or a double opt-in verifies it.
+
+CORS: only the request's Origin, and only when it is one of the site's domains, on
+success and error alike.
 
 A bad item is rejected on its own (counted, with a message); a bad batch (unknown site,
 foreign origin, malformed JSON) is refused as a whole with a 4xx, never a 500.
@@ -25,9 +32,11 @@ from urllib.parse import parse_qsl, urlsplit
 from django.conf import settings
 from django.core.cache import cache
 
+from leadflow.accounts.permissions import Actor
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput, LeadflowError, contains_nul
-from leadflow.tracking import bots, visitors
+from leadflow.tracking import bots, sites, visitors
+from leadflow.tracking.events import Recorder, refusal
 from leadflow.tracking.models import Event, EventType, TrackingSite, Visitor
 from leadflow.tracking.services import MAX_PROPERTIES_BYTES, NewEvent, record_events
 
@@ -42,11 +51,6 @@ MAX_AHEAD = timedelta(minutes=5)
 UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 IDENTIFY_FIELDS = ("email", "first_name", "last_name", "phone", "title", "company_name",
                    "country", "city", "language")
-# A browser may not claim what only Leadflow records (a form submit, an email click, a
-# stage change): anyone can post to /t/collect.
-RESERVED = EventType.OUR_ACTIONS | {
-    EventType.LEAD_CREATED, EventType.FORM_SUBMITTED, EventType.EMAIL_OPENED,
-    EventType.EMAIL_CLICKED, EventType.UNSUBSCRIBED}
 
 
 class TooLarge(LeadflowError):
@@ -63,6 +67,7 @@ class Beacon:
 
     body: bytes
     origin: str = ""      # Origin header, else Referer
+    origin_header: str = ""  # the Origin header alone: what a CORS grant may name
     user_agent: str = ""
     ip: str = ""
     do_not_track: bool = False  # DNT: 1 or Sec-GPC: 1
@@ -76,7 +81,6 @@ class CollectResult:
     identified: bool = False
     ignored: str = ""  # why nothing was stored: "dnt", "bot", "no consent"
     errors: list[dict[str, Any]] = field(default_factory=list)
-    allow_origin: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         out = {"accepted": self.accepted, "duplicates": self.duplicates,
@@ -128,9 +132,20 @@ def find_site(key: object, origin: str) -> TrackingSite:
     return site
 
 
-def collect(beacon: Beacon) -> CollectResult:
+def allowed_origin(origin: str, site: TrackingSite | None = None) -> str:
+    """`origin` if it is one of `site`'s domains (of any site's, without one), else "":
+    the only Origin a CORS answer may grant, with credentials."""
+    if not origin:
+        return ""
+    candidates = [site] if site is not None else TrackingSite.objects.all()
+    return origin if any(site_allows(s, origin) for s in candidates) else ""
+
+
+def collect(beacon: Beacon, grant: list[str] | None = None) -> CollectResult:
     """Store a beacon's events for its visitor (see the module docstring). Raises
-    InvalidInput, Forbidden, TooLarge or TooManyRequests for a batch refused as a whole."""
+    InvalidInput, Forbidden, TooLarge or TooManyRequests for a batch refused as a whole.
+    Once the site is known, the CORS grant (allowed_origin) is appended to `grant`, so
+    the caller has it for an error too."""
     check_rate(beacon.ip)
     if len(beacon.body) > MAX_BODY_BYTES:
         raise TooLarge(f"A beacon may be at most {MAX_BODY_BYTES} bytes.")
@@ -143,7 +158,9 @@ def collect(beacon: Beacon) -> CollectResult:
     if not isinstance(data, dict):
         raise InvalidInput("The body must be a JSON object.")
     site = find_site(data.get("site"), beacon.origin)
-    result = CollectResult(allow_origin=beacon.origin)
+    if grant is not None:
+        grant.append(allowed_origin(beacon.origin_header, site))
+    result = CollectResult()
     if settings.LEADFLOW_TRACKING_CONSENT_MODE and data.get("consent") is not True:
         result.ignored = "no consent"
         return result
@@ -185,7 +202,7 @@ def collect(beacon: Beacon) -> CollectResult:
                 result.duplicates += 1
     for index, kind, props in instructions:
         try:
-            _run_instruction(kind, props, vid)
+            _run_instruction(kind, props, vid, site)
             result.identified = True
         except InvalidInput as exc:
             result.rejected += 1
@@ -231,8 +248,8 @@ def _parse_item(item: object, vid: str,
         raise InvalidInput("props are too large or hold NUL characters.", field="props")
     if kind in ("identify", "lf_id"):
         return kind, props
-    if kind in RESERVED:
-        raise InvalidInput(f"{kind!r} is recorded by Leadflow itself.", field="type")
+    if refused := refusal(kind, Recorder.PAGE):
+        raise InvalidInput(refused, field="type")
     key = item.get("key")
     if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY or contains_nul(key):
         raise InvalidInput(f"key must be 1 to {MAX_KEY} characters.", field="key")
@@ -282,7 +299,8 @@ def _when(ts: object) -> datetime | None:
     return when if now - MAX_AGE <= when <= now + MAX_AHEAD else None
 
 
-def _run_instruction(kind: str, props: dict[str, Any], vid: str) -> None:
+def _run_instruction(kind: str, props: dict[str, Any], vid: str,
+                     site: TrackingSite) -> None:
     from leadflow.leads.models import Lead
     from leadflow.leads.services import upsert_lead
 
@@ -290,8 +308,14 @@ def _run_instruction(kind: str, props: dict[str, Any], vid: str) -> None:
         data = {k: props[k] for k in IDENTIFY_FIELDS if isinstance(props.get(k), str)}
         if not data.get("email"):
             raise InvalidInput("identify needs an email.", field="email")
+        verified = sites.verifies(site, data["email"], props.get("user_hash"))
         data["channel"] = "web"
-        lead, _ = upsert_lead(data, via=Event.Via.TRACKING)
+        actor = Actor.public(f"tracking:{site.key}", trusted=verified)
+        lead, created = upsert_lead(data, via=Event.Via.TRACKING, actor=actor)
+        if not (created or verified):
+            # Anyone may type a known email: the visitor only claims that lead.
+            visitors.claim(vid, lead, via="identify")
+            return
     else:
         lead_id = visitors.read_lf_id(props.get("token"))
         found = Lead.objects.filter(pk=lead_id).first() if lead_id else None

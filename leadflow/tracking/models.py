@@ -6,6 +6,21 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class _FromRegistry:
+    """A set read from the event-type registry on first use (it imports this module), then
+    kept on the class as a plain attribute."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type) -> frozenset[str]:
+        from leadflow.tracking import events
+
+        value: frozenset[str] = getattr(events, self.name)
+        setattr(owner, self.name, value)
+        return value
+
+
 class EventType:
     """Event types the product itself emits or reacts to. Any other name is allowed."""
 
@@ -36,15 +51,9 @@ class EventType:
 
     QUALITY_FLAGS_CHANGED = "quality_flags_changed"
 
-    # What we did to the lead, as opposed to what the lead did: these do not move its
-    # last touch.
-    OUR_ACTIONS = frozenset({LEAD_UPDATED, ASSIGNED, STAGE_CHANGED, SCORE_CHANGED, EMAIL_SENT,
-                             CAMPAIGN_ENTERED, CAMPAIGN_LEFT, CAMPAIGN_POINTS, POINTS_ADJUSTED,
-                             WON, LOST, NOTE, QUALITY_FLAGS_CHANGED})
-    # Events that leave the last touch where it is: our actions, and the creation, which
-    # sets the first and last touch itself (so an import of 100,000 leads does not
-    # revisit each new row).
-    KEEP_LAST_TOUCH = OUR_ACTIONS | {LEAD_CREATED, CHANGE_PROPOSED}
+    # Read from the registry (leadflow.tracking.events), where each type is declared.
+    OUR_ACTIONS = _FromRegistry()
+    KEEP_LAST_TOUCH = _FromRegistry()
 
 
 class Event(models.Model):
@@ -108,6 +117,9 @@ class TrackingSite(models.Model):
     key = models.CharField(_("site key"), max_length=40, unique=True)
     # Host names, one per line; "example.com" also allows its subdomains.
     allowed_domains = models.TextField(_("allowed domains"), blank=True)
+    # With it, the customer's server signs each visitor's email (docs/tracking-trust.md):
+    # a signed identify may rewrite the lead; an unsigned one only fills empty fields.
+    identity_secret = models.CharField(_("identity secret"), max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -130,6 +142,12 @@ class Visitor(models.Model):
                              related_name="visitors")
     site = models.ForeignKey(TrackingSite, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+")
+    # The existing lead an unverified identify (or form) named: the visitor's events stay
+    # anonymous (they score nothing) until it is verified and linked as `lead`.
+    claimed_lead = models.ForeignKey("leads.Lead", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    # What the claim came with ("optin:<id>" when a double opt-in can verify it).
+    claimed_via = models.CharField(max_length=40, blank=True)
     first_seen = models.DateTimeField(_("first seen"))
     last_seen = models.DateTimeField(_("last seen"))
     user_agent = models.CharField(max_length=400, blank=True)

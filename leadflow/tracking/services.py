@@ -195,9 +195,11 @@ MAX_BATCH = 1000
 def ingest_events(user: User, items: Sequence[EventItem], *,
                   via: str = Event.Via.API) -> list[IngestResult]:
     """Store a batch of events sent from outside (the API), naming leads by id, email or
-    external id among the leads `user` may see. A bad item gets an error result and never
-    stops the good ones. Precondition: at most MAX_BATCH items."""
+    external id among the leads `user` may see. A bad item, or one of a type only Leadflow
+    records (tracking.events), gets an error result and never stops the good ones.
+    Precondition: at most MAX_BATCH items."""
     from leadflow.leads.services import valid_id, visible_leads
+    from leadflow.tracking.events import Recorder, refusal
 
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} events per batch.", field="events")
@@ -229,6 +231,8 @@ def ingest_events(user: User, items: Sequence[EventItem], *,
     accepted: list[tuple[int, NewEvent]] = []
     for idx, item in enumerate(items):
         try:
+            if refused := refusal(item.type or "", Recorder.API):
+                raise InvalidInput(refused, field="type")
             lead_id = _resolve(item, by_id, by_email, by_ext)
             new = NewEvent(type=item.type or "", lead_id=lead_id, visitor_id=item.visitor_id[:64],
                            properties=item.properties, occurred_at=item.occurred_at,

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Sum
 
+from leadflow.accounts.permissions import may_manage_secrets
 from leadflow.core import clock
-from leadflow.core.errors import InvalidInput
+from leadflow.core.errors import Forbidden, InvalidInput, NotFound
 from leadflow.tracking.models import BotHitCount, Event, EventType, TrackingSite, Visitor
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
 
 INSTALL = ('<script>window.leadflow=window.leadflow||function(){{(leadflow.q=leadflow.q||[])'
            '.push(arguments)}};</script>\n'
@@ -41,6 +48,40 @@ def create_site(name: str, domains: str) -> TrackingSite:
                            field="domains")
     return TrackingSite.objects.create(name=name, key="lf_" + secrets.token_urlsafe(12),
                                        allowed_domains="\n".join(hosts))
+
+
+def identity_hash(secret: str, email: str) -> str:
+    """What the customer's server sends as `user_hash` with identify: lower-case hex of
+    HMAC-SHA256(secret, email.strip().lower()), both in UTF-8."""
+    return hmac.new(secret.encode(), email.strip().lower().encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def verifies(site: TrackingSite, email: str, user_hash: object) -> bool:
+    """Whether an identify's `user_hash` proves the site's server vouches for `email`.
+    False without a secret or a hash (an unverified identify); raises InvalidInput for a
+    hash that does not match, so that a wrong server-side signature shows at once."""
+    if not site.identity_secret or user_hash is None:
+        return False
+    if not isinstance(user_hash, str) or not hmac.compare_digest(
+            identity_hash(site.identity_secret, email).encode(), user_hash.encode()):
+        raise InvalidInput("user_hash does not match this email (HMAC-SHA256 of the "
+                           "lower-cased email with the site's identity secret, in hex).",
+                           field="user_hash")
+    return True
+
+
+def set_identity_secret(user: User, site_id: int, *, enabled: bool) -> TrackingSite:
+    """Give the site a new random identity secret (the old one stops verifying at once),
+    or remove it (`enabled` False: identifies are no longer trusted). Admins only."""
+    if not may_manage_secrets(user):
+        raise Forbidden("Only an administrator may change a site's identity secret.")
+    site = TrackingSite.objects.filter(pk=site_id).first()
+    if site is None:
+        raise NotFound("No such tracking site.")
+    site.identity_secret = secrets.token_hex(32) if enabled else ""
+    site.save(update_fields=["identity_secret"])
+    return site
 
 
 @dataclass

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from leadflow.accounts.permissions import CHANGE, may
-from leadflow.core.errors import Forbidden, InvalidInput, LeadflowError
-from leadflow.core.http import AuthedRequest
+from leadflow.accounts.permissions import CHANGE, may, may_manage_secrets
+from leadflow.core.errors import InvalidInput, LeadflowError
+from leadflow.core.http import AuthedRequest, render_error
 from leadflow.tracking import collect as collector
 from leadflow.tracking import sites
 
@@ -70,19 +70,20 @@ def collect(request: HttpRequest) -> HttpResponse:
         response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
         response["Access-Control-Allow-Headers"] = "Content-Type"
         response["Access-Control-Max-Age"] = "86400"
-        return _cors(response, origin)
+        return _cors(response, collector.allowed_origin(origin))
     beacon = collector.Beacon(
-        body=request.body, origin=_origin(request),
+        body=request.body, origin=_origin(request), origin_header=origin,
         user_agent=request.headers.get("User-Agent", ""),
         ip=request.META.get("REMOTE_ADDR", ""), do_not_track=_dnt(request))
+    # Only an origin of the beacon's site is granted, and only once the site is known: a
+    # refused or unknown origin (or a batch refused before its site is read) gets none.
+    grant: list[str] = []
     try:
-        result = collector.collect(beacon)
+        result = collector.collect(beacon, grant)
     except LeadflowError as exc:
         body = {"message": exc.message, "field": exc.field}
-        # A refused origin gets no CORS grant: its page cannot even read why.
-        return JsonResponse(body, status=exc.status) if isinstance(exc, Forbidden) else \
-            _cors(JsonResponse(body, status=exc.status), origin)
-    return _cors(JsonResponse(result.as_dict()), origin)
+        return _cors(JsonResponse(body, status=exc.status), "".join(grant))
+    return _cors(JsonResponse(result.as_dict()), "".join(grant))
 
 
 @require_safe
@@ -120,5 +121,18 @@ def settings_page(request: AuthedRequest) -> HttpResponse:
     return render(request, "tracking/settings.html", {
         "sites": sites.sites_with_snippets(base),
         "stats": sites.stats(days=30), "error": error, "values": values,
+        "can_manage_secrets": may_manage_secrets(request.user),
         "title": _("Website tracking"),
     }, status=422 if error else 200)
+
+
+@login_required
+@require_http_methods(["POST"])
+def identity_secret(request: AuthedRequest, site_id: int) -> HttpResponse:
+    """Create, rotate or remove a site's identity secret (admins only)."""
+    try:
+        sites.set_identity_secret(request.user, site_id,
+                                  enabled=request.POST.get("action") != "remove")
+    except LeadflowError as exc:
+        return render_error(request, exc)
+    return redirect("tracking:settings")

@@ -4,6 +4,13 @@ A visitor's events are stored anonymously (lead null, visitor_id set) until it i
 by a form submit, a click in a tracked email or `leadflow('identify', {...})`. `identify`
 then moves that history onto the lead in one UPDATE and hands it to the pipeline, so the
 same person on two devices (two visitor ids, one email) ends up as one lead, one timeline.
+
+Anyone can type a known person's email into a page: an identify (or form) that names an
+EXISTING lead without proof only `claim`s it. The visitor's events stay anonymous (the
+pipeline never sees them: no score, no stage, no campaign) until the claim is verified,
+by a signed identify, a tracked email click (`lf_id`) or a double opt-in confirmation;
+`identify` then moves them onto the lead and dispatches them, exactly as an anonymous
+history, so the earlier events count from that moment, once.
 """
 
 from __future__ import annotations
@@ -81,8 +88,9 @@ def identify(visitor_id: str, lead: Lead) -> int:
     visitor = Visitor.objects.select_for_update().get(visitor_id=visitor_id)
     if visitor.is_bot:
         return 0
-    if visitor.lead_id != lead.pk:
-        Visitor.objects.filter(pk=visitor.pk).update(lead=lead, last_seen=clock.now())
+    if visitor.lead_id != lead.pk or visitor.claimed_lead_id is not None:
+        Visitor.objects.filter(pk=visitor.pk).update(lead=lead, claimed_lead=None,
+                                                     claimed_via="", last_seen=clock.now())
     anonymous = Event.objects.filter(visitor_id=visitor_id, lead__isnull=True)
     ids = list(anonymous.values_list("pk", flat=True))
     if not ids:
@@ -91,6 +99,30 @@ def identify(visitor_id: str, lead: Lead) -> int:
     events = list(Event.objects.filter(pk__in=ids, lead=lead).order_by("occurred_at", "id"))
     pipeline.dispatch(events)
     return merged
+
+
+@transaction.atomic
+def claim(visitor_id: str, lead: Lead, *, via: str) -> None:
+    """Note that the visitor says it is `lead` (an existing lead) without proof: it is
+    unlinked from any lead, so its next events are stored anonymously until
+    `verify_claims` or `identify` links it. Nothing changes for a visitor already linked
+    to `lead` (verified earlier), for a bot, or for a malformed visitor id. `via` names
+    what may verify the claim ("optin:<id>"), or only where it came from ("identify")."""
+    if not valid_visitor_id(visitor_id):
+        return
+    get_or_create_visitor(visitor_id)
+    visitor = Visitor.objects.select_for_update().get(visitor_id=visitor_id)
+    if visitor.is_bot or visitor.lead_id == lead.pk:
+        return
+    Visitor.objects.filter(pk=visitor.pk).update(lead=None, claimed_lead=lead,
+                                                 claimed_via=via[:40], last_seen=clock.now())
+
+
+def verify_claims(lead: Lead, *, via: list[str]) -> int:
+    """Link the visitors whose claim of `lead` came with one of `via` (a confirmed double
+    opt-in's "optin:<id>") and merge their events. Returns the number of events merged."""
+    claimed = Visitor.objects.filter(claimed_lead=lead, claimed_via__in=via)
+    return sum(identify(vid, lead) for vid in claimed.values_list("visitor_id", flat=True))
 
 
 def lead_for_visitor(visitor_id: str) -> int | None:

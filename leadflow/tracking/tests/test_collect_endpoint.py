@@ -87,7 +87,7 @@ def test_the_response_allows_the_calling_origin(beacon):
     assert r["Access-Control-Allow-Origin"] == ORIGIN
 
 
-def test_a_preflight_is_answered_for_json_posts():
+def test_a_preflight_is_answered_for_json_posts(site):
     r = Client().options("/t/collect", headers={
         "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})

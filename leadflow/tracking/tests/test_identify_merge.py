@@ -5,6 +5,7 @@ import pytest
 from leadflow.leads.models import Lead
 from leadflow.scoring.models import ScoreEntry, ScoreRule
 from leadflow.tracking.models import Event, Visitor
+from leadflow.tracking.sites import identity_hash
 from leadflow.tracking.tests.conftest import VID, page_view
 from leadflow.tracking.visitors import identify
 
@@ -66,11 +67,15 @@ def test_identify_through_collect_upserts_the_lead_by_email(beacon):
     assert lead.events.filter(type="page_view").count() == 1
 
 
-def test_two_devices_identified_as_one_email_make_one_lead_with_one_timeline(beacon):
+def test_two_devices_identified_as_one_email_make_one_lead_with_one_timeline(beacon, site):
+    # The second device names an existing lead: its identify must be signed to link it.
+    site.identity_secret = "secret"
+    site.save()
     laptop, phone = "laptop_AAAAAAAAAAAAAAAA", "phone_BBBBBBBBBBBBBBBBB"
     beacon([page_view("https://shop.example.com/a")], vid=laptop)
     beacon([page_view("https://shop.example.com/b")], vid=phone)
-    who = {"type": "identify", "props": {"email": "ana@example.com"}}
+    who = {"type": "identify", "props": {"email": "ana@example.com",
+                                         "user_hash": identity_hash("secret", "ana@example.com")}}
     beacon([who], vid=laptop)
     beacon([who], vid=phone)
 

@@ -1,0 +1,241 @@
+"""The event-type registry: every event type Leadflow knows, in one place.
+
+Each entry names a type's label (shown in lists and rule builders), who may record it,
+and how it reads on a lead's timeline. Declaring a new type is one `_declare(...)` line
+below. Types not declared here are a customer's own events ("webinar_attended"): the API
+and pages may send them, and the timeline shows their name and a few properties.
+
+Who may record a type:
+- `LEADFLOW`: only Leadflow itself (its services). Refused from the API and from pages:
+  a forged `merged` or `stage_changed` would lie on the timeline or drive the pipeline.
+- `API`: also the customer's server, with an API token.
+- `PAGE`: also a browser, through `/t/collect` (anyone holding the public site key).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from leadflow.tracking.models import Event, EventType
+
+Props = dict[str, Any]
+
+
+class Recorder(enum.IntEnum):
+    """Who may record a type; each level includes those before it."""
+
+    LEADFLOW = 0
+    API = 1
+    PAGE = 2
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    label: str | Promise
+    recorder: Recorder
+    # The timeline colour: web, email, sales, stage, campaign, won, lost, system.
+    kind: str = "system"
+    # The timeline's title when it depends on the properties (else the label).
+    title: Callable[[Props], str] | None = None
+    detail: Callable[[Props], str] | None = None
+    # Done to the lead rather than by it: leaves its last touch where it is.
+    our_action: bool = False
+
+
+REGISTRY: dict[str, EventSpec] = {}
+
+
+def _declare(type: str, label: str | Promise, recorder: Recorder, **how: Any) -> None:
+    REGISTRY[type] = EventSpec(type, label, recorder, **how)
+
+
+def _prop(*names: str) -> Callable[[Props], str]:
+    """The first non-empty of the named properties, as text."""
+    return lambda p: next((str(p[n]) for n in names if p.get(n)), "")
+
+
+def scalars(properties: Props, limit: int = 4) -> str:
+    """A few of an unknown event's properties, as `key: value`."""
+    shown = [f"{k}: {v}" for k, v in properties.items()
+             if isinstance(v, str | int | float | bool) and v != ""]
+    return ", ".join(shown[:limit])
+
+
+def _created(p: Props) -> str:
+    from leadflow.leads.models import Channel
+
+    origin = [str(Channel(p["channel"]).label) if p.get("channel") in Channel.values
+              else str(p.get("channel") or "")]
+    origin += [str(p[k]) for k in ("source", "medium", "campaign") if p.get(k)]
+    return " · ".join(part for part in origin if part)
+
+
+def _stage(value: Any) -> str:
+    from leadflow.lifecycle.stages import Stage
+
+    return str(Stage(value).label) if value in Stage.values else str(value or "–")
+
+
+def _flags(p: Props) -> str:
+    from leadflow.leads.quality import FLAG_LABELS
+
+    return ", ".join(str(FLAG_LABELS.get(f, f)) for f in p.get("flags", [])) or _(
+        "No problem left")
+
+
+def _changed(p: Props) -> str:
+    fields = ", ".join(map(str, p.get("changed") or []))
+    return _("Changed: %(fields)s") % {"fields": fields} if fields else ""
+
+
+def _taken(p: Props) -> str:
+    fields = ", ".join(map(str, p.get("from_merged") or []))
+    return _("Values taken from it: %(fields)s") % {"fields": fields} if fields else ""
+
+
+def _proposed(p: Props) -> str:
+    """A write that matched a lead outside its author's scope: what they wanted to set."""
+    values = {**(p.get("values") or {}), **(p.get("custom") or {})}
+    shown = [f"{k}: {v}" for k, v in values.items()]
+    if p.get("note"):
+        shown.append(_("Note: %(note)s") % {"note": p["note"]})
+    return " · ".join(shown)
+
+
+L, A, P = Recorder.LEADFLOW, Recorder.API, Recorder.PAGE
+
+# What the lead did.
+_declare(EventType.PAGE_VIEW, gettext_lazy("Viewed a page"), P, kind="web",
+         detail=_prop("title", "url", "path"))
+_declare("download", gettext_lazy("Downloaded a file"), P, kind="web", detail=_prop("url"))
+_declare("outbound_click", gettext_lazy("Followed a link to another site"), P, kind="web",
+         detail=_prop("url"))
+_declare(EventType.NEWSLETTER_SIGNUP, gettext_lazy("Signed up for the newsletter"), P,
+         kind="web")
+_declare(EventType.DEMO_REQUESTED, gettext_lazy("Requested a demo"), P, kind="web")
+_declare(EventType.FORM_SUBMITTED, gettext_lazy("Submitted a form"), A, kind="web",
+         detail=_prop("form"))
+_declare(EventType.EMAIL_OPENED, gettext_lazy("Opened an email"), L, kind="email")
+_declare(EventType.EMAIL_CLICKED, gettext_lazy("Clicked a link in an email"), L,
+         kind="email", detail=_prop("url"))
+_declare(EventType.UNSUBSCRIBED, gettext_lazy("Unsubscribed"), L, kind="email")
+_declare("optin_confirmed", gettext_lazy("Confirmed the subscription"), L, kind="email",
+         detail=_prop("form"))
+_declare("consent_withdrawn", gettext_lazy("Consent withdrawn"), L, kind="email",
+         detail=_prop("purpose"))
+_declare(EventType.LEAD_CREATED, gettext_lazy("Lead created"), L, detail=_created)
+
+# What was done to the lead.
+_declare(EventType.LEAD_UPDATED, gettext_lazy("Profile updated"), L, our_action=True,
+         detail=_changed)
+_declare(EventType.EMAIL_SENT, gettext_lazy("Email sent"), L, kind="email", our_action=True,
+         detail=_prop("subject", "template"))
+_declare(EventType.ASSIGNED, gettext_lazy("Assigned"), L, kind="sales", our_action=True,
+         title=lambda p: _("Assigned to %(owner)s") % {"owner": p.get("owner") or "?"},
+         detail=_prop("reason"))
+_declare(EventType.STAGE_CHANGED, gettext_lazy("Stage changed"), L, kind="stage",
+         our_action=True, detail=_prop("reason"),
+         title=lambda p: _("Stage: %(from)s → %(to)s") % {"from": _stage(p.get("from")),
+                                                            "to": _stage(p.get("to"))})
+_declare(EventType.SCORE_CHANGED, gettext_lazy("Score changed"), L, our_action=True,
+         detail=scalars)
+_declare(EventType.CAMPAIGN_ENTERED, gettext_lazy("Entered a campaign"), L, kind="campaign",
+         our_action=True,
+         title=lambda p: _("Entered the campaign %(campaign)s") % {
+             "campaign": p.get("campaign") or p.get("campaign_id") or "?"})
+_declare(EventType.CAMPAIGN_LEFT, gettext_lazy("Left a campaign"), L, kind="campaign",
+         our_action=True, detail=_prop("reason"))
+_declare(EventType.CAMPAIGN_POINTS, gettext_lazy("Campaign step points"), L,
+         kind="campaign", our_action=True,
+         title=lambda p: _("Campaign step: %(points)s points") % {"points": p.get("points",
+                                                                                 "?")})
+_declare(EventType.POINTS_ADJUSTED, gettext_lazy("Points adjusted"), L, our_action=True,
+         detail=scalars)
+_declare(EventType.WON, gettext_lazy("Deal won"), L, kind="won", our_action=True,
+         detail=_prop("reason"))
+_declare(EventType.LOST, gettext_lazy("Deal lost"), L, kind="lost", our_action=True,
+         detail=_prop("reason"))
+_declare(EventType.NOTE, gettext_lazy("Note"), A, kind="sales", our_action=True,
+         detail=_prop("text", "note"))
+_declare(EventType.QUALITY_FLAGS_CHANGED, gettext_lazy("Data quality flags changed"), L,
+         our_action=True, detail=_flags)
+_declare(EventType.CHANGE_PROPOSED, gettext_lazy("Change proposed (nothing was changed)"), L,
+         kind="sales", our_action=True, detail=_proposed)
+_declare("merged", gettext_lazy("Merged with another lead"), L,
+         title=lambda p: _("Merged with lead #%(id)s") % {"id": p.get("merged_lead_id", "?")},
+         detail=_taken)
+_declare("merge_undone", gettext_lazy("Merge undone"), L,
+         title=lambda p: _("Merge undone: lead #%(id)s restored") % {
+             "id": p.get("restored_lead_id", "?")})
+
+
+def _constants() -> set[str]:
+    return {v for k, v in vars(EventType).items() if k.isupper() and isinstance(v, str)}
+
+
+# A type named in EventType but not declared here is still Leadflow's own: refused from
+# outside until it is declared (tests/test_event_registry.py asks for the declaration).
+_UNDECLARED_OWN = frozenset(_constants() - REGISTRY.keys())
+
+OUR_ACTIONS = frozenset(t for t, spec in REGISTRY.items() if spec.our_action)
+# Also the creation, which sets the first and last touch itself (so an import of 100,000
+# leads does not revisit each new row).
+KEEP_LAST_TOUCH = OUR_ACTIONS | {EventType.LEAD_CREATED}
+
+_PUBLIC_VIAS = frozenset({Event.Via.API, Event.Via.TRACKING})
+
+
+def recorder(type: str) -> Recorder:
+    spec = REGISTRY.get(type)
+    if spec is not None:
+        return spec.recorder
+    return Recorder.LEADFLOW if type in _UNDECLARED_OWN else Recorder.PAGE
+
+
+def may_record(type: str, source: Recorder) -> bool:
+    """Whether `source` (API or PAGE) may record an event of this type."""
+    return recorder(type) >= source
+
+
+def refusal(type: str, source: Recorder) -> str:
+    """The message for a type `source` may not record ("" when it may)."""
+    if may_record(type, source):
+        return ""
+    if recorder(type) == Recorder.LEADFLOW:
+        return f"{type!r} is recorded by Leadflow itself."
+    return f"{type!r} may be sent by your server (the API), not by a page."
+
+
+def is_authentic(event: Event) -> bool:
+    """False for an event of a Leadflow-only type that came in from outside (stored before
+    the registry refused it): nothing may act on it, such as an Undo button."""
+    return recorder(event.type) > Recorder.LEADFLOW or event.via not in _PUBLIC_VIAS
+
+
+def label(type: str) -> str:
+    spec = REGISTRY.get(type)
+    return str(spec.label) if spec else type.replace("_", " ").capitalize()
+
+
+@dataclass
+class Shown:
+    title: str
+    detail: str
+    kind: str
+
+
+def describe(type: str, properties: Props) -> Shown:
+    """How one event reads on the timeline: a title, a detail line, a colour."""
+    spec = REGISTRY.get(type)
+    if spec is None:
+        return Shown(label(type), scalars(properties), "system")
+    title = spec.title(properties) if spec.title else str(spec.label)
+    return Shown(title, spec.detail(properties) if spec.detail else "", spec.kind)
