@@ -173,6 +173,7 @@ def lead_data_context(user, lead, events: list[Event]) -> dict[str, Any]:
 def describe_event(event: Event) -> dict[str, Any]:
     """What a person reads on the timeline for one event: a title, a detail line and a kind
     (web, email, sales, stage, campaign, system) for its colour, from the event registry."""
-    shown = event_types.describe(event.type, event.properties or {})
+    shown = event_types.describe(event.type, event.properties or {},
+                                 str(event.actor) if event.actor_id else "")
     return {"event": event, "title": shown.title, "detail": shown.detail, "kind": shown.kind,
             "via": event.get_via_display(), "actor": event.actor}

@@ -46,6 +46,8 @@ class EventSpec:
     # The timeline's title when it depends on the properties (else the label).
     title: Callable[[Props], str] | None = None
     detail: Callable[[Props], str] | None = None
+    # The title when it names who recorded the event (their name, or "").
+    title_by: Callable[[Props, str], str] | None = None
     # Done to the lead rather than by it: leaves its last touch where it is.
     our_action: bool = False
 
@@ -168,7 +170,9 @@ _declare(EventType.NOTE, gettext_lazy("Note"), A, kind="sales", our_action=True,
 _declare(EventType.QUALITY_FLAGS_CHANGED, gettext_lazy("Data quality flags changed"), L,
          our_action=True, detail=_flags)
 _declare(EventType.CHANGE_PROPOSED, gettext_lazy("Change proposed (nothing was changed)"), L,
-         kind="sales", our_action=True, detail=_proposed)
+         kind="sales", our_action=True, detail=_proposed,
+         title_by=lambda p, who: _("Change proposed by %(who)s (nothing was changed)") % {
+             "who": who or _("someone")})
 _declare("merged", gettext_lazy("Merged with another lead"), L,
          title=lambda p: _("Merged with lead #%(id)s") % {"id": p.get("merged_lead_id", "?")},
          detail=_taken)
@@ -232,10 +236,14 @@ class Shown:
     kind: str
 
 
-def describe(type: str, properties: Props) -> Shown:
-    """How one event reads on the timeline: a title, a detail line, a colour."""
+def describe(type: str, properties: Props, actor: str = "") -> Shown:
+    """How one event reads on the timeline: a title, a detail line, a colour. `actor` is
+    the name of who recorded it, for the types whose title says so."""
     spec = REGISTRY.get(type)
     if spec is None:
         return Shown(label(type), scalars(properties), "system")
-    title = spec.title(properties) if spec.title else str(spec.label)
+    if spec.title_by:
+        title = spec.title_by(properties, actor)
+    else:
+        title = spec.title(properties) if spec.title else str(spec.label)
     return Shown(title, spec.detail(properties) if spec.detail else "", spec.kind)
