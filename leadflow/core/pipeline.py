@@ -107,6 +107,8 @@ def dispatch(events: Sequence[Event], new_leads: Sequence[Lead] = ()) -> None:
             _halt([e for f in pending for e in f.events])
     finally:
         _follow_ups.reset(token)
+        if queue:  # the halting events, or those of a failed cascade: only unmark them
+            _still_stored(queue)
 
 
 def _run(events: list[Event], new_leads: list[Lead]) -> None:
@@ -127,12 +129,16 @@ def _mark() -> Callable[[], None] | None:
 
 
 def _still_stored(queue: list[_FollowUp]) -> list[_FollowUp]:
-    """The follow-ups whose savepoint (if any) was not rolled back."""
-    if all(f.marker is None for f in queue):
+    """The follow-ups whose savepoint (if any) was not rolled back. Their markers are
+    taken off the on-commit list, whose callbacks callers count and run."""
+    markers = {id(f.marker) for f in queue if f.marker is not None}
+    if not markers:
         return list(queue)
     # Django keeps (savepoint ids, callback, robust) per on_commit callback and removes
     # those of a rolled-back savepoint.
-    live = {id(entry[1]) for entry in transaction.get_connection().run_on_commit}
+    callbacks = transaction.get_connection().run_on_commit
+    live = {id(entry[1]) for entry in callbacks}
+    callbacks[:] = [entry for entry in callbacks if id(entry[1]) not in markers]
     return [f for f in queue if f.marker is None or id(f.marker) in live]
 
 
