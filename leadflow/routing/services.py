@@ -50,7 +50,7 @@ def route_leads(leads: Sequence[Lead]) -> dict[int, User]:
         return {}
     list(Team.objects.select_for_update().filter(pk__among=sorted(by_team))
          .order_by("pk").values_list("pk", flat=True))
-    reps: dict[int, list[User]] = defaultdict(list)
+    reps: dict[int | None, list[User]] = defaultdict(list)
     for rep in (User.objects.filter(team_id__among=sorted(by_team), role=Role.SALES_REP,
                                     is_active=True, accepts_leads=True)
                 .order_by(F("last_assigned_at").asc(nulls_first=True), "id")):
