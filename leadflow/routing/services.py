@@ -142,6 +142,8 @@ def _assign(assignments: Sequence[tuple[Lead, User, str]], *, actor: User | None
 
 
 def _case(ids_by_value: dict[Any, list[int]]) -> Case:
-    """`value` for the rows whose id is in its list: one WHEN per value, not per row."""
+    """`value` for the rows whose id is in its list: one WHEN per value, not per row.
+    NULL is left to ELSE: a CASE whose branches are all NULL is text to PostgreSQL."""
     return Case(*(When(pk__among=ids, then=Value(value))
-                  for value, ids in ids_by_value.items()), output_field=IntegerField())
+                  for value, ids in ids_by_value.items() if value is not None),
+                default=None, output_field=IntegerField())

@@ -1,9 +1,11 @@
 """Routing many new leads at once (POST /leads/bulk, imports): a constant number of
 queries per batch whatever its size, and the round robin stays even across batches."""
 
+import threading
 from collections import Counter
 
 import pytest
+from django.db import connection, connections
 
 from leadflow.accounts.models import Role, Team, User
 from leadflow.imports.services import import_path
@@ -75,6 +77,34 @@ def test_leads_of_a_team_without_available_rep_keep_the_team_only(france, api):
     _bulk(api, ["a@example.com", "b@example.com"])
     assert set(Lead.objects.values_list("owner", "team__name")) == {(None, "France")}
     assert not Event.objects.filter(type=EventType.ASSIGNED).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bulk_calls_keep_the_turn_fair(france, admin_user, api_for):
+    if connection.vendor != "postgresql":
+        pytest.skip("requests racing on separate connections need PostgreSQL's row locks")
+    start = threading.Barrier(3)
+    statuses: list[int] = []
+
+    def caller(n: int) -> None:
+        try:
+            api = api_for(admin_user)
+            start.wait()
+            r = api.post("/leads/bulk", {"leads": [{"email": f"c{n}-{i}@example.com",
+                                                    "country": "FR"} for i in range(2)]})
+            statuses.append(r.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200, 200, 200]
+    # Six leads, three reps: two each, whichever request locked the team first.
+    assert Counter(Lead.objects.values_list("owner", flat=True)) == {
+        rep.pk: 2 for rep in france}
 
 
 @pytest.fixture
