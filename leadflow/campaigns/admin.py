@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from leadflow.campaigns.models import Campaign, Enrollment, Step
+from leadflow.core.admin import ViewOnlyAdmin
 
 
 class StepInline(admin.TabularInline):
@@ -16,7 +17,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(ViewOnlyAdmin):
     list_display = ("lead", "campaign", "status", "next_position", "next_run_at", "entered_at")
     list_filter = ("status", "campaign")
     raw_id_fields = ("lead",)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from leadflow.capture.models import Form, FormConsentVersion, FormField, FormRejection
+from leadflow.core.admin import ViewOnlyAdmin
 
 
 class FormFieldInline(admin.TabularInline):
@@ -16,13 +17,12 @@ class FormAdmin(admin.ModelAdmin):
 
 
 @admin.register(FormConsentVersion)
-class FormConsentVersionAdmin(admin.ModelAdmin):
-    list_display = ("form", "version", "created_at")
+class FormConsentVersionAdmin(ViewOnlyAdmin):
+    """Append-only: the proof of what was shown."""
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # append-only: the proof of what was shown
+    list_display = ("form", "version", "created_at")
 
 
 @admin.register(FormRejection)
-class FormRejectionAdmin(admin.ModelAdmin):
+class FormRejectionAdmin(ViewOnlyAdmin):
     list_display = ("form", "day", "reason", "count")

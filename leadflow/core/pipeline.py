@@ -6,15 +6,24 @@ the lead rows are written once (last touch and score totals together), then life
 (it reads the new scores against the stage thresholds), campaigns last (they react to
 both). Steps work set-based on the whole batch and must tolerate events whose lead was
 deleted meanwhile.
+
+Steps may record events themselves (a stage change, an enrolment, an assignment). Those
+are stored at once, in the same transaction, but dispatched breadth-first: as a follow-up
+batch once every step of the current batch has run, so a later step of the current batch
+never sees the world after a reaction it has not yet made. Follow-ups chain until none is
+left; a cascade deeper than MAX_DEPTH batches stops and records `pipeline_halted`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
+from django.db import transaction
 from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
@@ -27,6 +36,11 @@ STEPS = (
     "leadflow.lifecycle.services.on_events",
     "leadflow.campaigns.services.on_events",
 )
+# Batches in one cascade (the first included). Consumers record an event only when
+# something changed, so a real cascade is short; one this deep is a loop between rules.
+MAX_DEPTH = 8
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +59,20 @@ class Batch:
     scored: dict[int, tuple[str, int]] = field(default_factory=dict)
 
 
+@dataclass
+class _FollowUp:
+    events: list[Event]
+    new_leads: list[Lead]
+    # Registered with on_commit while queued: Django drops it when a savepoint around the
+    # recording rolls back, and so do we (those events are no longer stored).
+    marker: Callable[[], None] | None
+
+
+# The follow-ups of the cascade being dispatched in this thread (None: none is).
+_follow_ups: ContextVar[list[_FollowUp] | None] = ContextVar("pipeline_follow_ups",
+                                                             default=None)
+
+
 @cache
 def _steps() -> tuple[Callable[[Batch], None], ...]:
     return tuple(import_string(path) for path in STEPS)
@@ -52,12 +80,79 @@ def _steps() -> tuple[Callable[[Batch], None], ...]:
 
 def dispatch(events: Sequence[Event], new_leads: Sequence[Lead] = ()) -> None:
     """Hand newly stored events (of known leads) to every step, with the `new_leads` to
-    write (see Batch). Precondition: inside the transaction that stored them."""
+    write (see Batch); called while a batch is being dispatched, queue them as a follow-up
+    instead. Precondition: inside the transaction that stored them."""
     known = [e for e in events if e.lead_id is not None]
     if not known and not new_leads:
         return
     if any(lead.pk is None for lead in new_leads):
         raise ValueError("new leads need their reserved ids (sqlarrays.reserve_ids)")
-    batch = Batch(known, new_leads={lead.pk: lead for lead in new_leads})
+    queue = _follow_ups.get()
+    if queue is not None:
+        queue.append(_FollowUp(known, list(new_leads), _mark()))
+        return
+    queue = []
+    token = _follow_ups.set(queue)
+    try:
+        _run(known, list(new_leads))
+        for _depth in range(1, MAX_DEPTH):
+            pending = _still_stored(queue)
+            queue.clear()
+            if not pending:
+                return
+            _run([e for f in pending for e in f.events],
+                 [lead for f in pending for lead in f.new_leads])
+        if pending := _still_stored(queue):
+            queue.clear()
+            _halt([e for f in pending for e in f.events])
+    finally:
+        _follow_ups.reset(token)
+        if queue:  # the halting events, or those of a failed cascade: only unmark them
+            _still_stored(queue)
+
+
+def _run(events: list[Event], new_leads: list[Lead]) -> None:
+    batch = Batch(events, new_leads={lead.pk: lead for lead in new_leads})
     for step in _steps():
         step(batch)
+
+
+def _mark() -> Callable[[], None] | None:
+    if not transaction.get_connection().in_atomic_block:
+        return None
+
+    def marker() -> None:
+        pass
+
+    transaction.on_commit(marker)
+    return marker
+
+
+def _still_stored(queue: list[_FollowUp]) -> list[_FollowUp]:
+    """The follow-ups whose savepoint (if any) was not rolled back. Their markers are
+    taken off the on-commit list, whose callbacks callers count and run."""
+    markers = {id(f.marker) for f in queue if f.marker is not None}
+    if not markers:
+        return list(queue)
+    # Django keeps (savepoint ids, callback, robust) per on_commit callback and removes
+    # those of a rolled-back savepoint.
+    callbacks = transaction.get_connection().run_on_commit
+    live = {id(entry[1]) for entry in callbacks}
+    callbacks[:] = [entry for entry in callbacks if id(entry[1]) not in markers]
+    return [f for f in queue if f.marker is None or id(f.marker) in live]
+
+
+def _halt(events: list[Event]) -> None:
+    """Stop a runaway cascade: log it and put it on the timeline of the leads involved.
+    The halting events are stored but not dispatched (the queue is dropped after)."""
+    from leadflow.tracking.models import EventType
+    from leadflow.tracking.services import NewEvent, record_events
+
+    types = sorted({e.type for e in events})
+    lead_ids = sorted({e.lead_id for e in events if e.lead_id is not None})
+    log.error("event pipeline halted after %d batches: events %s of leads %s still "
+              "recorded (rules reacting to each other?)", MAX_DEPTH, types, lead_ids)
+    record_events([
+        NewEvent(type=EventType.PIPELINE_HALTED, lead_id=lead_id,
+                 properties={"depth": MAX_DEPTH, "undispatched": types})
+        for lead_id in lead_ids])

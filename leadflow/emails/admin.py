@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from leadflow.core.admin import ViewOnlyAdmin
 from leadflow.emails.models import EmailMessage, EmailTemplate
 
 
@@ -9,11 +10,8 @@ class EmailTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmailMessage)
-class EmailMessageAdmin(admin.ModelAdmin):
+class EmailMessageAdmin(ViewOnlyAdmin):
     list_display = ("subject", "to_email", "status", "campaign", "sent_at", "opened_at")
     list_filter = ("status",)
     raw_id_fields = ("lead",)
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False

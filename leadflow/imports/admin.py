@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from leadflow.core.admin import ViewOnlyAdmin
 from leadflow.imports.models import ImportJob, ImportMapping
 
 
@@ -9,8 +10,7 @@ class ImportMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ViewOnlyAdmin):
     list_display = ("original_name", "status", "dry_run", "total", "created", "updated",
                     "unchanged", "rejected", "created_by", "created_at")
     list_filter = ("status", "dry_run")
-    readonly_fields = ("errors", "header", "spec")

@@ -235,13 +235,11 @@ def _apply_extras(owners: list[tuple[Lead, User]], stages: dict[str, list[Lead]]
                   actor: User | None) -> None:
     from leadflow.leads.bulk import route_leads
     from leadflow.lifecycle.services import change_stages, mark_outcomes
-    from leadflow.routing.services import assign_lead
+    from leadflow.routing.services import assign_leads
 
     with transaction.atomic():
-        # Owners one lead at a time (a bounded handful of queries each), only when the
-        # owner changes, so a re-import does none of it.
-        for lead, owner in owners:
-            assign_lead(lead, owner, actor=actor, reason="import")
+        # Only the leads whose owner changes, so a re-import assigns none.
+        assign_leads(owners, actor=actor, reason="import")
         for stage, leads in stages.items():
             change_stages(_unique(leads), stage, reason="import", actor=actor)
         for outcome, leads in outcomes.items():

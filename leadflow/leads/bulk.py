@@ -409,17 +409,8 @@ def _apply(lead: Lead, row: _Row, by_email: dict[str, Lead], by_ext: dict[str, L
 
 
 def route_leads(leads: Sequence[Lead]) -> None:
-    """Route new, unowned leads to reps. The rules are read once, so a lead that no rule
-    matches costs no query; one that matches goes through routing.services.route_new_lead
-    (a bounded handful of queries: it locks its team row to keep the round robin fair
-    between concurrent captures)."""
-    from leadflow.routing.models import RoutingRule
-    from leadflow.routing.services import route_new_lead
+    """Route new, unowned leads to reps, as one set (routing.services.route_leads: a
+    constant number of queries whatever their number)."""
+    from leadflow.routing.services import route_leads as route
 
-    leads = [lead for lead in leads if lead.owner_id is None and lead.pk is not None]
-    if not leads:
-        return
-    rules = list(RoutingRule.objects.filter(active=True))
-    for lead in leads:
-        if any(rule.matches(lead.country, lead.source) for rule in rules):
-            route_new_lead(lead)
+    route(leads)

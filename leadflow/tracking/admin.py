@@ -1,22 +1,17 @@
 from django.contrib import admin
 
+from leadflow.core.admin import ViewOnlyAdmin
 from leadflow.tracking.models import Event, TrackingSite, Visitor
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ViewOnlyAdmin):
     """Read-only: the timeline is append-only."""
 
     list_display = ("type", "lead", "visitor_id", "via", "occurred_at")
     list_filter = ("type", "via")
     raw_id_fields = ("lead", "actor")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TrackingSite)
@@ -25,7 +20,7 @@ class TrackingSiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Visitor)
-class VisitorAdmin(admin.ModelAdmin):
+class VisitorAdmin(ViewOnlyAdmin):
     list_display = ("visitor_id", "lead", "is_bot", "first_seen", "last_seen")
     list_filter = ("is_bot",)
     raw_id_fields = ("lead", "site")

@@ -45,6 +45,7 @@ class EventType:
     CHANGE_PROPOSED = "change_proposed"
     CAMPAIGN_POINTS = "campaign_points"
     POINTS_ADJUSTED = "points_adjusted"
+    PIPELINE_HALTED = "pipeline_halted"
     # Events that carry their own points ({"points": n, "reason": ..., "category": ...})
     # instead of getting them from a rule.
     EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})

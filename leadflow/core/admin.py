@@ -1,0 +1,24 @@
+"""What every app's admin shares. The admin edits configuration (rules, stages, forms,
+templates, campaigns, teams, users); the data the services write (leads, their timeline,
+ledgers, messages, enrollments) is shown there, never written: a raw edit would skip the
+event, the consent-ledger row and the recompute that the services do. Changes to such data
+are admin actions that call the services."""
+
+from django.contrib import admin
+
+
+class ViewOnly:
+    """For a ModelAdmin or an inline of data that only the services write."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ViewOnlyAdmin(ViewOnly, admin.ModelAdmin):
+    pass
