@@ -173,6 +173,9 @@ _declare(EventType.CHANGE_PROPOSED, gettext_lazy("Change proposed (nothing was c
          kind="sales", our_action=True, detail=_proposed,
          title_by=lambda p, who: _("Change proposed by %(who)s (nothing was changed)") % {
              "who": who or _("someone")})
+_declare(EventType.PIPELINE_HALTED, gettext_lazy("Automation stopped: rules kept reacting to "
+                                                 "each other"), L, our_action=True,
+         detail=lambda p: ", ".join(map(str, p.get("undispatched") or [])))
 _declare("merged", gettext_lazy("Merged with another lead"), L,
          title=lambda p: _("Merged with lead #%(id)s") % {"id": p.get("merged_lead_id", "?")},
          detail=_taken)
