@@ -36,6 +36,9 @@ BASE_URL = env.url("LEADFLOW_BASE_URL", "http://127.0.0.1:8000", ("http", "https
 if env.bool("LEADFLOW_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Proxies whose X-Forwarded-For is believed (leadflow.core.http.client_ip): rate limits,
+# login throttling and stored consent addresses key on the visitor, not on the proxy.
+LEADFLOW_TRUSTED_PROXIES = env.networks("LEADFLOW_TRUSTED_PROXIES")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("LEADFLOW_SECURE_COOKIES")
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

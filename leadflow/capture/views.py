@@ -24,6 +24,7 @@ from leadflow.capture import fields, services, tokens
 from leadflow.capture.abuse import Rejected
 from leadflow.capture.models import Form, FormField
 from leadflow.core.errors import InvalidInput, NotFound
+from leadflow.core.http import client_ip
 
 RESERVED = {"consent", "page_url", "lf_vid", "lf_token", "csrfmiddlewaretoken", "lang"}
 EMBED_JS = Path(__file__).parent / "static" / "capture" / "embed.js"
@@ -68,7 +69,7 @@ def _submission(request: HttpRequest, values: dict[str, Any]) -> services.Submis
         values={k: v for k, v in values.items() if k not in RESERVED},
         consent=(values.get("consent") is True
                  or str(values.get("consent", "")).lower() in fields.TRUE),
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request) or None,
         # Proof of consent, stored as given (minus NULs, which PostgreSQL refuses).
         page_url=page_url or request.build_absolute_uri(request.path),
         token=str(values.get("lf_token") or ""),
@@ -231,7 +232,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "capture/confirm.html", {"valid": valid},
                       status=200 if valid else 404)
     try:
-        services.confirm_optin(token, ip=request.META.get("REMOTE_ADDR"))
+        services.confirm_optin(token, ip=client_ip(request) or None)
     except NotFound as exc:
         return render(request, "capture/confirm.html", {"valid": False, "error": exc.message},
                       status=404)

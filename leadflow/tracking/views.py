@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from leadflow.core.errors import Forbidden, InvalidInput, LeadflowError
-from leadflow.core.http import AuthedRequest
+from leadflow.core.http import AuthedRequest, client_ip
 from leadflow.tracking import collect as collector
 from leadflow.tracking import sites
 
@@ -73,7 +73,7 @@ def collect(request: HttpRequest) -> HttpResponse:
     beacon = collector.Beacon(
         body=request.body, origin=_origin(request),
         user_agent=request.headers.get("User-Agent", ""),
-        ip=request.META.get("REMOTE_ADDR", ""), do_not_track=_dnt(request))
+        ip=client_ip(request), do_not_track=_dnt(request))
     try:
         result = collector.collect(beacon)
     except LeadflowError as exc:
@@ -93,7 +93,7 @@ def pixel(request: HttpRequest) -> HttpResponse:
         title=get.get("t", "")[:300], referrer=get.get("r", "")[:1000],
         vid=get.get("v", "")[:64], origin=request.headers.get("Referer", ""),
         user_agent=request.headers.get("User-Agent", ""),
-        ip=request.META.get("REMOTE_ADDR", ""), do_not_track=_dnt(request))
+        ip=client_ip(request), do_not_track=_dnt(request))
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response
