@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from leadflow.accounts.models import Role
+from leadflow.accounts.models import Role, TokenScope
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -89,3 +89,19 @@ def may_change_lead(actor: Actor, *, owner_id: int | None, team_id: int | None) 
     if user.role == Role.SALES_MANAGER and user.team_id:
         return team_id == user.team_id or owner_id == user.pk
     return owner_id == user.pk
+
+
+# What an ingest-only token may call: (method, route under /api/v1/). Its answers are cut
+# to ids and statuses (leadflow.core.api), so it can push leads and events in but never
+# read a lead out.
+INGEST_ROUTES = frozenset({("POST", "leads"), ("POST", "leads/bulk"), ("POST", "events")})
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def token_permits(scope: str, method: str, route: str) -> bool:
+    """Whether a token of `scope` may make this API call (on top of what its user may)."""
+    if scope == TokenScope.READ:
+        return method in _READ_METHODS
+    if scope == TokenScope.INGEST:
+        return (method, route.strip("/")) in INGEST_ROUTES
+    return True
