@@ -149,6 +149,7 @@ def on_http_error(request, exc: HttpError):
 def _register() -> None:
     from leadflow.accounts.api import router as accounts
     from leadflow.analytics.api import router as analytics
+    from leadflow.audit.api import router as audit
     from leadflow.capture.api import router as capture
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
@@ -160,6 +161,7 @@ def _register() -> None:
     api.add_router("/me", accounts)
     api.add_router("/imports", imports)
     api.add_router("/forms", capture)
+    api.add_router("/audit", audit)
 
 
 _register()
