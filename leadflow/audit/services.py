@@ -23,9 +23,17 @@ if TYPE_CHECKING:
 security_log = logging.getLogger("leadflow.security")
 
 
+class _Encoder(DjangoJSONEncoder):
+    def default(self, o: Any) -> Any:
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)  # a file's name, any other value as its text
+
+
 def plain(value: Any) -> Any:
-    """A model value as JSON (dates as ISO text, decimals as text...)."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    """A model value as JSON (dates as ISO text, decimals as text, files as their name)."""
+    return json.loads(json.dumps(value, cls=_Encoder))
 
 
 def record(kind: str, action: str, *, obj: Any = None, object_type: str = "",

@@ -50,16 +50,28 @@ def _values(instance: Any) -> dict[str, Any]:
     return values
 
 
-def _before(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+def _skipped(instance: Any, update_fields: Any) -> bool:
+    """A save naming only unrecorded fields (a user's last login, a rep's last
+    assignment) is not a configuration change: no read, no entry."""
+    if not update_fields:
+        return False
+    names = TRACKED[instance._meta.label]
+    recorded = set(update_fields) - _IGNORED
+    return not (recorded & set(names)) if names is not None else not recorded
+
+
+def _before(sender: Any, instance: Any, raw: bool = False, update_fields: Any = None,
+            **kwargs: Any) -> None:
     # One read per saved configuration row: these are edited by people, not in bulk.
     instance._audit_before = None
-    if not raw and instance.pk is not None:
+    instance._audit_skip = _skipped(instance, update_fields)
+    if not raw and not instance._audit_skip and instance.pk is not None:
         old = sender._default_manager.filter(pk=instance.pk).first()
         instance._audit_before = _values(old) if old is not None else None
 
 
 def _after(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
-    if raw:
+    if raw or getattr(instance, "_audit_skip", False):
         return
     now = _values(instance)
     before = getattr(instance, "_audit_before", None)
