@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from leadflow.config import ConfigError, Env
 
@@ -45,6 +46,28 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy on every answer (django-csp): scripts only from Leadflow's own
+# static files (or with the per-request nonce, {{ request.csp_nonce }}), never inline; no
+# framing of Leadflow's pages except the hosted forms, which customers' sites frame
+# (capture.views.hosted_form). Style attributes stay allowed: the bar charts set their
+# width on the element; <style> elements and inline event handlers do not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env.str("LEADFLOW_CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.url(
+        "LEADFLOW_CSP_REPORT_URI", "", ("http", "https"))]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -54,6 +77,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # The API docs page from ninja's own static files (no CDN, no inline script: CSP).
+    "ninja",
     "django_tasks_db",
     "axes",
     "csp",

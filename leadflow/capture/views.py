@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
@@ -94,6 +95,9 @@ def _known(request: HttpRequest, form: Form, visitor_id: str = ""):
 
 @csrf_exempt  # iframes on other sites cannot send our CSRF cookie: see capture.abuse
 @xframe_options_exempt  # forms are meant to be embedded in the customer's site
+# ...so any site may frame them, and a submission may redirect to the form's thank-you page
+# on the customer's site (form-action would block that redirect).
+@csp_replace({"frame-ancestors": ["*"], "form-action": None})
 @require_http_methods(["GET", "HEAD", "POST"])
 def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
     form = get_object_or_404(Form, slug=slug, active=True)
