@@ -97,7 +97,8 @@ def _known(request: HttpRequest, form: Form, visitor_id: str = ""):
 @xframe_options_exempt  # forms are meant to be embedded in the customer's site
 # ...so any site may frame them, and a submission may redirect to the form's thank-you page
 # on the customer's site (form-action would block that redirect).
-@csp_replace({"frame-ancestors": ["*"], "form-action": None})
+@csp_replace({"frame-ancestors": ["*"], "form-action": None})  # type: ignore[arg-type]
+# (django-csp types its decorators for views taking the request only)
 @require_http_methods(["GET", "HEAD", "POST"])
 def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
     form = get_object_or_404(Form, slug=slug, active=True)
