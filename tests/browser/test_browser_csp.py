@@ -3,14 +3,13 @@ hosted form framed by a customer's site work, and the browser reports no violati
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from leadflow.accounts.models import Role, User
 from leadflow.capture.models import Form
+from tests.browser.conftest import customer_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,29 +24,12 @@ def _violations(page) -> list[str]:
 
 
 @pytest.fixture
-def customer_site(live_server) -> Iterator[str]:
+def framing_site(live_server) -> Iterator[str]:
     """The customer's page (its own origin) framing the hosted form."""
     html = (f'<!doctype html><title>Acme</title><h1>Acme</h1>'
-            f'<iframe src="{live_server.url}/f/demo/?embed=1" title="Demo"></iframe>').encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server API)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(html)))
-            self.end_headers()
-            self.wfile.write(html)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/landing"
-    finally:
-        server.shutdown()
-        server.server_close()
+            f'<iframe src="{live_server.url}/f/demo/?embed=1" title="Demo"></iframe>')
+    with customer_site(lambda path: html) as url:
+        yield f"{url}/landing"
 
 
 def test_signed_in_pages_and_the_api_docs_work_under_the_policy(page):
@@ -69,14 +51,14 @@ def test_signed_in_pages_and_the_api_docs_work_under_the_policy(page):
     assert violations == []
 
 
-def test_a_customer_site_frames_the_hosted_form(page, customer_site):
+def test_a_customer_site_frames_the_hosted_form(page, framing_site):
     Form.objects.create(name="Demo", slug="demo", title="Demo")
     violations = _violations(page)
-    page.goto(customer_site)
+    page.goto(framing_site)
     frame = page.frame_locator("iframe")
     frame.locator('input[name="email"]').wait_for()
     # form.js (a static script, allowed) recorded the framing site as the consent page
     # (the browser sends another origin only the referrer's origin).
-    origin = customer_site.removesuffix("landing")
+    origin = framing_site.removesuffix("landing")
     assert frame.locator('input[name="page_url"]').input_value() == origin
     assert violations == []
