@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -111,6 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--user", required=True, help="the username the token acts as")
     create.add_argument("--name", default="api", help="a label for the token "
                                                       "(default: %(default)s)")
+    create.add_argument("--scope", default="full", choices=("full", "read", "ingest"),
+                        help="full: all the user may do; read: GET only; ingest: POST leads "
+                             "and events, answers carry ids and statuses only "
+                             "(default: %(default)s)")
+    create.add_argument("--expires", default=None, metavar="DATE",
+                        help="the token stops working at this date or time "
+                             "(YYYY-MM-DD or ISO 8601; default: never)")
+    token_commands.add_parser("list", help="list the tokens (never their secret)",
+                              description="List API tokens: prefix, user, name, scope, "
+                                          "expiry, last use, revoked.")
 
     importer = commands.add_parser(
         "import", help="import leads from a CSV or Excel (xlsx) file",
@@ -302,10 +313,28 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_token(args: argparse.Namespace) -> int:
-    from leadflow.accounts.services import create_token_for_username
+def _expiry(text: str | None) -> datetime | None:
+    from django.utils import timezone
 
-    print(create_token_for_username(args.user, args.name))
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--expires must be a date (YYYY-MM-DD) or ISO 8601 time, "
+                           f"not {text!r}") from None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from leadflow.accounts.services import create_token_for_username, token_rows
+
+    if args.token_command == "list":  # noqa: S105 (an action name, not a secret)
+        for row in token_rows():
+            print("\t".join(row))
+        return 0
+    print(create_token_for_username(args.user, args.name, scope=args.scope,
+                                    expires_at=_expiry(args.expires)))
     return 0
 
 

@@ -7,6 +7,7 @@ variable fails at start-up with a message naming the variable, not later with a 
 from __future__ import annotations
 
 import builtins
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,6 +75,21 @@ class Env:
         if raw is None:
             return default
         return [part.strip() for part in raw.split(",") if part.strip()]
+
+    def networks(
+        self, name: builtins.str
+    ) -> builtins.list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """A comma-separated list of IP addresses or CIDR networks ("10.0.0.0/8, ::1")."""
+        found = []
+        for part in self.list(name, []):
+            try:
+                found.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be a comma-separated list of IP addresses or networks "
+                    f"(e.g. 10.0.0.0/8, 192.168.1.5), and {part!r} is neither"
+                ) from None
+        return found
 
     def path(self, name: builtins.str, default: Path) -> Path:
         raw = self.str(name)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from leadflow.config import ConfigError, Env
 
@@ -36,10 +38,35 @@ BASE_URL = env.url("LEADFLOW_BASE_URL", "http://127.0.0.1:8000", ("http", "https
 if env.bool("LEADFLOW_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Proxies whose X-Forwarded-For is believed (leadflow.core.http.client_ip): rate limits,
+# login throttling and stored consent addresses key on the visitor, not on the proxy.
+LEADFLOW_TRUSTED_PROXIES = env.networks("LEADFLOW_TRUSTED_PROXIES")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("LEADFLOW_SECURE_COOKIES")
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every answer (django-csp): scripts only from Leadflow's own
+# static files (or with the per-request nonce, {{ request.csp_nonce }}), never inline; no
+# framing of Leadflow's pages except the hosted forms, which customers' sites frame
+# (capture.views.hosted_form). Style attributes stay allowed: the bar charts set their
+# width on the element; <style> elements and inline event handlers do not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env.str("LEADFLOW_CSP_REPORT_URI"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.url(
+        "LEADFLOW_CSP_REPORT_URI", "", ("http", "https"))]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,7 +77,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # The API docs page from ninja's own static files (no CDN, no inline script: CSP).
+    "ninja",
     "django_tasks_db",
+    "axes",
+    "csp",
     "leadflow.core",
     "leadflow.accounts",
     "leadflow.leads",
@@ -63,6 +94,7 @@ INSTALLED_APPS = [
     "leadflow.capture",
     "leadflow.imports",
     "leadflow.analytics",
+    "leadflow.audit",
 ]
 
 MIDDLEWARE = [
@@ -73,11 +105,29 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "leadflow.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "leadflow.core.middleware.ExpectedErrorMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes): after LEADFLOW_LOGIN_FAILURE_LIMIT failed sign-ins for
+# one username, or from one client address (leadflow.core.http.client_ip), further tries
+# are refused for LEADFLOW_LOGIN_COOLOFF_MINUTES; a success resets the count.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",
+                           "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LEADFLOW_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LEADFLOW_LOGIN_COOLOFF_MINUTES", 15,
+                                              minimum=1, maximum=7 * 24 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "leadflow.core.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "leadflow.core.views.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "leadflow.urls"
 WSGI_APPLICATION = "leadflow.wsgi.application"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("leads/", include("leadflow.leads.urls")),
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
+    path("audit/", include("leadflow.audit.urls")),
     path("", include("leadflow.emails.urls")),
     path("", include("leadflow.capture.urls")),
     path("", include("leadflow.tracking.urls")),

@@ -22,10 +22,13 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked")
-    list_filter = ("revoked",)
-    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
-    fields = ("user", "name", "revoked", "prefix", "digest", "created_at", "last_used_at")
+    list_display = ("prefix", "name", "user", "scope", "expires_at", "created_at",
+                    "last_used_at", "revoked")
+    list_filter = ("revoked", "scope")
+    # A token's reach is fixed when it is made (`leadflow token create --scope --expires`).
+    readonly_fields = ("prefix", "digest", "scope", "expires_at", "created_at", "last_used_at")
+    fields = ("user", "name", "revoked", "scope", "expires_at", "prefix", "digest",
+              "created_at", "last_used_at")
 
     def has_add_permission(self, request):
         # Tokens are shown once at creation: create them with `leadflow token create`.

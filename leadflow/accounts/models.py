@@ -50,6 +50,13 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class TokenScope(models.TextChoices):
+    # What each scope permits is decided in accounts.permissions.token_permits.
+    FULL = "full", _("Full (everything the user may do)")
+    READ = "read", _("Read only")
+    INGEST = "ingest", _("Ingest only (events and leads in, nothing out)")
+
+
 class ApiToken(models.Model):
     """A bearer token for the REST API. Only its SHA-256 is stored."""
 
@@ -60,6 +67,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
+    scope = models.CharField(_("scope"), max_length=10, choices=TokenScope.choices,
+                             default=TokenScope.FULL)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from leadflow.accounts.models import Role
+from leadflow.accounts.models import Role, TokenScope
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -163,3 +163,19 @@ def may_manage_secrets(user: User) -> bool:
     """Whether `user` may see and change secrets that let a server vouch for visitors
     (a tracking site's identity secret): administrators only."""
     return user.is_superuser or user.role == Role.ADMIN
+
+
+# What an ingest-only token may call: (method, route under /api/v1/). Its answers are cut
+# to ids and statuses (leadflow.core.api), so it can push leads and events in but never
+# read a lead out.
+INGEST_ROUTES = frozenset({("POST", "leads"), ("POST", "leads/bulk"), ("POST", "events")})
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def token_permits(scope: str, method: str, route: str) -> bool:
+    """Whether a token of `scope` may make this API call (on top of what its user may)."""
+    if scope == TokenScope.READ:
+        return method in _READ_METHODS
+    if scope == TokenScope.INGEST:
+        return (method, route.strip("/")) in INGEST_ROUTES
+    return True

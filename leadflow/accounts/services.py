@@ -2,40 +2,77 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 
-from leadflow.accounts.models import ApiToken, Role, Team, User, hash_token
+from leadflow.accounts.models import ApiToken, Role, Team, TokenScope, User, hash_token
+from leadflow.accounts.permissions import token_permits
 from leadflow.core import clock
-from leadflow.core.errors import InvalidInput, NotFound
+from leadflow.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 
 
-def create_token(user: User, name: str = "api") -> tuple[ApiToken, str]:
-    """Create an API token for `user`; returns the row and the raw token (shown once)."""
+def create_token(user: User, name: str = "api", *, scope: str = TokenScope.FULL,
+                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Create an API token for `user`, maybe limited to a scope (TokenScope) and an expiry
+    in the future; returns the row and the raw token (shown once)."""
+    if scope not in TokenScope.values:
+        raise InvalidInput(f"scope must be one of {', '.join(TokenScope.values)}, "
+                           f"not {scope!r}.", field="scope")
+    if expires_at is not None and expires_at <= clock.now():
+        raise InvalidInput("The expiry must be in the future.", field="expires_at")
     raw = ApiToken.generate()
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], digest=hash_token(raw))
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], digest=hash_token(raw),
+                                    scope=scope, expires_at=expires_at)
     return token, raw
 
 
-def create_token_for_username(username: str, name: str = "api") -> str:
+def create_token_for_username(username: str, name: str = "api", *,
+                              scope: str = TokenScope.FULL,
+                              expires_at: datetime | None = None) -> str:
     try:
         user = User.objects.get(username=username)
     except User.DoesNotExist:
         raise NotFound(f"No user named {username!r}.", field="user") from None
-    return create_token(user, name)[1]
+    return create_token(user, name, scope=scope, expires_at=expires_at)[1]
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user a raw bearer token belongs to, or None."""
-    if not raw:
-        return None
-    token = (ApiToken.objects.select_related("user")
-             .filter(digest=hash_token(raw), revoked=False, user__is_active=True).first())
+def authenticate_token(raw: str, method: str, route: str) -> tuple[User, ApiToken] | None:
+    """The user and token behind a raw bearer token for an API call `method route`, or None
+    for an unknown or revoked one. An expired token is Unauthorized (401) and a call
+    outside the token's scope Forbidden (403), each saying why."""
+    token = _live_token(raw)
     if token is None:
         return None
+    if token.expires_at is not None and token.expires_at <= clock.now():
+        raise Unauthorized(f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC.")
+    if not token_permits(token.scope, method, route):
+        raise Forbidden(f"This API token is limited to {token.get_scope_display().lower()}: "
+                        f"it may not call {method} /{route.strip('/')}.")
+    _touch(token)
+    return token.user, token
+
+
+def _live_token(raw: str) -> ApiToken | None:
+    if not raw:
+        return None
+    return (ApiToken.objects.select_related("user")
+            .filter(digest=hash_token(raw), revoked=False, user__is_active=True).first())
+
+
+def _touch(token: ApiToken) -> None:
     now = clock.now()
     # Writing on every request would serialise API traffic on one row; a minute is enough.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user an unexpired raw bearer token belongs to, or None."""
+    token = _live_token(raw)
+    if token is None or (token.expires_at is not None and token.expires_at <= clock.now()):
+        return None
+    _touch(token)
     return token.user
 
 
@@ -54,3 +91,15 @@ def create_admin(username: str, password: str, email: str = "") -> User:
 
 def create_team(name: str) -> Team:
     return Team.objects.get_or_create(name=name)[0]
+
+
+def token_rows() -> list[tuple[str, str, str, str, str, str, str]]:
+    """Every token as text for listing: prefix, user, name, scope, expiry, last use and
+    whether it is revoked (never its secret, which is not stored)."""
+    def when(moment: datetime | None) -> str:
+        return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+    return [(t.prefix + "…", t.user.username, t.name, t.scope,
+             "expires " + when(t.expires_at) if t.expires_at else "no expiry",
+             "used " + when(t.last_used_at), "revoked" if t.revoked else "active")
+            for t in ApiToken.objects.select_related("user").order_by("created_at", "pk")]

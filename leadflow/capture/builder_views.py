@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -47,16 +48,19 @@ def _edit_context(form: Form | None, settings_form: FormSettingsForm,
     context: dict[str, Any] = {"form_obj": form, "settings_form": settings_form}
     if form is not None and form.pk:
         base = settings.BASE_URL
+        # The snippets are pasted into the customer's pages: every value is escaped there,
+        # and they stay plain text (not SafeString) so that this page escapes them again.
+        url, slug, title = escape(f"{base}/f/{form.slug}/"), escape(form.slug), escape(form.title)
         context.update(
             fields=list(form.fields.select_related("custom_field")),
             field_form=field_form or FieldForm(),
             versions=form.consent_versions.all()[:20],
             rejections=abuse.rejection_counts(form),
             hosted_url=f"{base}/f/{form.slug}/",
-            snippet=(f'<div data-leadflow-form="{form.slug}"></div>\n'
-                     f'<script src="{base}/f/{form.slug}/embed.js" async></script>'),
-            iframe=(f'<iframe src="{base}/f/{form.slug}/?embed=1" title="{form.title}" '
-                    f'style="width:100%;min-height:520px;border:0"></iframe>'))
+            snippet=str(f'<div data-leadflow-form="{slug}"></div>\n'
+                        f'<script src="{url}embed.js" async></script>'),
+            iframe=str(f'<iframe src="{url}?embed=1" title="{title}" '
+                       f'style="width:100%;min-height:520px;border:0"></iframe>'))
     return context
 
 

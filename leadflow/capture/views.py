@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
@@ -24,6 +25,7 @@ from leadflow.capture import fields, services, tokens
 from leadflow.capture.abuse import Rejected
 from leadflow.capture.models import Form, FormField
 from leadflow.core.errors import InvalidInput, NotFound
+from leadflow.core.http import client_ip
 
 RESERVED = {"consent", "page_url", "lf_vid", "lf_token", "csrfmiddlewaretoken", "lang"}
 EMBED_JS = Path(__file__).parent / "static" / "capture" / "embed.js"
@@ -68,7 +70,7 @@ def _submission(request: HttpRequest, values: dict[str, Any]) -> services.Submis
         values={k: v for k, v in values.items() if k not in RESERVED},
         consent=(values.get("consent") is True
                  or str(values.get("consent", "")).lower() in fields.TRUE),
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request) or None,
         # Proof of consent, stored as given (minus NULs, which PostgreSQL refuses).
         page_url=page_url or request.build_absolute_uri(request.path),
         token=str(values.get("lf_token") or ""),
@@ -93,6 +95,10 @@ def _known(request: HttpRequest, form: Form, visitor_id: str = ""):
 
 @csrf_exempt  # iframes on other sites cannot send our CSRF cookie: see capture.abuse
 @xframe_options_exempt  # forms are meant to be embedded in the customer's site
+# ...so any site may frame them, and a submission may redirect to the form's thank-you page
+# on the customer's site (form-action would block that redirect).
+@csp_replace({"frame-ancestors": ["*"], "form-action": None})  # type: ignore[arg-type]
+# (django-csp types its decorators for views taking the request only)
 @require_http_methods(["GET", "HEAD", "POST"])
 def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
     form = get_object_or_404(Form, slug=slug, active=True)
@@ -231,7 +237,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "capture/confirm.html", {"valid": valid},
                       status=200 if valid else 404)
     try:
-        services.confirm_optin(token, ip=request.META.get("REMOTE_ADDR"))
+        services.confirm_optin(token, ip=client_ip(request) or None)
     except NotFound as exc:
         return render(request, "capture/confirm.html", {"valid": False, "error": exc.message},
                       status=404)

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 from pydantic_core import from_json
 
-from leadflow.accounts.services import user_for_token
+from leadflow.accounts.models import TokenScope
+from leadflow.accounts.services import authenticate_token
 from leadflow.core.errors import InvalidInput, LeadflowError
+
+
+def _token_user(request: HttpRequest, raw: str):
+    """The token's user, within the token's scope and expiry (raising 401/403 with the
+    reason); the token rides on the request so that answers can honour its scope."""
+    route = request.path.removeprefix(reverse("api:api-root"))
+    found = authenticate_token(raw, request.method or "GET", route)
+    if found is None:
+        return None
+    request.user, request.api_token = found  # type: ignore[attr-defined]
+    return found[0]
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        return _token_user(request, token)
 
 
 class TokenHeader(APIKeyHeader):
@@ -27,10 +39,33 @@ class TokenHeader(APIKeyHeader):
     param_name = "X-API-Key"
 
     def authenticate(self, request: HttpRequest, key: str | None):
-        user = user_for_token(key or "")
-        if user is not None:
-            request.user = user
-        return user
+        return _token_user(request, key or "")
+
+
+_INGEST_ANSWER_KEYS = frozenset({"id", "status", "index", "event_id", "message", "field",
+                                 "created", "updated", "unchanged", "duplicates", "errors",
+                                 "results"})
+
+
+def _ids_and_statuses(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _ids_and_statuses(v) for k, v in data.items() if k in _INGEST_ANSWER_KEYS}
+    if isinstance(data, list):
+        return [_ids_and_statuses(v) for v in data]
+    return data
+
+
+class LeadflowAPI(NinjaAPI):
+    def create_response(self, request: HttpRequest, data: Any, *, status: int | None = None,
+                        temporal_response: HttpResponse | None = None) -> HttpResponse:
+        # An ingest-only token pushes leads in but reads nothing out, not even the record
+        # its own upsert matched: its answers keep ids, statuses and counts only.
+        token = getattr(request, "api_token", None)
+        code = temporal_response.status_code if temporal_response else status
+        if token is not None and token.scope == TokenScope.INGEST and (code or 200) < 400:
+            data = _ids_and_statuses(data)
+        return super().create_response(request, data, status=status,
+                                       temporal_response=temporal_response)
 
 
 class JsonParser(Parser):
@@ -54,7 +89,7 @@ class JsonParser(Parser):
         return data
 
 
-api = NinjaAPI(
+api = LeadflowAPI(
     parser=JsonParser(),
     title="Leadflow API",
     version="1",
@@ -114,6 +149,7 @@ def on_http_error(request, exc: HttpError):
 def _register() -> None:
     from leadflow.accounts.api import router as accounts
     from leadflow.analytics.api import router as analytics
+    from leadflow.audit.api import router as audit
     from leadflow.capture.api import router as capture
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
@@ -125,6 +161,7 @@ def _register() -> None:
     api.add_router("/me", accounts)
     api.add_router("/imports", imports)
     api.add_router("/forms", capture)
+    api.add_router("/audit", audit)
 
 
 _register()

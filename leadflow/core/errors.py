@@ -20,6 +20,10 @@ class InvalidInput(LeadflowError):
     status = 422
 
 
+class Unauthorized(LeadflowError):
+    status = 401
+
+
 class NotFound(LeadflowError):
     status = 404
 

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from leadflow.core.http import client_ip
 from leadflow.emails import services
 
 # The smallest transparent GIF.
@@ -13,7 +14,7 @@ _PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request) or None
 
 
 @csrf_exempt  # RFC 8058: mail providers POST without cookies or a CSRF token

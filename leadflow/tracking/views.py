@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from leadflow.accounts.permissions import CHANGE, may, may_manage_secrets
 from leadflow.core.errors import InvalidInput, LeadflowError
-from leadflow.core.http import AuthedRequest, render_error
+from leadflow.core.http import AuthedRequest, client_ip, render_error
 from leadflow.tracking import collect as collector
 from leadflow.tracking import sites
 
@@ -74,7 +74,7 @@ def collect(request: HttpRequest) -> HttpResponse:
     beacon = collector.Beacon(
         body=request.body, origin=_origin(request), origin_header=origin,
         user_agent=request.headers.get("User-Agent", ""),
-        ip=request.META.get("REMOTE_ADDR", ""), do_not_track=_dnt(request))
+        ip=client_ip(request), do_not_track=_dnt(request))
     # Only an origin of the beacon's site is granted, and only once the site is known: a
     # refused or unknown origin (or a batch refused before its site is read) gets none.
     grant: list[str] = []
@@ -95,7 +95,7 @@ def pixel(request: HttpRequest) -> HttpResponse:
         title=get.get("t", "")[:300], referrer=get.get("r", "")[:1000],
         vid=get.get("v", "")[:64], origin=request.headers.get("Referer", ""),
         user_agent=request.headers.get("User-Agent", ""),
-        ip=request.META.get("REMOTE_ADDR", ""), do_not_track=_dnt(request))
+        ip=client_ip(request), do_not_track=_dnt(request))
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response

@@ -6,11 +6,9 @@ the database and on its lead page."""
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -18,6 +16,7 @@ from leadflow.capture.models import Form
 from leadflow.core import clock
 from leadflow.leads.models import Lead
 from leadflow.tracking.models import Event, TrackingSite
+from tests.browser.conftest import customer_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,32 +41,15 @@ def landing_site(live_server) -> Iterator[str]:
     """The customer's website: three pages on 127.0.0.1 (Leadflow is on localhost)."""
     site = TrackingSite.objects.create(name="Acme", key="lf_acme", allowed_domains="127.0.0.1")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server API)
-            path = self.path.split("?", 1)[0]
-            if path not in TITLES:
-                self.send_error(404)
-                return
-            body = FORM.format(leadflow=live_server.url) if path == "/signup" else ""
-            html = PAGE.format(title=TITLES[path], leadflow=live_server.url, key=site.key,
-                               body=body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(html)))
-            self.end_headers()
-            self.wfile.write(html)
+    def page_for(path: str) -> str | None:
+        if path not in TITLES:
+            return None
+        body = FORM.format(leadflow=live_server.url) if path == "/signup" else ""
+        return PAGE.format(title=TITLES[path], leadflow=live_server.url, key=site.key,
+                           body=body)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with customer_site(page_for) as url:
+        yield url
 
 
 def _wait_for(condition, what: str, timeout: float = 15.0) -> None:
