@@ -27,6 +27,7 @@ from django.core.cache import cache
 
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput, LeadflowError, contains_nul
+from leadflow.core.params import text
 from leadflow.tracking import bots, visitors
 from leadflow.tracking.models import Event, EventType, TrackingSite, Visitor
 from leadflow.tracking.services import MAX_PROPERTIES_BYTES, NewEvent, record_events
@@ -262,7 +263,7 @@ def _page_view(props: dict[str, Any]) -> dict[str, Any]:
     url = props.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise InvalidInput("A page view needs the page's http(s) url.", field="url")
-    out = {k: str(props[k])[:1000] for k in ("url", "title", "referrer") if props.get(k)}
+    out = {k: text(props[k], k)[:1000] for k in ("url", "title", "referrer") if props.get(k)}
     try:
         query = dict(parse_qsl(urlsplit(url).query))
     except ValueError:
