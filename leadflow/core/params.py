@@ -8,6 +8,7 @@ integer past 64 bits that SQLite or PostgreSQL refuses) or a Python repr stored 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +55,18 @@ def text(value: Any, field: str, *, drop_nul: bool = False) -> str:
     if "\x00" in result:
         raise InvalidInput(f"{field} contains a NUL character.", field=field)
     return result
+
+
+def utc(value: datetime, field: str) -> datetime:
+    """An aware datetime moved to UTC (a naive one is left to Django's TIME_ZONE).
+    PostgreSQL refuses offsets past 15:59 ("-16:27"), and near year 1 or 9999 a move
+    across midnight leaves the calendar."""
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{field} is out of range.", field=field) from None
 
 
 class Pagination(LimitOffsetPagination):

@@ -38,7 +38,7 @@ class JobOut(Schema):
         return f"/api/v1/imports/{job.pk}/errors.csv"
 
 
-@router.post("", response=answers({200: JobOut, 202: JobOut}, 413, 422),
+@router.post("", response=answers({200: JobOut, 202: JobOut}, 404, 413, 422),
              summary="Import a CSV or xlsx file (202 and a job to poll for large files)")
 def create_import(request, file: File[UploadedFile], mapping_id: Form[int | None] = None,
                   mapping: Form[str | None] = None, dry_run: Form[bool] = False):

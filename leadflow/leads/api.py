@@ -267,7 +267,7 @@ def export_person(request, lead_id: int):
                                  actor=request.user)
 
 
-@router.post("/{lead_id}/erase", response=answers(ErasureOut, 404, 409, 422),
+@router.post("/{lead_id}/erase", response=answers(ErasureOut, 404, 422),
              summary="Erase this person (admin and marketing only)")
 def erase_person(request, lead_id: int):
     return privacy.erase_lead(services.get_visible_lead(request.user, lead_id),
@@ -292,7 +292,7 @@ def lead_timeline(request, lead_id: int):
     return tracking.timeline(services.get_visible_lead(request.user, lead_id))
 
 
-@router.post("/{lead_id}/outcome", response=answers(LeadOut, 404, 409, 413, 422),
+@router.post("/{lead_id}/outcome", response=answers(LeadOut, 404, 413, 422),
              summary="Mark the deal won or lost")
 def mark_outcome(request, lead_id: int, payload: OutcomeIn):
     lead = services.get_visible_lead(request.user, lead_id)

@@ -166,3 +166,44 @@ def test_the_openapi_schema_lists_each_endpoints_error_answers(client):
     assert {"200", "201", "409", "413", "422"} <= set(upsert)
     export = schema["paths"]["/api/v1/leads/export.csv"]["get"]["responses"]["200"]
     assert list(export["content"]) == ["text/csv"]
+
+
+@pytest.mark.parametrize(("given", "stored"), [
+    ("2026-05-01T10:00:00-16:27", "2026-05-02T02:27:00+00:00"),  # PostgreSQL stops at 15:59
+    ("2026-05-01T10:00:00+14:00", "2026-04-30T20:00:00+00:00"),
+])
+def test_an_event_time_with_any_offset_is_stored_in_utc(api, lead, given, stored):
+    r = api.post("/events", {"events": [{"type": "demo", "lead_id": lead.pk,
+                                         "occurred_at": given}]})
+    assert r.status_code == 200, r.content
+    assert r.json()["created"] == 1, r.content
+    assert Event.objects.get(type="demo").occurred_at.isoformat() == stored
+
+
+@pytest.mark.parametrize("given", ["9999-12-31T23:00:00-05:00", "0001-01-01T01:00:00+02:00"])
+def test_an_event_time_that_leaves_the_calendar_in_utc_is_an_item_error(api, lead, given):
+    r = api.post("/events", {"events": [{"type": "demo", "lead_id": lead.pk,
+                                         "occurred_at": given}]})
+    assert r.status_code == 200, r.content
+    result = r.json()["results"][0]
+    assert result["status"] == "error"
+    assert "occurred_at is out of range" in result["message"]
+
+
+def test_a_file_whose_header_holds_a_nul_is_422_naming_the_file(api, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("leads.csv", b"email,na\x00me\na@example.com,Ana\n")
+    r = api.client.post("/api/v1/imports", {"file": upload}, **api.auth)
+    body = _error(r, 422, "file")
+    assert "NUL" in body["message"]
+    assert not ImportJob.objects.exists()
+    assert not list((tmp_path / "imports").rglob("*.csv"))
+
+
+def test_a_mapping_holding_a_nul_is_422_naming_the_mapping(api, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("leads.csv", b"email\na@example.com\n")
+    mapping = json.dumps({"columns": {"email": "email", "x\x00": "first_name"}})
+    r = api.client.post("/api/v1/imports", {"file": upload, "mapping": mapping}, **api.auth)
+    _error(r, 422, "mapping")
+    assert not ImportJob.objects.exists()
