@@ -101,7 +101,8 @@ class EventOut(Schema):
 class LeadFilters(Schema):
     q: str = Field("", description="Search in name, email, company, external id")
     stage: str = ""
-    owner: str = Field("", description='A user id, or "none" for unassigned')
+    owner: str = Field("", description='A user id, or "none" for unassigned',
+                       json_schema_extra={"pattern": "^(none|[0-9]{1,19})?$"})
     source: str = ""
     quality: str = Field("", description='"problems", "ok" or a flag code')
     sort: Literal["-score", "score", "-created_at", "created_at", "name",
