@@ -10,6 +10,7 @@ from django.test import Client
 from leadflow.capture.models import Form
 from leadflow.capture.tests.conftest import aged_token
 from leadflow.core.params import MAX_ID
+from leadflow.core.tests.test_api_errors import _assert_error as _error
 from leadflow.imports.models import ImportJob
 from leadflow.leads.models import Lead
 from leadflow.tracking.models import Event, TrackingSite
@@ -20,16 +21,6 @@ pytestmark = pytest.mark.django_db
 # past the 4,300 digits int() accepts.
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
 BAD_IDS = ["³", "٣", str(MAX_ID + 1), "9" * 5000, "-1", "0", "1.5"]
-
-
-def _error(r, status: int, field: str | None = None) -> dict:
-    assert r.status_code == status, r.content[:300]
-    assert r["Content-Type"].startswith("application/json")
-    body = r.json()
-    assert isinstance(body["message"], str) and body["message"]
-    if field is not None:
-        assert body["field"] == field, body
-    return body
 
 
 @pytest.fixture
