@@ -74,8 +74,9 @@ def _clean_custom(custom: dict[str, Any] | None,
     if not isinstance(custom, dict):
         raise InvalidInput("custom must be an object.", field="custom")
     if defined is None:
-        defined = {d.key: d
-                   for d in CustomFieldDefinition.objects.filter(key__in=list(custom))}
+        # A key holding NUL would fail the query itself (PostgreSQL): it is unknown.
+        keys = [key for key in custom if not contains_nul(key)]
+        defined = {d.key: d for d in CustomFieldDefinition.objects.filter(key__in=keys)}
     for key, value in custom.items():
         definition = defined.get(key)
         if definition is None:

@@ -198,3 +198,10 @@ def test_a_mapping_holding_a_nul_is_422_naming_the_mapping(api, settings, tmp_pa
     r = api.client.post("/api/v1/imports", {"file": upload, "mapping": mapping}, **api.auth)
     _error(r, 422, "mapping")
     assert not ImportJob.objects.exists()
+
+
+def test_a_custom_field_name_holding_a_nul_is_422_not_a_database_error(api):
+    body = _error(api.post("/leads", {"email": "b@example.com", "custom": {"k\x00": 1}}),
+                  422, "custom.k\x00")
+    assert "Unknown custom field" in body["message"]
+    assert not Lead.objects.exists()
