@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from leadflow.accounts.permissions import Actor, lead_scope
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput, NotFound, contains_nul
-from leadflow.core.params import parse_id, valid_id  # noqa: F401 (valid_id re-exported)
+from leadflow.core.params import parse_id, valid_id
 from leadflow.leads import quality
 from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
 from leadflow.tracking.models import Event, EventType
