@@ -16,12 +16,14 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # that are not selected fail here, as they should).
 PY_OK := -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'
 
-.PHONY: help run test test-postgres lint ruff mypy venv chromium clean-venv
+.PHONY: help run test test-postgres api-fuzz lint ruff mypy venv chromium clean-venv
 
 help:
 	@echo "make run            start Leadflow with demo data on http://127.0.0.1:$(PORT)/"
 	@echo "make test           run the whole test suite (SQLite)"
 	@echo "make test-postgres  run the test suite against PostgreSQL ($(POSTGRES_URL))"
+	@echo "make api-fuzz       schemathesis against the served API, on PostgreSQL (drops and"
+	@echo "                    re-creates the database leadflow_fuzz beside POSTGRES_URL's)"
 	@echo "make lint           ruff and mypy"
 
 # A Python >= 3.12: python3.14/3.13/3.12/python3 if they really run, else pyenv's.
@@ -94,6 +96,11 @@ test: $(TEST_STAMP) chromium
 
 test-postgres: $(TEST_STAMP) chromium
 	DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# A throwaway database next to POSTGRES_URL's; see tests/schemathesis/run.sh for the knobs.
+api-fuzz: $(TEST_STAMP)
+	FUZZ_DATABASE_URL=$${FUZZ_DATABASE_URL:-$(dir $(POSTGRES_URL))leadflow_fuzz} \
+	  tests/schemathesis/run.sh
 
 ruff: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,7 @@
 from ninja import Router, Schema
 
+from leadflow.core.responses import answers
+
 router = Router(tags=["accounts"])
 
 
@@ -11,7 +13,7 @@ class MeOut(Schema):
     team: str | None
 
 
-@router.get("", response=MeOut, summary="The user the token belongs to")
+@router.get("", response=answers(MeOut), summary="The user the token belongs to")
 def me(request):
     user = request.user
     return MeOut(id=user.pk, username=user.username, email=user.email, role=user.role,

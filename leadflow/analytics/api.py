@@ -1,6 +1,7 @@
 from ninja import Router, Schema
 
 from leadflow.analytics import services
+from leadflow.core.responses import answers
 
 router = Router(tags=["reports"])
 
@@ -28,7 +29,8 @@ class SummaryOut(Schema):
     by_source: list[SourceRowOut]
 
 
-@router.get("/summary", response=SummaryOut, summary="Leads per stage and source, conversion")
+@router.get("/summary", response=answers(SummaryOut),
+            summary="Leads per stage and source, conversion")
 def summary(request):
     s = services.summary(request.user)
     return SummaryOut(

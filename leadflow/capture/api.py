@@ -3,6 +3,7 @@ from ninja import Router, Schema
 from leadflow.capture import builder
 from leadflow.capture.models import Form
 from leadflow.core.errors import Forbidden
+from leadflow.core.responses import answers
 
 router = Router(tags=["forms"])
 
@@ -22,7 +23,8 @@ class FormOut(Schema):
     embed_script_url: str
 
 
-@router.get("", response=list[FormOut], summary="List the capture forms (admin, marketing)")
+@router.get("", response=answers(list[FormOut]),
+            summary="List the capture forms (admin, marketing)")
 def list_forms(request):
     if not builder.can_build(request.user):
         raise Forbidden("Only administrators and marketers may list forms.")

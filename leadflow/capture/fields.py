@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from leadflow.capture.models import Form, FormField
 from leadflow.core.errors import InvalidInput
+from leadflow.core.params import text
 from leadflow.leads.models import CustomFieldDefinition, Lead
 from leadflow.leads.quality import normalise_email
 
@@ -91,7 +92,7 @@ def clean_value(field: FormField, raw: Any) -> Any:
     name = field.key
     if kind == FormField.Type.MULTI_SELECT:
         values = raw if isinstance(raw, list) else ([raw] if raw not in (None, "") else [])
-        values = [str(v).strip() for v in values if str(v).strip()]
+        values = [v for v in (text(v, name).strip() for v in values) if v]
         allowed = choices(field)
         for v in values:
             if v not in allowed:
@@ -107,9 +108,7 @@ def clean_value(field: FormField, raw: Any) -> Any:
         if field.required and not ticked:
             raise InvalidInput(_("Please tick this box."), field=name)
         return ticked
-    value = "" if raw is None else str(raw).strip()
-    if "\x00" in value:
-        raise InvalidInput(_("This value contains a NUL character."), field=name)
+    value = text(raw, name).strip()
     if not value:
         if field.required and kind == FormField.Type.EMAIL:
             raise InvalidInput(_("Please enter your email address."), field=name)

@@ -17,6 +17,7 @@ from leadflow.capture import abuse, fields, tokens
 from leadflow.capture.models import Form, OptInRequest
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput, NotFound
+from leadflow.core.params import text
 from leadflow.leads.models import Lead
 from leadflow.leads.services import record_consent, upsert_lead
 from leadflow.tracking.models import Event, EventType
@@ -125,7 +126,7 @@ def submit_form(form: Form, submission: Submission) -> Outcome:
         lead_data = fields.to_lead_data(specs, clean)
         if not lead_data.get("email"):
             raise InvalidInput("Please enter your email address.", field="email")
-        utm = {k: str(values[k]).strip()[:150] for k in UTM if values.get(k)}
+        utm = {k: text(values[k], k).strip()[:150] for k in UTM if values.get(k)}
         lead_data.update(utm)
         lead_data.setdefault("channel", form.channel)
         if form.source and not utm.get("utm_source"):

@@ -26,6 +26,7 @@ from leadflow.capture.abuse import Rejected
 from leadflow.capture.models import Form, FormField
 from leadflow.core.errors import InvalidInput, NotFound
 from leadflow.core.http import client_ip
+from leadflow.core.params import text
 
 RESERVED = {"consent", "page_url", "lf_vid", "lf_token", "csrfmiddlewaretoken", "lang"}
 EMBED_JS = Path(__file__).parent / "static" / "capture" / "embed.js"
@@ -64,7 +65,7 @@ def _read_values(request: HttpRequest) -> dict[str, Any]:
 
 
 def _submission(request: HttpRequest, values: dict[str, Any]) -> services.Submission:
-    page_url = str(values.get("page_url") or "").replace("\x00", "")[:500]
+    page_url = text(values.get("page_url"), "page_url", drop_nul=True)[:500]
     cookie = request.COOKIES.get(tokens.LEAD_COOKIE, "")
     return services.Submission(
         values={k: v for k, v in values.items() if k not in RESERVED},
@@ -73,8 +74,9 @@ def _submission(request: HttpRequest, values: dict[str, Any]) -> services.Submis
         ip=client_ip(request) or None,
         # Proof of consent, stored as given (minus NULs, which PostgreSQL refuses).
         page_url=page_url or request.build_absolute_uri(request.path),
-        token=str(values.get("lf_token") or ""),
-        visitor_id=str(values.get("lf_vid") or request.COOKIES.get("lf_vid") or "")[:64],
+        token=text(values.get("lf_token"), "lf_token"),
+        visitor_id=(text(values.get("lf_vid"), "lf_vid") or request.COOKIES.get("lf_vid")
+                    or "")[:64],
         lead_id=tokens.read_lead_cookie(cookie) if cookie else None,
         body_bytes=int(request.META.get("CONTENT_LENGTH") or 0))
 

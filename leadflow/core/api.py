@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import NinjaAPI
@@ -138,11 +140,20 @@ def on_not_found(request, exc):
     return _error(request, 404, str(exc) or "Not found.")
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    return _error(request, 413, "The request body is larger than "
+                  f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes: send less per request "
+                  "(e.g. smaller batches).", "body")
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     # Ninja wraps parser errors in a 400 HttpError; ours carry their own status and field.
     if isinstance(exc.__cause__, LeadflowError):
         return on_leadflow_error(request, exc.__cause__)
+    if isinstance(exc.__cause__, RequestDataTooBig):
+        return on_too_big(request, exc.__cause__)
     return _error(request, exc.status_code, str(exc))
 
 

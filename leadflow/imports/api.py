@@ -6,6 +6,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from leadflow.core.errors import InvalidInput
+from leadflow.core.responses import CSV_OK, answers
 from leadflow.imports import reader, services
 from leadflow.imports.models import ImportJob
 
@@ -37,7 +38,7 @@ class JobOut(Schema):
         return f"/api/v1/imports/{job.pk}/errors.csv"
 
 
-@router.post("", response={200: JobOut, 202: JobOut},
+@router.post("", response=answers({200: JobOut, 202: JobOut}, 404, 413, 422),
              summary="Import a CSV or xlsx file (202 and a job to poll for large files)")
 def create_import(request, file: File[UploadedFile], mapping_id: Form[int | None] = None,
                   mapping: Form[str | None] = None, dry_run: Form[bool] = False):
@@ -52,12 +53,14 @@ def create_import(request, file: File[UploadedFile], mapping_id: Form[int | None
                   else 202, job)
 
 
-@router.get("/{job_id}", response=JobOut, summary="An import job and its counts")
+@router.get("/{job_id}", response=answers(JobOut, 404, 422),
+            summary="An import job and its counts")
 def get_import(request, job_id: int):
     return services.get_job(request.user, job_id)
 
 
-@router.get("/{job_id}/errors.csv", summary="The rejected rows of an import, as CSV")
+@router.get("/{job_id}/errors.csv", response=answers(None, 404, 422),
+            openapi_extra=CSV_OK, summary="The rejected rows of an import, as CSV")
 def import_errors(request, job_id: int):
     job = services.get_job(request.user, job_id)
     response = HttpResponse(services.job_error_report(job), content_type="text/csv")

@@ -25,7 +25,7 @@ from django.db.models import Q
 
 from leadflow.core import clock
 from leadflow.core.csvsafe import safe_row
-from leadflow.core.errors import Forbidden, InvalidInput, NotFound
+from leadflow.core.errors import Forbidden, InvalidInput, NotFound, contains_nul
 from leadflow.imports.mapping import (
     MappedRow,
     Mapping,
@@ -315,6 +315,8 @@ def spec_from(*, mapping_id: int | None = None, mapping_json: str | None = None,
             spec = json.loads(mapping_json)
         except ValueError as exc:
             raise InvalidInput(f"mapping is not valid JSON ({exc}).", field="mapping") from None
+        if contains_nul(spec):
+            raise InvalidInput("mapping contains a NUL character.", field="mapping")
         parse(spec)
         return spec, None
     return guess_spec(header or []), None
@@ -330,6 +332,9 @@ def create_job(user: User, upload: File, *, name: str, spec: dict[str, Any] | No
     job.file.save(Path(name).name[-100:] or "import.csv", upload, save=False)
     try:
         table = open_table(job.file.path)
+        if contains_nul(table.header):  # PostgreSQL stores no NUL, even in JSON
+            raise InvalidInput("The header row holds a NUL character: is this a CSV or "
+                               "xlsx file?", field="file")
     except InvalidInput:
         job.file.delete(save=False)
         raise

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from leadflow.core.errors import InvalidInput, LeadflowError
 from leadflow.core.http import AuthedRequest, render_error
+from leadflow.core.params import parse_id
 from leadflow.imports import mapping as mappings
 from leadflow.imports import services
 from leadflow.imports.models import ImportJob, ImportMapping
@@ -45,8 +46,8 @@ def map_columns(request: AuthedRequest, job_id: int) -> HttpResponse:
     job = services.get_job(request.user, job_id)
     spec = job.spec
     saved, chosen = None, request.GET.get("mapping", "")
-    if chosen.isdigit():
-        saved = ImportMapping.objects.filter(pk=int(chosen)).first()
+    if chosen.isascii() and chosen.isdecimal():
+        saved = ImportMapping.objects.filter(pk=parse_id(chosen, "mapping")).first()
         spec = saved.spec if saved else spec
         job.spec = spec
         job.save(update_fields=["spec"])

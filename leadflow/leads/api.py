@@ -4,8 +4,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from leadflow.core.params import Pagination
+from leadflow.core.responses import CSV_OK, answers
 from leadflow.leads import dedupe, exports, merge, privacy, retention, services
 from leadflow.leads.models import LeadMerge
 from leadflow.lifecycle import services as lifecycle
@@ -99,7 +101,8 @@ class EventOut(Schema):
 class LeadFilters(Schema):
     q: str = Field("", description="Search in name, email, company, external id")
     stage: str = ""
-    owner: str = Field("", description='A user id, or "none" for unassigned')
+    owner: str = Field("", description='A user id, or "none" for unassigned',
+                       json_schema_extra={"pattern": "^(none|[0-9]{1,19})?$"})
     source: str = ""
     quality: str = Field("", description='"problems", "ok" or a flag code')
     sort: Literal["-score", "score", "-created_at", "created_at", "name",
@@ -111,7 +114,7 @@ class OutcomeIn(Schema):
     reason: str = ""
 
 
-@router.post("", response={200: LeadOut, 201: LeadOut},
+@router.post("", response=answers({200: LeadOut, 201: LeadOut}, 409, 413, 422),
              summary="Create a lead, or update the one with the same email or external id")
 def upsert_lead(request, payload: LeadIn):
     lead, created = services.upsert_lead(payload.dict(exclude_unset=True), via=Event.Via.API,
@@ -120,8 +123,9 @@ def upsert_lead(request, payload: LeadIn):
     return Status(201 if created else 200, lead)
 
 
-@router.get("", response=list[LeadOut], summary="List the leads you may see")
-@paginate(LimitOffsetPagination)
+@router.get("", response=answers(list[LeadOut], 422),
+            summary="List the leads you may see")
+@paginate(Pagination)
 def list_leads(request, filters: Query[LeadFilters]):
     return services.search_leads(request.user, **filters.dict())
 
@@ -152,7 +156,7 @@ class BulkOut(Schema):
     results: list[BulkItemOut]
 
 
-@router.post("/bulk", response=BulkOut,
+@router.post("/bulk", response=answers(BulkOut, 413, 422),
              summary="Create or update up to 1,000 leads; one result per lead, in order")
 def bulk_upsert(request, payload: BulkIn):
     from pydantic import ValidationError as ItemError
@@ -203,14 +207,15 @@ class ErasureOut(Schema):
     erased_at: datetime
 
 
-@router.get("/export.csv", summary="The leads you may see, as CSV (same filters as the list)")
+@router.get("/export.csv", response=answers(None, 422), openapi_extra=CSV_OK,
+            summary="The leads you may see, as CSV (same filters as the list)")
 def export_csv(request, filters: Query[LeadFilters]):
     return exports.csv_response(request.user, filters.dict())
 
 
-@router.get("/duplicates", response=list[DuplicateOut],
+@router.get("/duplicates", response=answers(list[DuplicateOut], 422),
             summary="Open likely-duplicate pairs among the leads you may see")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_duplicates(request):
     return dedupe.open_suggestions(request.user)
 
@@ -226,7 +231,7 @@ def _suggestion(request, suggestion_id: int):
     return found
 
 
-@router.post("/duplicates/{suggestion_id}/merge", response=MergeOut,
+@router.post("/duplicates/{suggestion_id}/merge", response=answers(MergeOut, 404, 409, 413, 422),
              summary="Merge a suggested pair, keeping the lead given in `keep`")
 def merge_duplicates(request, suggestion_id: int, payload: MergeIn):
     from leadflow.core.errors import InvalidInput
@@ -239,13 +244,13 @@ def merge_duplicates(request, suggestion_id: int, payload: MergeIn):
     return merge.merge_leads(pair[payload.keep], other, actor=request.user)
 
 
-@router.post("/duplicates/{suggestion_id}/dismiss", response=DuplicateOut,
+@router.post("/duplicates/{suggestion_id}/dismiss", response=answers(DuplicateOut, 404, 422),
              summary="Mark a suggested pair as not duplicates")
 def dismiss_duplicates(request, suggestion_id: int):
     return dedupe.dismiss(_suggestion(request, suggestion_id), actor=request.user)
 
 
-@router.post("/merges/{merge_id}/undo", response=LeadOut,
+@router.post("/merges/{merge_id}/undo", response=answers(LeadOut, 404, 409, 422),
              summary="Undo a merge: the merged lead comes back with its own history")
 def undo_merge(request, merge_id: int):
     from leadflow.core.errors import NotFound
@@ -282,7 +287,7 @@ class RetentionErasedOut(Schema):
     erased: int
 
 
-@router.get("/retention", response=RetentionOut,
+@router.get("/retention", response=answers(RetentionOut, 422),
             summary="The retention policy and the leads due for erasure (admins only)")
 def list_retention(request, limit: int = Query(100, ge=1, le=1000),
                    offset: int = Query(0, ge=0, le=10**9)):
@@ -291,27 +296,28 @@ def list_retention(request, limit: int = Query(100, ge=1, le=1000),
             "count": due.count, "leads": due.leads}
 
 
-@router.post("/retention/erase", response=RetentionErasedOut,
+@router.post("/retention/erase", response=answers(RetentionErasedOut, 409, 422),
              summary="Erase the leads that were due at the cutoff listed (admins only)")
 def erase_retention(request, payload: RetentionEraseIn):
     return {"erased": retention.erase_due(request.user, cutoff=payload.cutoff)}
 
 
-@router.get("/{lead_id}/export", response=dict[str, Any],
+@router.get("/{lead_id}/export", response=answers(dict[str, Any], 404, 422),
             summary="Everything held on this person (access request), as JSON")
 def export_person(request, lead_id: int):
     return privacy.export_person(services.get_visible_lead(request.user, lead_id),
                                  actor=request.user)
 
 
-@router.post("/{lead_id}/erase", response=ErasureOut,
+@router.post("/{lead_id}/erase", response=answers(ErasureOut, 404, 422),
              summary="Erase this person (admin and marketing only)")
 def erase_person(request, lead_id: int):
     return privacy.erase_lead(services.get_visible_lead(request.user, lead_id),
                               actor=request.user)
 
 
-@router.get("/{lead_id}", response=LeadDetail, summary="One lead, with why it scores")
+@router.get("/{lead_id}", response=answers(LeadDetail, 404, 422),
+            summary="One lead, with why it scores")
 def get_lead(request, lead_id: int):
     lead = services.get_visible_lead(request.user, lead_id)
     explanation = [
@@ -321,13 +327,15 @@ def get_lead(request, lead_id: int):
         update={"score_explanation": explanation})
 
 
-@router.get("/{lead_id}/timeline", response=list[EventOut], summary="The lead's events")
-@paginate(LimitOffsetPagination)
+@router.get("/{lead_id}/timeline", response=answers(list[EventOut], 404, 422),
+            summary="The lead's events")
+@paginate(Pagination)
 def lead_timeline(request, lead_id: int):
     return tracking.timeline(services.get_visible_lead(request.user, lead_id))
 
 
-@router.post("/{lead_id}/outcome", response=LeadOut, summary="Mark the deal won or lost")
+@router.post("/{lead_id}/outcome", response=answers(LeadOut, 404, 413, 422),
+             summary="Mark the deal won or lost")
 def mark_outcome(request, lead_id: int, payload: OutcomeIn):
     lead = services.get_visible_lead(request.user, lead_id)
     lifecycle.mark_outcome(lead, payload.outcome, actor=request.user, reason=payload.reason,

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from leadflow.accounts.permissions import Actor, lead_scope
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, InvalidInput, NotFound, contains_nul
+from leadflow.core.params import parse_id, valid_id
 from leadflow.leads import quality
 from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
 from leadflow.tracking.models import Event
@@ -23,7 +24,6 @@ PROFILE_FIELDS = ("first_name", "last_name", "phone", "title", "company_name", "
                   "city", "language", "channel", "source", "medium", "campaign",
                   "do_not_email", "do_not_call")
 MAX_CUSTOM_TEXT = 1000
-MAX_ID = 2**63 - 1  # the largest value of a BigAutoField
 UTM_KEYS = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign"}
 
 
@@ -74,8 +74,9 @@ def _clean_custom(custom: dict[str, Any] | None,
     if not isinstance(custom, dict):
         raise InvalidInput("custom must be an object.", field="custom")
     if defined is None:
-        defined = {d.key: d
-                   for d in CustomFieldDefinition.objects.filter(key__in=list(custom))}
+        # A key holding NUL would fail the query itself (PostgreSQL): it is unknown.
+        keys = [key for key in custom if not contains_nul(key)]
+        defined = {d.key: d for d in CustomFieldDefinition.objects.filter(key__in=keys)}
     for key, value in custom.items():
         definition = defined.get(key)
         if definition is None:
@@ -180,11 +181,6 @@ def visible_leads(user: User) -> QuerySet[Lead]:
     return Lead.objects.all() if scope is None else Lead.objects.filter(scope)
 
 
-def valid_id(value: int) -> bool:
-    """Whether `value` can be a row id (SQLite raises OverflowError past 64 bits)."""
-    return 0 < value <= MAX_ID
-
-
 def get_visible_lead(user: User, lead_id: int) -> Lead:
     lead = (visible_leads(user).select_related("owner", "team", "company")
             .filter(pk=lead_id, erased_at__isnull=True).first()
@@ -212,8 +208,8 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
         leads = leads.filter(stage=stage)
     if owner == "none":
         leads = leads.filter(owner__isnull=True)
-    elif owner.isdigit():
-        leads = leads.filter(owner_id=int(owner))
+    elif owner:
+        leads = leads.filter(owner_id=parse_id(owner, "owner"))
     if source:
         leads = leads.filter(source=source)
     if quality:

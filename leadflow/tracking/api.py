@@ -8,6 +8,7 @@ from ninja import Field, Router
 from pydantic import BaseModel
 from pydantic_core import to_json
 
+from leadflow.core.responses import answers
 from leadflow.tracking import services
 
 router = Router(tags=["events"])
@@ -48,7 +49,7 @@ class EventBatchOut(BaseModel):
     results: list[EventResultOut]
 
 
-@router.post("", response=EventBatchOut,
+@router.post("", response=answers(EventBatchOut, 413, 422),
              summary="Record a batch of events (up to 1,000; idempotent by key)")
 def post_events(request, payload: EventBatchIn):
     results = services.ingest_events(request.user, payload.events)

@@ -35,6 +35,7 @@ from django.core.cache import cache
 from leadflow.accounts.permissions import Actor
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput, LeadflowError, contains_nul
+from leadflow.core.params import text
 from leadflow.tracking import bots, sites, visitors
 from leadflow.tracking.events import Recorder, refusal
 from leadflow.tracking.models import Event, EventType, TrackingSite, Visitor
@@ -279,7 +280,7 @@ def _page_view(props: dict[str, Any]) -> dict[str, Any]:
     url = props.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise InvalidInput("A page view needs the page's http(s) url.", field="url")
-    out = {k: str(props[k])[:1000] for k in ("url", "title", "referrer") if props.get(k)}
+    out = {k: text(props[k], k)[:1000] for k in ("url", "title", "referrer") if props.get(k)}
     try:
         query = dict(parse_qsl(urlsplit(url).query))
     except ValueError:

@@ -16,6 +16,7 @@ from pydantic_core import PydanticSerializationError, to_json
 
 from leadflow.core import clock, pipeline
 from leadflow.core.errors import InvalidInput, contains_nul
+from leadflow.core.params import utc
 from leadflow.core.sqlarrays import builder, bulk_insert
 from leadflow.leads.quality import normalise_email
 from leadflow.tracking.models import Event
@@ -150,6 +151,11 @@ def _validate(item: NewEvent, index: int) -> None:
     if len(raw) > MAX_PROPERTIES_BYTES:
         raise InvalidInput(f"Event {index}: properties are larger than "
                            f"{MAX_PROPERTIES_BYTES} bytes.", field="properties")
+    if item.occurred_at is not None:
+        try:
+            item.occurred_at = utc(item.occurred_at, "occurred_at")
+        except InvalidInput as exc:
+            raise InvalidInput(f"Event {index}: {exc.message}", field=exc.field) from None
     if item.idempotency_key is not None and len(item.idempotency_key) > 120:
         raise InvalidInput(f"Event {index}: idempotency_key is longer than 120 characters.",
                            field="idempotency_key")
