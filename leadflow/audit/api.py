@@ -4,9 +4,11 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from leadflow.audit import services
+from leadflow.core.params import Pagination
+from leadflow.core.responses import answers
 
 router = Router(tags=["audit"])
 
@@ -32,9 +34,9 @@ class AuditEntryOut(Schema):
         return entry.object_repr
 
 
-@router.get("", response=list[AuditEntryOut],
+@router.get("", response=answers(list[AuditEntryOut], 422),
             summary="The audit log, newest first: configuration changes and security events "
                     "(administrators)")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_entries(request, kind: str = ""):
     return services.entries_for(request.user, kind=kind)

@@ -296,7 +296,7 @@ def list_retention(request, limit: int = Query(100, ge=1, le=1000),
             "count": due.count, "leads": due.leads}
 
 
-@router.post("/retention/erase", response=answers(RetentionErasedOut, 409, 422),
+@router.post("/retention/erase", response=answers(RetentionErasedOut, 409, 413, 422),
              summary="Erase the leads that were due at the cutoff listed (admins only)")
 def erase_retention(request, payload: RetentionEraseIn):
     return {"erased": retention.erase_due(request.user, cutoff=payload.cutoff)}
