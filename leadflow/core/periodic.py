@@ -1,6 +1,7 @@
-"""Time-based work that every worker looks for on each tick (campaign waits now; score
-decay and SLA timers join here). Each job claims its rows atomically, so any number of
-workers may tick at once."""
+"""Background work that every worker looks for on each tick: each job claims its due rows
+through core.workqueue (imports queued or left by a dead worker, campaign steps, the email
+outbox; score decay and SLA timers join here), so any number of workers may tick at once
+and work whose wake-up task was lost, or whose worker died, is still done."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
-JOBS = ("leadflow.campaigns.services.run_due_enrollments",)
+# Campaign steps queue emails, so the outbox comes after them.
+JOBS = ("leadflow.imports.services.run_due_jobs",
+        "leadflow.campaigns.services.run_due_enrollments",
+        "leadflow.emails.outbox.send_due")
 
 
 def tick() -> int:

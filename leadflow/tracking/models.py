@@ -18,12 +18,14 @@ class EventType:
     EMAIL_SENT = "email_sent"
     EMAIL_OPENED = "email_opened"
     EMAIL_CLICKED = "email_clicked"
+    EMAIL_FAILED = "email_failed"
     UNSUBSCRIBED = "unsubscribed"
     ASSIGNED = "assigned"
     STAGE_CHANGED = "stage_changed"
     SCORE_CHANGED = "score_changed"
     CAMPAIGN_ENTERED = "campaign_entered"
     CAMPAIGN_LEFT = "campaign_left"
+    CAMPAIGN_STEP_FAILED = "campaign_step_failed"
     WON = "won"
     LOST = "lost"
     NOTE = "note"
@@ -40,6 +42,7 @@ class EventType:
     OUR_ACTIONS = frozenset({LEAD_UPDATED, ASSIGNED, STAGE_CHANGED, SCORE_CHANGED, EMAIL_SENT,
                              CAMPAIGN_ENTERED, CAMPAIGN_LEFT, CAMPAIGN_POINTS, POINTS_ADJUSTED,
                              WON, LOST, NOTE, QUALITY_FLAGS_CHANGED})
+    OUR_ACTIONS = OUR_ACTIONS | {EMAIL_FAILED, CAMPAIGN_STEP_FAILED}
     # Events that leave the last touch where it is: our actions, and the creation, which
     # sets the first and last touch itself (so an import of 100,000 leads does not
     # revisit each new row).
