@@ -2,7 +2,7 @@
 retried with backoff then take the failure path, and a slow batch keeps its lease."""
 
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
