@@ -55,6 +55,7 @@ def _send_batch(claim: workqueue.Claim) -> int:
                 continue
             attempted += 1
             try:
+                connection.open()  # once per batch: a no-op while the connection is open
                 connection.send_messages([build(message)])
             except Exception as exc:  # SMTP failures are expected: retry, then give up
                 log.warning("email %s to lead %s failed (attempt %s): %s", pk,

@@ -25,7 +25,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 
-from leadflow.core import clock, workqueue
+from leadflow.core import clock, failpoints, workqueue
 from leadflow.core.csvsafe import safe_row
 from leadflow.core.errors import Forbidden, InvalidInput, NotFound
 from leadflow.imports.mapping import (
@@ -427,6 +427,7 @@ def _run_claimed(claim: workqueue.Claim) -> str:
     job = ImportJob.objects.select_related("created_by").get(pk=claim.ids[0])
 
     def heartbeat() -> None:
+        failpoints.hit("import.after_chunk")
         if not workqueue.keep_alive(claim):
             raise _LeaseLost
 
