@@ -47,7 +47,9 @@ def _send_batch(claim: workqueue.Claim) -> int:
     attempted = 0
     try:
         for pk in workqueue.each(claim):
-            message = messages[pk]
+            message = messages.get(pk)
+            if message is None:  # deleted meanwhile (the lead was erased): nothing to send
+                continue
             if "List-Unsubscribe" in message.headers and message.lead.do_not_email:
                 # Opted out after it was queued: marketing mail no longer goes.
                 workqueue.done(claim, pk, status=EmailMessage.Status.SKIPPED,
