@@ -18,13 +18,14 @@ JOBS = ("leadflow.imports.services.run_due_jobs",
         "leadflow.emails.outbox.send_due")
 
 
-def tick() -> int:
-    """Run every periodic job once; returns how many pieces of work they did."""
+def tick(worker: str = "") -> int:
+    """Run every periodic job once; returns how many pieces of work they did. `worker`
+    names the claims (seen in `claimed_by` while a row is held)."""
     _recycle_connection()
     done = 0
     for path in JOBS:
         try:
-            done += import_string(path)() or 0
+            done += import_string(path)(worker=worker) or 0
         except Exception:
             log.exception("periodic job %s failed", path)
     _recycle_connection()
