@@ -66,3 +66,31 @@ def test_a_job_that_died_is_shown_as_retried_on_its_page(admin_user, queued_job)
     page = client.get(f"/imports/{queued_job.pk}/").content.decode()
 
     assert "Attempt 2: the last one did not finish" in page
+
+
+def test_a_long_import_renews_its_lease_after_each_chunk(queued_job, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(services, "CHUNK_SIZE", 1)  # two chunks for two rows
+    taken_over: list[int] = []
+    busy = False
+
+    def slow_chunks(execute, sql, params, many, context):
+        # Each chunk of rows takes most of a lease; meanwhile another worker looks for
+        # jobs it could take over.
+        nonlocal busy
+        result = execute(sql, params, many, context)
+        if not busy and sql.startswith('INSERT INTO "leads_lead"'):
+            busy = True
+            clock.advance(services.LEASE * 0.6)
+            taken_over.extend(ImportJob.objects.filter(  # what a claim would take
+                status=ImportJob.Status.RUNNING, due_at__lte=clock.now())
+                .values_list("pk", flat=True))
+            busy = False
+        return result
+
+    with connection.execute_wrapper(slow_chunks):
+        assert services.run_job(queued_job.pk) == "done"
+
+    assert taken_over == []
+    assert Lead.objects.count() == 2
