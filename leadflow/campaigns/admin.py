@@ -18,7 +18,8 @@ class CampaignAdmin(admin.ModelAdmin):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(ViewOnlyAdmin):
-    list_display = ("lead", "campaign", "status", "next_position", "next_run_at", "entered_at")
+    list_display = ("lead", "campaign", "status", "next_position", "next_run_at", "attempts",
+                    "last_error", "entered_at")
     list_filter = ("status", "campaign")
     raw_id_fields = ("lead",)
     show_full_result_count = False

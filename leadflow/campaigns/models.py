@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.workqueue import WorkItem
+
 
 class Campaign(models.Model):
     """An automated journey: leads enter on an event, walk its steps, leave at the goal."""
@@ -51,13 +53,16 @@ class Step(models.Model):
         return f"{self.campaign} #{self.position}: {self.get_kind_display()}"
 
 
-class Enrollment(models.Model):
-    """A lead's walk through a campaign. Workers claim due rows (next_run_at <= now)."""
+class Enrollment(WorkItem):
+    """A lead's walk through a campaign. Workers claim due rows (next_run_at <= now)
+    through core.workqueue; a step that raises is retried with backoff, and after its
+    last attempt the enrollment ends as failed."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("active")
         COMPLETED = "completed", _("completed")
         EXITED = "exited", _("exited")
+        FAILED = "failed", _("failed")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE,
                                  related_name="enrollments")
@@ -69,6 +74,13 @@ class Enrollment(models.Model):
     entered_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     exit_reason = models.CharField(max_length=200, blank=True)
+    last_error = models.TextField(blank=True)
+    # The email a send step queued and waits for before the walk goes on.
+    waiting_for = models.ForeignKey("emails.EmailMessage", null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    work_due_field = "next_run_at"
+    work_error_field = "last_error"
 
     class Meta:
         ordering = ["-entered_at"]

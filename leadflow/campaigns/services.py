@@ -11,11 +11,11 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from leadflow.campaigns.models import Campaign, Enrollment, Step
-from leadflow.core import clock
+from leadflow.core import clock, workqueue
 from leadflow.core.errors import Conflict
 from leadflow.core.pipeline import Batch
 from leadflow.tracking.models import EventType
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 # A claimed enrollment is hidden from other workers this long; if its worker dies, the
 # lease runs out and another worker picks it up.
 LEASE = timedelta(minutes=5)
+# A step waiting for its email looks at it this often even when nothing wakes it up.
+EMAIL_CHECK = timedelta(minutes=10)
 
 
 def on_events(batch: Batch) -> None:
@@ -123,7 +125,8 @@ def _leave(enrollments: QuerySet[Enrollment], *, reason: str,
     if not leaving:
         return 0
     Enrollment.objects.filter(pk__in=[pk for pk, _, _ in leaving]).update(
-        status=status, left_at=clock.now(), next_run_at=None, exit_reason=reason[:200])
+        status=status, left_at=clock.now(), next_run_at=None, exit_reason=reason[:200],
+        claimed_by="")
     record_events([NewEvent(type=EventType.CAMPAIGN_LEFT, lead_id=lead_id,
                             properties={"campaign_id": campaign_id, "reason": reason,
                                         "status": status})
@@ -131,42 +134,76 @@ def _leave(enrollments: QuerySet[Enrollment], *, reason: str,
     return len(leaving)
 
 
-def claim_due(limit: int = 100) -> list[int]:
-    """Atomically claim up to `limit` due enrollments for this worker; returns their ids.
-
-    On PostgreSQL rows locked by another worker are skipped (SKIP LOCKED); on SQLite the
-    write lock serialises claimers. Claiming pushes next_run_at forward by a lease.
-    """
-    now = clock.now()
-    with transaction.atomic():
-        due = (Enrollment.objects.filter(status=Enrollment.Status.ACTIVE, next_run_at__lte=now)
-               .order_by("next_run_at").values_list("pk", flat=True)[:limit])
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        ids = list(due)
-        if ids:
-            Enrollment.objects.filter(pk__in=ids).update(next_run_at=now + LEASE)
-    return ids
+def claim_due(limit: int = 100, *, worker: str = "") -> workqueue.Claim:
+    """Atomically claim up to `limit` due enrollments for this worker (core.workqueue):
+    hidden from other claimers for LEASE, renewed while the batch runs."""
+    return workqueue.claim(Enrollment.objects.filter(status=Enrollment.Status.ACTIVE),
+                           limit=limit, lease=LEASE, worker=worker)
 
 
-def run_due_enrollments(limit: int = 100) -> int:
-    """Claim and advance due enrollments until none is left. Returns how many ran."""
+def run_due_enrollments(limit: int = 100, *, worker: str = "") -> int:
+    """Claim and advance due enrollments until none is left. Returns how many ran.
+
+    A step that raises is retried with backoff; after Enrollment.max_attempts the
+    enrollment ends as failed, with `campaign_step_failed` on the lead's timeline."""
     done = 0
-    while ids := claim_due(limit):
-        for enrollment_id in ids:
+    while True:
+        # Before each claim: an email sent meanwhile lets its step go on now.
+        _wake_waiting()
+        claim = claim_due(limit, worker=worker)
+        if not claim:
+            return done
+        for enrollment_id in workqueue.each(claim):
             try:
-                advance(enrollment_id)
-            except Exception:
-                log.exception("campaign enrollment %s failed; it will be retried", enrollment_id)
+                advance(enrollment_id, claim)
+            except Exception as exc:
+                log.exception("campaign enrollment %s failed (attempt %s)", enrollment_id,
+                              claim.attempts.get(enrollment_id))
+                _attempt_failed(claim, enrollment_id, f"{type(exc).__name__}: {exc}")
             done += 1
-    return done
 
 
-def advance(enrollment_id: int) -> None:
-    """Run an enrollment's steps from where it stands until a wait or the end.
+def _wake_waiting() -> int:
+    """Make send steps whose email is settled (sent, skipped, failed for good) due now."""
+    from leadflow.emails.models import EmailMessage
+
+    now = clock.now()
+    return Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE, claimed_by="", next_run_at__gt=now,
+        waiting_for__status__in=(EmailMessage.Status.SENT, EmailMessage.Status.SKIPPED,
+                                 EmailMessage.Status.FAILED)).update(next_run_at=now)
+
+
+@transaction.atomic
+def _attempt_failed(claim: workqueue.Claim, enrollment_id: int, error: str) -> None:
+    if workqueue.retry(claim, enrollment_id, error, final={}):
+        enrollment = Enrollment.objects.select_related("campaign", "lead").get(pk=enrollment_id)
+        _step_failed(enrollment, enrollment.next_position,
+                     f"failed {claim.attempts.get(enrollment_id)} times: {error}")
+
+
+def _step_failed(enrollment: Enrollment, position: int, error: str) -> None:
+    """A step's failure path: recorded on the timeline, and the lead leaves the campaign
+    (status failed) rather than receive the steps after one it never got."""
+    from leadflow.tracking.services import record_event
+
+    record_event(EventType.CAMPAIGN_STEP_FAILED, lead=enrollment.lead,
+                 idempotency_key=f"enrollment:{enrollment.pk}:step:{position}:failed",
+                 properties={"campaign_id": enrollment.campaign_id,
+                             "campaign": enrollment.campaign.name, "position": position,
+                             "error": error[:500]})
+    _leave(Enrollment.objects.filter(pk=enrollment.pk), reason=f"step {position}: {error}",
+           status=Enrollment.Status.FAILED)
+
+
+def advance(enrollment_id: int, claim: workqueue.Claim | None = None) -> None:
+    """Run an enrollment's steps from where it stands until a wait, an email still on its
+    way, or the end. With `claim`, writes only while the claim still holds the row.
 
     Tolerates a deleted enrollment, lead or campaign, and a campaign switched off.
     """
+    from leadflow.emails.models import EmailMessage
+
     enrollment = (Enrollment.objects.select_related("campaign", "lead")
                   .filter(pk=enrollment_id, status=Enrollment.Status.ACTIVE).first())
     if enrollment is None:
@@ -174,32 +211,46 @@ def advance(enrollment_id: int) -> None:
     if not enrollment.campaign.active:
         leave(enrollment, reason="campaign stopped")
         return
+    held = (claim.held() if claim else Enrollment.objects).filter(pk=enrollment.pk)
     steps = {s.position: s for s in Step.objects.filter(campaign=enrollment.campaign)
              .select_related("template")}
-    position = enrollment.next_position
+    # Progress made: the next claim starts a fresh attempt count.
+    release = {"claimed_by": "", "attempts": 0, "waiting_for": None}
     for position in sorted(p for p in steps if p >= enrollment.next_position):
         step = steps[position]
         if step.kind == Step.Kind.WAIT and step.wait_seconds:
-            Enrollment.objects.filter(pk=enrollment.pk).update(
-                next_position=position + 1,
-                next_run_at=clock.now() + timedelta(seconds=step.wait_seconds))
+            held.update(next_position=position + 1,
+                        next_run_at=clock.now() + timedelta(seconds=step.wait_seconds),
+                        **release)
             return
-        _run_step(enrollment, step)
-        Enrollment.objects.filter(pk=enrollment.pk).update(next_position=position + 1)
+        message = _run_step(enrollment, step)
+        if message is not None and message.status in (EmailMessage.Status.QUEUED,
+                                                      EmailMessage.Status.SENDING):
+            held.update(next_position=position, next_run_at=clock.now() + EMAIL_CHECK,
+                        **{**release, "waiting_for": message})
+            return
+        if message is not None and message.status == EmailMessage.Status.FAILED:
+            _step_failed(enrollment, position, f"email not sent: {message.error}")
+            return
+        if not held.update(next_position=position + 1, waiting_for=None):
+            return  # the lease was lost: the worker holding it now goes on
     leave(enrollment, reason="completed", status=Enrollment.Status.COMPLETED)
 
 
-def _run_step(enrollment: Enrollment, step: Step) -> None:
+def _run_step(enrollment: Enrollment, step: Step):
+    """Do a step's work (once per step, whatever the number of runs); a send step returns
+    its queued message."""
     key = f"enrollment:{enrollment.pk}:step:{step.position}"
     if step.kind == Step.Kind.SEND_EMAIL and step.template is not None:
         from leadflow.emails.services import send_template
 
-        send_template(enrollment.lead, step.template, dedupe_key=key,
-                      campaign_id=enrollment.campaign_id)
-    elif step.kind == Step.Kind.ADD_POINTS and step.points:
+        return send_template(enrollment.lead, step.template, dedupe_key=key,
+                             campaign_id=enrollment.campaign_id)
+    if step.kind == Step.Kind.ADD_POINTS and step.points:
         from leadflow.scoring.services import add_points
 
         # Keyed by the step, so a step run twice gives its points once.
         add_points(enrollment.lead, step.points, f"campaign {enrollment.campaign.name}",
                    event_type=EventType.CAMPAIGN_POINTS, idempotency_key=key,
                    extra={"campaign_id": enrollment.campaign_id})
+    return None

@@ -207,7 +207,8 @@ def optin_template():
 
 
 def send_confirmation(optin_id: int) -> EmailMessage | None:
-    """Send the double opt-in email of an OptInRequest (once: a retry is a no-op)."""
+    """Queue the double opt-in email of an OptInRequest for the outbox (once: a retry is a
+    no-op); a worker sends it, never the request that asked for it."""
     from leadflow.emails.services import send_template
 
     optin = OptInRequest.objects.select_related("lead", "form").filter(pk=optin_id).first()

@@ -328,11 +328,15 @@ class _Replay:
 
     def _run_campaigns(self) -> None:
         from leadflow.campaigns.services import run_due_enrollments
+        from leadflow.emails.outbox import send_due
 
         if self.next_campaign_run is not None and clock.now() < self.next_campaign_run:
             return  # superseded by an earlier run
         self.next_campaign_run = None
-        run_due_enrollments()
+        # As a worker's ticks do: steps queue emails, the outbox sends them, the steps
+        # waiting for them go on.
+        while run_due_enrollments() + send_due():
+            pass
         for message in EmailMessage.objects.filter(pk__gt=self.last_message_id).order_by("pk"):
             self.last_message_id = message.pk
             if message.status == EmailMessage.Status.SENT and message.sent_at:

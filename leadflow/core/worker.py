@@ -330,7 +330,7 @@ class Worker:
         return done
 
     def _tick(self) -> int:
-        done = periodic.tick()
+        done = periodic.tick(worker=self.name)
         if done:
             self.periodic_done += done
             log.info("worker %s: periodic jobs did %d item(s)", self.name, done)

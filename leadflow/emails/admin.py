@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from leadflow.core.admin import ViewOnlyAdmin
+from leadflow.emails import services
 from leadflow.emails.models import EmailMessage, EmailTemplate
 
 
@@ -11,7 +12,17 @@ class EmailTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(EmailMessage)
 class EmailMessageAdmin(ViewOnlyAdmin):
-    list_display = ("subject", "to_email", "status", "campaign", "sent_at", "opened_at")
+    list_display = ("subject", "to_email", "status", "attempts", "error", "campaign",
+                    "sent_at", "opened_at")
     list_filter = ("status",)
+    actions = ["send_again"]
     raw_id_fields = ("lead",)
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Send the failed ones again")
+    def send_again(self, request, queryset):
+        count = services.retry_failed(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} failed message(s) queued again.", messages.INFO)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.workqueue import WorkItem
+
 
 class EmailTemplate(models.Model):
     """Subject and bodies are Django templates rendered with `lead` (autoescaped)."""
@@ -23,10 +25,13 @@ class EmailTemplate(models.Model):
         return self.name
 
 
-class EmailMessage(models.Model):
-    """One email to one lead. `dedupe_key` makes a retried send a no-op."""
+class EmailMessage(WorkItem):
+    """One email to one lead, and the outbox: the row is written, rendered, with its
+    Message-ID, before any attempt; workers claim queued rows (core.workqueue) and send
+    them (emails.outbox). `dedupe_key` makes a second request for the same email a no-op."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
@@ -42,12 +47,22 @@ class EmailMessage(models.Model):
     message_id = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices)
     error = models.TextField(blank=True)
+    # The outbox: when the next attempt is due (null once sent, skipped or failed for
+    # good), and what it sends, rendered when queued so that every attempt sends the same.
+    due_at = models.DateTimeField(null=True, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     clicked_at = models.DateTimeField(null=True, blank=True)
 
+    work_error_field = "error"
+
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["due_at"], condition=models.Q(due_at__isnull=False),
+                                name="email_outbox_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.subject} -> {self.to_email} ({self.status})"

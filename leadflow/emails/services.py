@@ -49,59 +49,63 @@ def unsubscribe_url(lead: Lead, campaign_id: int | None) -> str:
 def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
                   campaign_id: int | None = None,
                   context: dict | None = None) -> EmailMessage:
-    """Send `template` to `lead` once per `dedupe_key` (a retry returns the first message,
-    except after a failed send, which the retry sends again).
+    """Queue `template` for `lead` once per `dedupe_key` (a second call returns the first
+    message, whatever its state); a worker sends it (emails.outbox), retrying failures.
 
     Marketing email is skipped (and recorded as skipped) for leads without an address,
     opted out, marked do-not-email, or awaiting a double opt-in confirmation; it carries
     one-click unsubscribe headers. `context` adds values to the template's (e.g. a link).
-    The row is written before the SMTP call so that a crash mid-send never sends twice.
+    The message is rendered, with its Message-ID, in the transaction that queues it, so
+    every attempt sends the same bytes under the same Message-ID.
     """
     from leadflow.capture.services import awaiting_confirmation
 
+    existing = EmailMessage.objects.filter(dedupe_key=dedupe_key).first()
+    if existing:
+        return existing
     # Marketing waits for a pending double opt-in (one query, only for marketing mail).
     skip = not lead.email or (template.marketing and (
         lead.do_not_email or awaiting_confirmation(lead)))
-    existing = EmailMessage.objects.filter(dedupe_key=dedupe_key).first()
-    if existing:
-        # Only one retrier may take a failed message back (a conditional UPDATE).
-        if skip or existing.status != EmailMessage.Status.FAILED or not (
-                EmailMessage.objects.filter(pk=existing.pk, status=EmailMessage.Status.FAILED)
-                .update(status=EmailMessage.Status.SENDING, error="")):
-            return existing
-        message = existing
-        message.status, message.error = EmailMessage.Status.SENDING, ""
-    else:
-        try:
-            with transaction.atomic():
-                message = EmailMessage.objects.create(
-                    lead=lead, template=template, campaign_id=campaign_id,
-                    dedupe_key=dedupe_key, to_email=lead.email or "", subject="",
-                    status=EmailMessage.Status.SKIPPED if skip else EmailMessage.Status.SENDING)
-        except IntegrityError:
-            return EmailMessage.objects.get(dedupe_key=dedupe_key)
-    if skip:
-        message.error = ("no email address" if not lead.email else "lead opted out"
-                         if lead.do_not_email else "awaiting double opt-in confirmation")
-        message.save(update_fields=["error"])
-        return message
+    try:
+        with transaction.atomic():
+            message = EmailMessage.objects.create(
+                lead=lead, template=template, campaign_id=campaign_id,
+                dedupe_key=dedupe_key, to_email=lead.email or "", subject="",
+                status=EmailMessage.Status.SKIPPED if skip else EmailMessage.Status.QUEUED)
+            if skip:
+                message.error = ("no email address" if not lead.email else "lead opted out"
+                                 if lead.do_not_email else
+                                 "awaiting double opt-in confirmation")
+                message.save(update_fields=["error"])
+                return message
+            _render(message, lead, template, context)
+            message.due_at = clock.now()
+            message.save(update_fields=["subject", "message_id", "body_text", "body_html",
+                                        "headers", "due_at"])
+    except IntegrityError:
+        return EmailMessage.objects.get(dedupe_key=dedupe_key)
+    transaction.on_commit(_kick_outbox)
+    return message
 
-    unsub = unsubscribe_url(lead, campaign_id)
+
+def _render(message: EmailMessage, lead: Lead, template: EmailTemplate,
+            context: dict | None) -> None:
+    unsub = unsubscribe_url(lead, message.campaign_id)
     values = {**(context or {}), "lead": lead, "unsubscribe_url": unsub}
     # Subject and text body are plain text: HTML-escaping them would show "O&#x27;Brien".
     plain = Context(values, autoescape=False)
     # One line: a name holding CR or LF must not break (or inject) a header.
-    subject = " ".join(Template(template.subject).render(plain).split())[:200]
+    message.subject = " ".join(Template(template.subject).render(plain).split())[:200]
     text = str(Template(template.body_text).render(plain))
     if template.marketing:
         text += f"\n\n--\nUnsubscribe: {unsub}\n"
-    msgid = make_msgid(domain=settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> "))
-    headers = {"Message-ID": msgid}
+    message.body_text = text
+    message.message_id = make_msgid(
+        domain=settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> "))
+    message.headers = {}
     if template.marketing:
-        headers["List-Unsubscribe"] = _one_line("List-Unsubscribe", f"<{unsub}>")
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email = EmailMultiAlternatives(subject=subject, body=text, to=[lead.email or ""],
-                                   headers=headers)
+        message.headers = {"List-Unsubscribe": f"<{unsub}>",
+                           "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     if template.body_html:
         pixel = settings.BASE_URL + reverse("emails:open", args=[tokens.open_token(message.pk)])
         html = str(Template(template.body_html).render(Context(values)))  # autoescaped
@@ -111,24 +115,40 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
             html = track_links(message, html)
             html += (f'<p style="font-size:12px"><a href="{escape(unsub)}">Unsubscribe</a></p>'
                      f'<img src="{escape(pixel)}" width="1" height="1" alt="">')
-        email.attach_alternative(html, "text/html")
-    message.subject, message.message_id = subject, msgid
-    try:
-        email.send()
-    except Exception as exc:  # SMTP failures are expected: record them, do not crash
-        log.warning("email %s to lead %s failed: %s", message.pk, lead.pk, exc)
-        message.status, message.error = EmailMessage.Status.FAILED, str(exc)[:2000]
-        message.save(update_fields=["subject", "message_id", "status", "error"])
-        return message
-    message.status, message.sent_at = EmailMessage.Status.SENT, clock.now()
-    message.save(update_fields=["subject", "message_id", "status", "sent_at"])
-    from leadflow.tracking.services import record_event
+        message.body_html = html
 
-    record_event(EventType.EMAIL_SENT, lead=lead, via=Event.Via.EMAIL,
-                 idempotency_key=f"email_sent:{message.pk}",
-                 properties={"message_id": message.pk, "template": template.name,
-                             "campaign_id": campaign_id, "subject": subject})
-    return message
+
+def build(message: EmailMessage) -> EmailMultiAlternatives:
+    """The email a queued message sends (the same on every attempt)."""
+    headers: dict[str, str] = {"Message-ID": message.message_id}
+    for name, value in message.headers.items():
+        headers[name] = _one_line(name, value)
+    email = EmailMultiAlternatives(subject=message.subject, body=message.body_text,
+                                   to=[message.to_email], headers=headers)
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    return email
+
+
+def _kick_outbox() -> None:
+    from leadflow.emails.tasks import send_outbox_task
+
+    try:
+        send_outbox_task.enqueue()
+    except Exception:  # the periodic tick sends it anyway
+        log.exception("could not enqueue send_outbox_task")
+
+
+def retry_failed(message_ids: list[int]) -> int:
+    """Queue finally failed messages again, with a fresh attempt count (a person's
+    decision, from the admin); returns how many were queued."""
+    from leadflow.core import workqueue
+
+    count = workqueue.reset(EmailMessage.objects.filter(
+        pk__in=message_ids, status=EmailMessage.Status.FAILED), status=EmailMessage.Status.QUEUED)
+    if count:
+        transaction.on_commit(_kick_outbox)
+    return count
 
 
 @transaction.atomic

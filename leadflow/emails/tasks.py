@@ -1,15 +1,27 @@
 from django.tasks import task
 
+from leadflow.core import periodic
 from leadflow.emails import services
 from leadflow.emails.models import EmailTemplate
 from leadflow.leads.models import Lead
 
 
 @task
+def send_outbox_task() -> int:
+    """Wake a worker up: it sends what is queued (the outbox rows are the work; any
+    worker's tick sends them too), and lets the campaign steps waiting for them go on."""
+    return periodic.tick()
+
+
+@task
 def send_template_task(lead_id: int, template_id: int, dedupe_key: str) -> str:
-    """Send one email; re-fetches its rows, tolerates them being deleted, sends once."""
+    """Queue one email and send what is due; re-fetches its rows, tolerates them being
+    deleted, sends once."""
     lead = Lead.objects.filter(pk=lead_id).first()
     template = EmailTemplate.objects.filter(pk=template_id).first()
     if lead is None or template is None:
         return "gone"
-    return services.send_template(lead, template, dedupe_key=dedupe_key).status
+    message = services.send_template(lead, template, dedupe_key=dedupe_key)
+    periodic.tick()
+    message.refresh_from_db()
+    return message.status

@@ -24,6 +24,7 @@ class JobOut(Schema):
     unchanged: int
     rejected: int
     message: str
+    attempts: int
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

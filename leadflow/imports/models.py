@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.workqueue import WorkItem
+
 
 class ImportMapping(models.Model):
     """A named, reusable column mapping (the JSON format is described in
@@ -25,7 +27,11 @@ class ImportMapping(models.Model):
         return self.name
 
 
-class ImportJob(models.Model):
+class ImportJob(WorkItem):
+    """An import and its history. Queued and running jobs are background work
+    (core.workqueue): a job whose worker died is run again once its lease runs out
+    (importing the same file twice changes nothing)."""
+
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")
         QUEUED = "queued", _("Queued")
@@ -55,10 +61,16 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded at"))
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    work_error_field = "message"
+    max_attempts = 3
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("import job")
+        indexes = [models.Index(fields=["due_at"], condition=models.Q(due_at__isnull=False),
+                                name="import_job_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"

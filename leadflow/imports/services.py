@@ -13,9 +13,11 @@ import csv
 import dataclasses
 import io
 import json
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 
-from leadflow.core import clock
+from leadflow.core import clock, failpoints, workqueue
 from leadflow.core.csvsafe import safe_row
 from leadflow.core.errors import Forbidden, InvalidInput, NotFound, contains_nul
 from leadflow.imports.mapping import (
@@ -45,9 +47,14 @@ from leadflow.tracking.models import Event
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
 
+log = logging.getLogger(__name__)
+
 PREVIEW_ROWS = 20
 # Files up to this size are imported during the request; larger ones by the worker.
 INLINE_MAX_BYTES = 2 * 1024 * 1024
+# A running job's lease, renewed after each chunk of rows; a job whose worker died is run
+# again once it runs out.
+LEASE = timedelta(minutes=5)
 
 
 @dataclass
@@ -93,7 +100,8 @@ class ImportReport:
 
 
 def import_path(path: str | Path, mapping: dict[str, Any] | str | Path | None = None, *,
-                dry_run: bool = False, actor: User | None = None) -> ImportReport:
+                dry_run: bool = False, actor: User | None = None,
+                heartbeat: Callable[[], None] | None = None) -> ImportReport:
     """Import a CSV or xlsx file. `mapping` is a mapping (dict), the path of a JSON mapping
     file, or None to guess the columns from their header. Raises InvalidInput when the file
     or the mapping cannot be used at all; rejected rows are in the report."""
@@ -104,13 +112,15 @@ def import_path(path: str | Path, mapping: dict[str, Any] | str | Path | None = 
         spec = load_spec_file(mapping)
     else:
         spec = mapping
-    return import_table(table, spec, dry_run=dry_run, actor=actor)
+    return import_table(table, spec, dry_run=dry_run, actor=actor, heartbeat=heartbeat)
 
 
 def import_table(table: Table, spec: dict[str, Any], *, dry_run: bool = False,
-                 actor: User | None = None, limit: int | None = None) -> ImportReport:
+                 actor: User | None = None, limit: int | None = None,
+                 heartbeat: Callable[[], None] | None = None) -> ImportReport:
     """Map and import `table`'s rows (the first `limit` only, for a preview, which implies
-    a dry run and keeps the mapped rows in the report)."""
+    a dry run and keeps the mapped rows in the report). `heartbeat` is called after each
+    chunk (a background job renews its lease there)."""
     mapping = parse(spec)
     header = [h.strip() for h in table.header]
     index = _column_index(header, mapping)
@@ -136,6 +146,8 @@ def import_table(table: Table, spec: dict[str, Any], *, dry_run: bool = False,
                 _import_batch(batch, report, actor=actor, definitions=definitions,
                               users=users, preview=limit is not None)
                 batch = []
+                if heartbeat is not None:
+                    heartbeat()
             if limit is not None and report.total >= limit:
                 break
     except UnreadableRow as exc:
@@ -378,8 +390,8 @@ def start_job(job: ImportJob, *, spec: dict[str, Any], dry_run: bool) -> ImportJ
     if job.status not in (ImportJob.Status.UPLOADED, ImportJob.Status.DONE,
                           ImportJob.Status.FAILED):
         raise InvalidInput("This import is already queued or running.", field="status")
-    job.status = ImportJob.Status.QUEUED
-    job.save(update_fields=["spec", "dry_run", "status"])
+    job.status, job.due_at, job.attempts = ImportJob.Status.QUEUED, clock.now(), 0
+    job.save(update_fields=["spec", "dry_run", "status", "due_at", "attempts"])
     if job.file.size <= INLINE_MAX_BYTES:
         run_job(job.pk)
     else:
@@ -390,25 +402,63 @@ def start_job(job: ImportJob, *, spec: dict[str, Any], dry_run: bool) -> ImportJ
     return job
 
 
-def run_job(job_id: int) -> str:
-    """Run a queued job. Safe to run twice and on a deleted job: only the run that moves
-    it from queued to running does the work."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=clock.now())
-    if not claimed:
-        return "skipped"
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+class _LeaseLost(Exception):
+    """Another worker took the job over (this one was presumed dead): stop quietly."""
+
+
+def run_job(job_id: int, *, worker: str = "") -> str:
+    """Run a queued job (or a running one whose worker died). Safe to run twice and on a
+    deleted job: only the worker that claims it does the work."""
+    claim = workqueue.claim(ImportJob.objects.filter(
+        pk=job_id, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)),
+        limit=1, lease=LEASE, worker=worker, status=ImportJob.Status.RUNNING,
+        started_at=clock.now())
+    return _run_claimed(claim) if claim else "skipped"
+
+
+def run_due_jobs(*, worker: str = "") -> int:
+    """Periodic job: run queued jobs whose wake-up was lost and jobs whose worker died."""
+    done = 0
+    while claim := workqueue.claim(ImportJob.objects.filter(
+            status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)),
+            limit=1, lease=LEASE, worker=worker, status=ImportJob.Status.RUNNING,
+            started_at=clock.now()):
+        _run_claimed(claim)
+        done += 1
+    return done
+
+
+def _run_claimed(claim: workqueue.Claim) -> str:
+    job = ImportJob.objects.select_related("created_by").get(pk=claim.ids[0])
+
+    def heartbeat() -> None:
+        failpoints.hit("import.after_chunk")
+        if not workqueue.keep_alive(claim):
+            raise _LeaseLost
+
     try:
         report = import_path(job.file.path, job.spec, dry_run=job.dry_run,
-                             actor=job.created_by)
-    except InvalidInput as exc:
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, message=exc.message, finished_at=clock.now())
+                             actor=job.created_by, heartbeat=heartbeat)
+    except _LeaseLost:
+        return "lost"
+    except InvalidInput as exc:  # the file or mapping cannot be used: no retry helps
+        workqueue.done(claim, job.pk, status=ImportJob.Status.FAILED, message=exc.message,
+                       finished_at=clock.now())
         return "failed"
-    ImportJob.objects.filter(pk=job_id).update(
-        status=ImportJob.Status.DONE, total=report.total, created=report.created,
-        updated=report.updated, unchanged=report.unchanged, rejected=report.rejected,
-        header=report.header, message=report.summary, finished_at=clock.now(),
+    except Exception as exc:
+        log.exception("import job %s failed (attempt %s)", job.pk, claim.attempts.get(job.pk))
+        final = workqueue.retry(claim, job.pk, f"{type(exc).__name__}: {exc}",
+                                final={"status": ImportJob.Status.FAILED,
+                                       "finished_at": clock.now()},
+                                again={"status": ImportJob.Status.QUEUED})
+        if final is None:
+            return "lost"
+        return "failed" if final else "retrying"
+    workqueue.done(
+        claim, job.pk, status=ImportJob.Status.DONE, total=report.total,
+        created=report.created, updated=report.updated, unchanged=report.unchanged,
+        rejected=report.rejected, header=report.header, message=report.summary,
+        finished_at=clock.now(),
         errors=[{"line": e.line, "field": e.field, "message": e.message, "cells": e.cells}
                 for e in report.errors])
     return "done"

@@ -101,7 +101,7 @@ def erase_due(user: User, *, cutoff: datetime) -> int:
     return privacy.erase_leads(ids, actor=user)
 
 
-def erase_due_automatically() -> int:
+def erase_due_automatically(worker: str = "") -> int:
     """Periodic job: in "auto" mode, erase the leads due (as Leadflow, no user)."""
     policy = Policy.current()
     if policy.mode != "auto" or not cache.add(AUTO_KEY, 1, AUTO_EVERY.total_seconds()):

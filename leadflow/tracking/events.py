@@ -176,6 +176,10 @@ _declare(EventType.CHANGE_PROPOSED, gettext_lazy("Change proposed (nothing was c
 _declare(EventType.PIPELINE_HALTED, gettext_lazy("Automation stopped: rules kept reacting to "
                                                  "each other"), L, our_action=True,
          detail=lambda p: ", ".join(map(str, p.get("undispatched") or [])))
+_declare(EventType.EMAIL_FAILED, gettext_lazy("Email could not be sent"), L, kind="email",
+         our_action=True, detail=_prop("subject", "error"))
+_declare(EventType.CAMPAIGN_STEP_FAILED, gettext_lazy("Campaign step failed"), L,
+         kind="campaign", our_action=True, detail=_prop("campaign", "error"))
 _declare("merged", gettext_lazy("Merged with another lead"), L,
          title=lambda p: _("Merged with lead #%(id)s") % {"id": p.get("merged_lead_id", "?")},
          detail=_taken)

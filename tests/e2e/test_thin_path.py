@@ -11,6 +11,7 @@ from leadflow.accounts.models import Role, Team
 from leadflow.campaigns.models import Campaign, Step
 from leadflow.campaigns.services import run_due_enrollments
 from leadflow.emails.models import EmailTemplate
+from leadflow.emails.outbox import send_due
 from leadflow.leads.models import Lead
 from leadflow.lifecycle.models import StageThreshold
 from leadflow.lifecycle.services import history
@@ -74,7 +75,10 @@ def test_mickael_goes_from_sign_up_to_won(settings, smtp_server, make_user, api_
     timeline = [e["type"] for e in marketing.get(f"/leads/{lead_id}/timeline").json()["items"]]
     assert "campaign_entered" in timeline
 
-    # The due campaign work sends the welcome email through SMTP, with one-click unsubscribe.
+    # The due campaign work queues the welcome email, the outbox sends it through SMTP
+    # with one-click unsubscribe, and the step goes on once it is sent.
+    assert run_due_enrollments() == 1
+    assert send_due() == 1
     assert run_due_enrollments() == 1
     [email] = smtp_server.to("mickael@example.com")
     assert str(make_header(decode_header(email["Subject"]))) == "Welcome Mickaël"

@@ -11,6 +11,7 @@ from leadflow.capture.models import Form, OptInRequest
 from leadflow.capture.services import awaiting_confirmation
 from leadflow.capture.tests.conftest import aged_token
 from leadflow.emails.models import EmailMessage, EmailTemplate
+from leadflow.emails.outbox import send_due
 from leadflow.emails.services import send_template
 from leadflow.leads.models import Consent, Lead
 
@@ -32,6 +33,13 @@ def newsletter(db):
 
 
 def _subscribe(form, consent="yes"):
+    """Post the form, then let a worker send what it queued."""
+    response = _post(form, consent)
+    send_due()
+    return response
+
+
+def _post(form, consent="yes"):
     return Client().post("/f/news/", {"email": "ana@example.com", "first_name": "Ana",
                                       "consent": consent, "lf_token": aged_token(form.pk),
                                       "page_url": "https://www.example.com/blog"},
@@ -41,6 +49,18 @@ def _subscribe(form, consent="yes"):
 def _confirm_path(message) -> str:
     body = message.get_payload(decode=True).decode()
     return urlsplit(re.search(r"(http\S+/f/confirm/\S+)", body).group(1)).path
+
+
+def test_the_form_post_only_queues_the_confirmation_a_worker_sends_it(form, smtp_server):
+    r = _post(form)
+
+    assert r.status_code == 200
+    assert smtp_server.messages == []  # no SMTP inside the public request
+    queued = EmailMessage.objects.get()
+    assert queued.status == EmailMessage.Status.QUEUED
+    send_due()
+    [message] = smtp_server.to("ana@example.com")
+    assert message["Message-ID"] == queued.message_id
 
 
 def test_the_confirmation_email_arrives_without_unsubscribe_headers(form, smtp_server):
@@ -72,6 +92,8 @@ def test_marketing_waits_for_the_confirmation(form, newsletter, smtp_server):
 
     assert not awaiting_confirmation(lead)
     after = send_template(lead, newsletter, dedupe_key="issue-1:after")
+    send_due()
+    after.refresh_from_db()
     assert after.status == EmailMessage.Status.SENT
     assert [m["Subject"] for m in smtp_server.to("ana@example.com")][-1] == "Our news"
 

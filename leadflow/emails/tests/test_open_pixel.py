@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from leadflow.emails.models import EmailTemplate
+from leadflow.emails.outbox import send_due
 from leadflow.emails.services import send_template
 from leadflow.emails.tokens import open_token
 
@@ -20,6 +21,7 @@ def sent(smtp_server, make_lead, score_rules, settings):
     template = EmailTemplate.objects.create(name="News", subject="News", body_text="Hi",
                                             body_html="<p>Hi</p>")
     message = send_template(lead, template, dedupe_key="news:1")
+    send_due()  # as a worker does
     [msg] = smtp_server.messages
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html")
     src = re.search(r'<img src="([^"]+)"', html.get_payload(decode=True).decode())[1]

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from leadflow.emails.models import EmailLink, EmailTemplate
+from leadflow.emails.outbox import send_due
 from leadflow.emails.services import send_template
 from leadflow.emails.tokens import click_token
 from leadflow.tracking.models import Visitor
@@ -29,6 +30,7 @@ def sent(smtp_server, make_lead, settings, site):
                   '<a href="https://partner.org/page">Partner</a> '
                   '<a href="mailto:help@example.com">Mail us</a></p>')
     message = send_template(lead, template, dedupe_key="news:1")
+    send_due()  # as a worker does
     [msg] = smtp_server.messages
     html = next(p for p in msg.walk() if p.get_content_type() == "text/html")
     hrefs = re.findall(r'href="([^"]+)"', html.get_payload(decode=True).decode())
