@@ -11,6 +11,7 @@ from django.test import Client
 
 from leadflow.capture.models import Form
 from leadflow.capture.tests.conftest import aged_token
+from leadflow.emails import outbox
 from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.models import Event, TrackingSite, Visitor
 from leadflow.tracking.tests.conftest import BROWSER_UA, page_view
@@ -81,6 +82,7 @@ def test_double_opt_in_confirmation_verifies_the_visitor_and_its_events_count(
     form = Form.objects.create(name="News", slug="news", title="News", double_opt_in=True)
     _beacon([page_view("https://example.com/a", key="a")])
     _post(form, {"email": "ana@example.com", "lf_vid": VID})
+    outbox.send_due()  # as a worker does
     body = smtp_server.messages[-1].get_payload(decode=True).decode()
     confirm = urlsplit(re.search(r"(http\S+/f/confirm/\S+)", body).group(1)).path
 

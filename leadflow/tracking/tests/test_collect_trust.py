@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
+from leadflow.emails import outbox
 from leadflow.emails.models import EmailTemplate
 from leadflow.emails.services import send_template
 from leadflow.leads.merge import merge_leads
@@ -119,6 +120,7 @@ def test_a_tracked_email_click_verifies_the_visitor_and_its_events_then_count(
         name="News", subject="News", body_text="Hi",
         body_html='<p><a href="https://shop.example.com/offer">Offer</a></p>')
     send_template(known, template, dedupe_key="news:1")
+    outbox.send_due()  # as a worker does
     html = next(p for p in smtp_server.messages[0].walk()
                 if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     path = re.search(r'href="https://leads.example.com(/e/c/[^"]+)"', html).group(1)
