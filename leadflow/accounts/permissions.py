@@ -166,7 +166,7 @@ def may_manage_secrets(user: User) -> bool:
 
 
 # What an ingest-only token may call: (method, route under /api/v1/). Its answers are cut
-# to ids and statuses (leadflow.core.api), so it can push leads and events in but never
+# to ids and statuses (leadflow.server.api), so it can push leads and events in but never
 # read a lead out.
 INGEST_ROUTES = frozenset({("POST", "leads"), ("POST", "leads/bulk"), ("POST", "events")})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
