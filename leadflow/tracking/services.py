@@ -19,7 +19,7 @@ from leadflow.core.errors import InvalidInput, contains_nul
 from leadflow.core.params import utc
 from leadflow.core.sqlarrays import builder, bulk_insert
 from leadflow.leads.quality import normalise_email
-from leadflow.tracking.models import Event
+from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -120,6 +120,14 @@ _new_event = builder(Event, EVENT_FIELDS)
 
 _COPY_FIELDS = ("lead", "visitor_id", "type", "properties", "via", "actor", "occurred_at",
                 "received_at", "idempotency_key")
+
+
+def record_halt(lead_ids: list[int], types: list[str], depth: int) -> None:
+    """The pipeline's halt recorder (set in TrackingConfig.ready()): a runaway cascade
+    goes on the timeline of the leads involved, stored but never dispatched."""
+    record_events([NewEvent(type=EventType.PIPELINE_HALTED, lead_id=lead_id,
+                            properties={"depth": depth, "undispatched": types})
+                   for lead_id in lead_ids])
 
 
 def _record_one_by_one(items: Sequence[NewEvent], *, via: str,
