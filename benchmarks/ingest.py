@@ -83,8 +83,8 @@ def generate(n_leads: int) -> tuple[list[int], str]:
     from leadflow.campaigns.models import Campaign, Step
     from leadflow.core import clock
     from leadflow.leads.models import Lead
+    from leadflow.leads.stages import Stage
     from leadflow.lifecycle.models import StageThreshold
-    from leadflow.lifecycle.stages import Stage
     from leadflow.scoring.models import ScoreRule
     from leadflow.server.demo import SCORE_RULES
 

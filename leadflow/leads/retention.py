@@ -25,7 +25,7 @@ from leadflow.core import clock
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput
 from leadflow.leads import privacy
 from leadflow.leads.models import Lead
-from leadflow.lifecycle.stages import Stage
+from leadflow.leads.stages import Stage
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User

@@ -25,11 +25,11 @@ from django.views.decorators.http import require_POST, require_safe
 from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest, render_error
 from leadflow.leads import services
+from leadflow.leads.models import Category
 from leadflow.leads.quality import FLAG_LABELS
+from leadflow.leads.stages import DEFINITIONS, Stage
 from leadflow.lifecycle import services as lifecycle
-from leadflow.lifecycle.stages import DEFINITIONS, Stage
 from leadflow.scoring import services as scoring
-from leadflow.scoring.models import Category
 from leadflow.tracking import events as event_types
 from leadflow.tracking import services as tracking
 from leadflow.tracking.models import Event
@@ -100,7 +100,7 @@ def _filter_choices(user) -> dict[str, Any]:
 @require_safe
 def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
     lead = services.get_visible_lead(request.user, lead_id)
-    categories = scoring.points_by_category(lead)
+    categories = lead.points_by_category()
     widest = max([abs(p) for p in categories.values()] + [1])
     breakdown = [{"key": c.value, "label": c.label, "points": categories[c.value],
                   "width": round(abs(categories[c.value]) * 100 / widest)} for c in Category]

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.lifecycle.stages import Stage
+from leadflow.leads.stages import Stage
 
 
 class StageThreshold(models.Model):

@@ -81,7 +81,7 @@ def _created(p: Props) -> str:
 
 
 def _stage(value: Any) -> str:
-    from leadflow.lifecycle.stages import Stage
+    from leadflow.leads.stages import Stage
 
     return str(Stage(value).label) if value in Stage.values else str(value or "–")
 

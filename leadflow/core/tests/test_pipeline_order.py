@@ -8,8 +8,8 @@ from django.db import transaction
 
 from leadflow.campaigns.models import Campaign, Enrollment
 from leadflow.core import pipeline
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
-from leadflow.lifecycle.stages import Stage
 from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.models import Event, EventType
 from leadflow.tracking.services import NewEvent, record_event, record_events

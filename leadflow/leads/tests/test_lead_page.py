@@ -6,12 +6,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from leadflow.leads.models import Lead
+from leadflow.leads.models import Category, Lead
 from leadflow.leads.services import upsert_lead
 from leadflow.lifecycle.models import StageChange
 from leadflow.lifecycle.services import change_stage
 from leadflow.routing.services import assign_lead
-from leadflow.scoring.models import Category, ScoreRule
+from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.models import Event
 from leadflow.tracking.services import record_event
 

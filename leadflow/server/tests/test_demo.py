@@ -13,8 +13,8 @@ from leadflow.campaigns.models import Campaign
 from leadflow.capture.models import Form
 from leadflow.emails.models import EmailMessage
 from leadflow.leads.models import Lead
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
-from leadflow.lifecycle.stages import Stage
 from leadflow.scoring.models import ScoreEntry, ScoreRule
 from leadflow.server.demo import ensure_demo_admin, load_demo
 from leadflow.tracking.models import Event
