@@ -42,6 +42,7 @@ from psycopg import errors as psycopg_errors
 
 from leadflow.accounts.permissions import Actor, may_change_lead
 from leadflow.core import clock
+from leadflow.core.addresses import normalise_email
 from leadflow.core.errors import InvalidInput
 from leadflow.core.sqlarrays import builder, bulk_insert, reserve_ids
 from leadflow.leads import dedupe, quality
@@ -146,7 +147,7 @@ def _validate(data: Any, definitions: dict[str, CustomFieldDefinition],
         raise data
     if not isinstance(data, dict):
         raise InvalidInput("Each lead must be an object.")
-    email = quality.normalise_email(data.get("email"))
+    email = normalise_email(data.get("email"))
     external_id = clean_external_id(data.get("external_id"))
     if require_identifier and not email and not external_id:
         raise InvalidInput("needs an email or an external_id", field="email")

@@ -15,10 +15,10 @@ from psycopg import errors as psycopg_errors
 from pydantic_core import PydanticSerializationError, to_json
 
 from leadflow.core import clock, pipeline
+from leadflow.core.addresses import normalise_email
 from leadflow.core.errors import InvalidInput, contains_nul
-from leadflow.core.params import utc
+from leadflow.core.params import utc, valid_id
 from leadflow.core.sqlarrays import builder, bulk_insert
-from leadflow.leads.quality import normalise_email
 from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:
@@ -212,7 +212,7 @@ def ingest_events(user: User, items: Sequence[EventItem], *,
     external id among the leads `user` may see. A bad item, or one of a type only Leadflow
     records (tracking.events), gets an error result and never stops the good ones.
     Precondition: at most MAX_BATCH items."""
-    from leadflow.leads.services import valid_id, visible_leads
+    from leadflow.leads.services import visible_leads
     from leadflow.tracking.events import Recorder, refusal
 
     if len(items) > MAX_BATCH:
