@@ -54,6 +54,7 @@ from leadflow.leads.services import (
     clean_external_id,
     fill_empty,
 )
+from leadflow.leads.signals import leads_to_route
 from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def bulk_upsert(rows: Sequence[dict[str, Any]], *, via: str = Event.Via.API,
                 require_identifier: bool = True) -> list[RowResult]:
     """Create or update one lead per row (dicts shaped like upsert_lead's data, see the
     module docstring for the rules); returns one RowResult per row, in order. New leads
-    are routed unless `route` is False (the caller then routes them with route_leads,
+    are routed unless `route` is False (the caller then routes them with routing's route_leads,
     e.g. after giving some an owner). `dry_run` validates and compares everything and
     writes nothing. `definitions` (custom fields by key) lets a dry run validate against
     fields not declared yet. `occurred_at` dates the touch (default: now).
@@ -253,8 +254,8 @@ def _plan_and_write(chunk: Sequence[dict[str, Any]], *, via: str, who: Actor, ro
         record_events(events, via=via, actor=who.user, new_leads=created)
     _suggest_duplicates([lead.pk for lead in created] + [
         pk for pk, (_, names) in changed.items() if names & IDENTITY])
-    if route:
-        route_leads(created)
+    if route and created:
+        leads_to_route.send(sender=Lead, leads=created)
     return results
 
 
@@ -407,11 +408,3 @@ def _apply(lead: Lead, row: _Row, by_email: dict[str, Lead], by_ext: dict[str, L
     if names:
         lead.updated_at = now
     return names
-
-
-def route_leads(leads: Sequence[Lead]) -> None:
-    """Route new, unowned leads to reps, as one set (routing.services.route_leads: a
-    constant number of queries whatever their number)."""
-    from leadflow.routing.services import route_leads as route
-
-    route(leads)
