@@ -93,6 +93,11 @@ def add_points(lead: Lead, points: int, reason: str, category: str = Category.EN
     return created
 
 
+def on_rows_moved(sender: object, *, lead_ids: list[int], **_: object) -> None:
+    """leads.signals.rows_moved (a merge or its undo): the totals follow the ledger."""
+    recompute_scores(lead_ids)
+
+
 def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:
     """Rebuild score totals from the ledger, set-based. Returns the number of leads."""
     def total(category: str | None) -> Coalesce:
