@@ -33,6 +33,10 @@ class StageChange(models.Model):
                               on_delete=models.SET_NULL, related_name="+")
     changed_at = models.DateTimeField()
 
+    # Erasure keeps the rows (reports count stage changes) and blanks these fields
+    # (leads.privacy reads it: leads stands below lifecycle).
+    ERASURE_BLANKS = ("reason",)
+
     class Meta:
         ordering = ["-changed_at", "-id"]
 

@@ -12,6 +12,7 @@ from django.test import RequestFactory
 
 from leadflow.accounts.services import create_token
 from leadflow.emails.models import EmailTemplate
+from leadflow.emails.outbox import send_due
 from leadflow.emails.services import send_template
 from leadflow.imports import reader
 from leadflow.imports.models import ImportJob
@@ -59,7 +60,10 @@ def _person_everywhere(client, admin_user) -> Lead:
     template = EmailTemplate.objects.create(
         name="Hello", subject="Hello {{ lead.first_name }} {{ lead.last_name }}",
         body_text="Dear {{ lead.first_name }} {{ lead.last_name }}, welcome.")
-    assert send_template(lead, template, dedupe_key="hello").status == "sent"
+    message = send_template(lead, template, dedupe_key="hello")
+    send_due()  # the worker's outbox send
+    message.refresh_from_db()
+    assert message.status == "sent"
     return lead
 
 
@@ -104,6 +108,7 @@ def test_sent_email_file_keeps_the_messages_to_other_people(client, admin_user, 
     lead = _person_everywhere(client, admin_user)
     other = Lead.objects.get(email=OTHER[0])
     send_template(other, EmailTemplate.objects.get(), dedupe_key="hello-bo")
+    send_due()
 
     client.post(f"/api/v1/leads/{lead.pk}/erase",
                 HTTP_AUTHORIZATION=f"Bearer {create_token(admin_user)[1]}")

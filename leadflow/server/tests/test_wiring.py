@@ -31,3 +31,27 @@ def test_dispatch_without_steps_refuses_rather_than_scoring_nothing(monkeypatch,
     monkeypatch.setattr(pipeline, "_steps", ())
     with pytest.raises(ImproperlyConfigured, match="leadflow.server"):
         pipeline._run([], [])
+
+
+def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
+    from leadflow.campaigns.services import on_merge_undone, on_merging
+    from leadflow.emails.erasure import forget_in_email_rows
+    from leadflow.imports.erasure import forget_in_imports
+    from leadflow.leads import privacy, signals
+    from leadflow.leads.services import upsert_lead
+    from leadflow.routing.services import on_leads_to_route
+    from leadflow.scoring.services import on_rows_moved
+    from leadflow.tracking import events, visitors
+    from leadflow.tracking.models import EventType
+
+    assert visitors._identify_lead is upsert_lead
+    assert {forget_in_email_rows, forget_in_imports} <= set(privacy._stores)
+    connected = {signal: [r() for _key, r, *_ in signal.receivers] for signal in (
+        signals.leads_to_route, signals.merging, signals.merge_undone, signals.rows_moved)}
+    assert on_leads_to_route in connected[signals.leads_to_route]
+    assert on_merging in connected[signals.merging]
+    assert on_merge_undone in connected[signals.merge_undone]
+    assert on_rows_moved in connected[signals.rows_moved]
+    assert events.REGISTRY[EventType.LEAD_CREATED].detail is not None
+    assert events.REGISTRY[EventType.STAGE_CHANGED].title is not None
+    assert events.REGISTRY[EventType.QUALITY_FLAGS_CHANGED].detail is not None
