@@ -6,6 +6,7 @@ from leadflow.server.api import api
 urlpatterns = [
     path("", include("leadflow.server.urls")),
     path("leads/", include("leadflow.leads.urls")),
+    path("leads/", include("leadflow.lifecycle.urls")),
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
     path("audit/", include("leadflow.audit.urls")),
