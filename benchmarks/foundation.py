@@ -55,9 +55,9 @@ def setup(args) -> None:
 def generate(n: int):
     from leadflow.accounts.models import Role, Team, User
     from leadflow.core import clock
-    from leadflow.leads.models import Lead
-    from leadflow.lifecycle.stages import Stage
-    from leadflow.scoring.models import Category, ScoreRule
+    from leadflow.leads.models import Category, Lead
+    from leadflow.leads.stages import Stage
+    from leadflow.scoring.models import ScoreRule
 
     rng = random.Random(42)
     team = Team.objects.create(name="Sales")

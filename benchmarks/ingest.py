@@ -82,11 +82,11 @@ def generate(n_leads: int) -> tuple[list[int], str]:
     from leadflow.accounts.services import create_token
     from leadflow.campaigns.models import Campaign, Step
     from leadflow.core import clock
-    from leadflow.core.demo import SCORE_RULES
     from leadflow.leads.models import Lead
+    from leadflow.leads.stages import Stage
     from leadflow.lifecycle.models import StageThreshold
-    from leadflow.lifecycle.stages import Stage
     from leadflow.scoring.models import ScoreRule
+    from leadflow.server.demo import SCORE_RULES
 
     admin = User.objects.create(username="bench-admin", role=Role.ADMIN, is_superuser=True,
                                 is_staff=True)

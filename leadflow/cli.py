@@ -205,8 +205,8 @@ def _run(action: Any) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from leadflow.core import webserver
-    from leadflow.core.worker import Worker
+    from leadflow.server import webserver
+    from leadflow.server.worker import Worker
 
     port = args.port or _default_port()
     try:
@@ -246,7 +246,7 @@ def _url_host(host: str) -> str:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from leadflow.core.worker import Worker, WorkerError
+    from leadflow.server.worker import Worker, WorkerError
 
     worker = Worker(name=args.name)
     try:
@@ -372,8 +372,8 @@ def _error_report_path(source: Path) -> Path:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from leadflow.core.demo import ensure_demo_admin, load_demo
     from leadflow.leads.models import Lead
+    from leadflow.server.demo import ensure_demo_admin, load_demo
 
     if Lead.objects.exists():
         print("leadflow: the database already has leads; demo data not loaded")

@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "leadflow.imports",
     "leadflow.analytics",
     "leadflow.audit",
+    # Composes the apps (wires the pipeline and the periodic jobs): last, above them all.
+    "leadflow.server",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +127,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LEADFLOW_LOGIN_COOLOFF_MINUTES", 
                                               minimum=1, maximum=7 * 24 * 60))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "leadflow.core.http.client_ip"
-AXES_LOCKOUT_CALLABLE = "leadflow.core.views.locked_out"
+AXES_LOCKOUT_CALLABLE = "leadflow.server.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from leadflow.core.api import api
+from leadflow.server.api import api
 
 urlpatterns = [
-    path("", include("leadflow.core.urls")),
+    path("", include("leadflow.server.urls")),
     path("leads/", include("leadflow.leads.urls")),
+    path("leads/", include("leadflow.lifecycle.urls")),
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
     path("audit/", include("leadflow.audit.urls")),

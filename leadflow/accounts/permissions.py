@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
 from leadflow.accounts.models import Role, TokenScope
 
@@ -76,6 +76,12 @@ def lead_scope(user: User) -> Q | None:
     if user.role == Role.SALES_MANAGER and user.team_id:
         return Q(team_id=user.team_id) | Q(owner_id=user.pk)
     return Q(owner_id=user.pk)
+
+
+def scoped[M: Model](leads: QuerySet[M], user: User) -> QuerySet[M]:
+    """`leads` (rows of the lead table) cut to those `user` may see (`lead_scope`)."""
+    scope = lead_scope(user)
+    return leads if scope is None else leads.filter(scope)
 
 
 def may_see_lead(user: User, *, owner_id: int | None, team_id: int | None) -> bool:
@@ -166,7 +172,7 @@ def may_manage_secrets(user: User) -> bool:
 
 
 # What an ingest-only token may call: (method, route under /api/v1/). Its answers are cut
-# to ids and statuses (leadflow.core.api), so it can push leads and events in but never
+# to ids and statuses (leadflow.server.api), so it can push leads and events in but never
 # read a lead out.
 INGEST_ROUTES = frozenset({("POST", "leads"), ("POST", "leads/bulk"), ("POST", "events")})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 
-from leadflow.lifecycle.stages import Stage
+from leadflow.leads.stages import Stage
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User

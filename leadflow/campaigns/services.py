@@ -18,6 +18,7 @@ from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.core import clock, workqueue
 from leadflow.core.errors import Conflict
 from leadflow.core.pipeline import Batch
+from leadflow.leads.models import Lead, LeadMerge
 from leadflow.tracking.models import EventType
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,28 @@ def on_events(batch: Batch) -> None:
         entering = [lead_id for lead_id, what in last.items() if what == "entry"]
         if entering:
             enroll_many(entering, campaign)
+
+
+def on_merging(sender: object, *, keep: Lead, other: Lead, **_: object) -> dict[str, list[int]]:
+    """leads.signals.merging: one active enrollment per campaign, so the merged lead's
+    duplicate one ends. Its ids go in the merge audit, for the undo."""
+    clash = Enrollment.objects.filter(
+        lead=other, status=Enrollment.Status.ACTIVE,
+        campaign__in=Enrollment.objects.filter(lead=keep, status=Enrollment.Status.ACTIVE)
+        .values("campaign"))
+    exited = list(clash.values_list("pk", flat=True))
+    clash.update(status=Enrollment.Status.EXITED, left_at=clock.now(),
+                 exit_reason="merged into another lead")
+    return {"exited_enrollments": exited}
+
+
+def on_merge_undone(sender: object, *, audit: LeadMerge, restored: Lead,
+                    **_: object) -> None:
+    """leads.signals.merge_undone: the enrollments the merge ended run again (the audit
+    key is the one on_merging wrote; merges recorded before the hook used it too)."""
+    Enrollment.objects.filter(pk__in=audit.moved.get("exited_enrollments", []),
+                              lead=restored).update(status=Enrollment.Status.ACTIVE,
+                                                    left_at=None, exit_reason="")
 
 
 def enroll(lead_id: int, campaign: Campaign, *, only_if_new: bool = False) -> Enrollment | None:

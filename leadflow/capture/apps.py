@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CaptureConfig(AppConfig):
     name = "leadflow.capture"
     label = "capture"
+
+    def ready(self) -> None:
+        # A hook of emails, which stands below capture (docs/architecture.md, "Layers").
+        from leadflow.capture.services import awaiting_confirmation
+        from leadflow.emails.services import register_marketing_hold
+
+        register_marketing_hold(awaiting_confirmation)

@@ -10,10 +10,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from leadflow.capture.models import Form, FormField
+from leadflow.core.addresses import normalise_email
 from leadflow.core.errors import InvalidInput
 from leadflow.core.params import text
 from leadflow.leads.models import CustomFieldDefinition, Lead
-from leadflow.leads.quality import normalise_email
 
 MAX_VALUE_LENGTH = 2000
 TEXT_LENGTH = 500

@@ -308,7 +308,7 @@ def quick_add(user: User, entry: QuickAdd) -> tuple[Lead, bool]:
 
 def _claim_unowned(rep: User, email: str | None) -> None:
     """A rep who types in a known lead that nobody works takes it (then may update it)."""
-    from leadflow.leads.quality import normalise_email
+    from leadflow.core.addresses import normalise_email
     from leadflow.routing.services import assign_lead
 
     email = normalise_email(email)

@@ -11,7 +11,7 @@ from leadflow.core.http import render_error
 class ExpectedErrorMiddleware:
     """An expected error (leadflow.core.errors) escaping an HTML view becomes a page with its
     message and HTTP status, so views only catch the errors they show in place (on a form).
-    The API has its own handlers (leadflow.core.api) and never gets here."""
+    The API has its own handlers (leadflow.server.api) and never gets here."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

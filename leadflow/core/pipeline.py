@@ -1,7 +1,8 @@
 """The one event pipeline: every stored batch of events is handed to the same steps, in
 order, as one `Batch` that each step reads and adds to.
 
-Scoring runs first (it writes the ledger and says how many points each lead gained), then
+The steps are wired by the composing layer (`leadflow.server.apps`), since core names no
+app: scoring first (it writes the ledger and says how many points each lead gained), then
 the lead rows are written once (last touch and score totals together), then lifecycle
 (it reads the new scores against the stage thresholds), campaigns last (they react to
 both). Steps work set-based on the whole batch and must tolerate events whose lead was
@@ -11,7 +12,8 @@ Steps may record events themselves (a stage change, an enrolment, an assignment)
 are stored at once, in the same transaction, but dispatched breadth-first: as a follow-up
 batch once every step of the current batch has run, so a later step of the current batch
 never sees the world after a reaction it has not yet made. Follow-ups chain until none is
-left; a cascade deeper than MAX_DEPTH batches stops and records `pipeline_halted`.
+left; a cascade deeper than MAX_DEPTH batches stops and is handed to the halt recorder
+(tracking puts `pipeline_halted` on the timeline).
 """
 
 from __future__ import annotations
@@ -20,22 +22,15 @@ import logging
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from leadflow.leads.models import Lead
     from leadflow.tracking.models import Event
 
-STEPS = (
-    "leadflow.scoring.services.on_events",
-    "leadflow.leads.totals.on_events",
-    "leadflow.lifecycle.services.on_events",
-    "leadflow.campaigns.services.on_events",
-)
 # Batches in one cascade (the first included). Consumers record an event only when
 # something changed, so a real cascade is short; one this deep is a loop between rules.
 MAX_DEPTH = 8
@@ -73,9 +68,22 @@ _follow_ups: ContextVar[list[_FollowUp] | None] = ContextVar("pipeline_follow_up
                                                              default=None)
 
 
-@cache
-def _steps() -> tuple[Callable[[Batch], None], ...]:
-    return tuple(import_string(path) for path in STEPS)
+# Set once at start-up (configure, set_halt_recorder), read on every batch.
+_steps: tuple[Callable[[Batch], None], ...] = ()
+_halt_recorder: Callable[[list[int], list[str], int], None] | None = None
+
+
+def configure(steps: Sequence[Callable[[Batch], None]]) -> None:
+    """Set the steps, in the order they run (the server app does it in ready())."""
+    global _steps
+    _steps = tuple(steps)
+
+
+def set_halt_recorder(record: Callable[[list[int], list[str], int], None]) -> None:
+    """`record(lead_ids, event_types, depth)` puts a halted cascade on those leads'
+    timelines (tracking sets it: core knows no event store)."""
+    global _halt_recorder
+    _halt_recorder = record
 
 
 def dispatch(events: Sequence[Event], new_leads: Sequence[Lead] = ()) -> None:
@@ -112,8 +120,11 @@ def dispatch(events: Sequence[Event], new_leads: Sequence[Lead] = ()) -> None:
 
 
 def _run(events: list[Event], new_leads: list[Lead]) -> None:
+    if not _steps:
+        # Without the server app nothing would be scored or staged, silently.
+        raise ImproperlyConfigured("no pipeline steps: is leadflow.server in INSTALLED_APPS?")
     batch = Batch(events, new_leads={lead.pk: lead for lead in new_leads})
-    for step in _steps():
+    for step in _steps:
         step(batch)
 
 
@@ -145,14 +156,9 @@ def _still_stored(queue: list[_FollowUp]) -> list[_FollowUp]:
 def _halt(events: list[Event]) -> None:
     """Stop a runaway cascade: log it and put it on the timeline of the leads involved.
     The halting events are stored but not dispatched (the queue is dropped after)."""
-    from leadflow.tracking.models import EventType
-    from leadflow.tracking.services import NewEvent, record_events
-
     types = sorted({e.type for e in events})
     lead_ids = sorted({e.lead_id for e in events if e.lead_id is not None})
     log.error("event pipeline halted after %d batches: events %s of leads %s still "
               "recorded (rules reacting to each other?)", MAX_DEPTH, types, lead_ids)
-    record_events([
-        NewEvent(type=EventType.PIPELINE_HALTED, lead_id=lead_id,
-                 properties={"depth": MAX_DEPTH, "undispatched": types})
-        for lead_id in lead_ids])
+    if _halt_recorder is not None:
+        _halt_recorder(lead_ids, types, MAX_DEPTH)

@@ -1,6 +1,6 @@
 """The answers each API endpoint declares, errors included, for /api/v1/openapi.json.
 
-Error bodies are written by the handlers in leadflow.core.api, never validated against
+Error bodies are written by the handlers in leadflow.server.api, never validated against
 these declarations: they are here so that clients (and schemathesis, in .ci/run) know
 every status an endpoint may answer and its shape.
 """

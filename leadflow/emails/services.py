@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from email.headerregistry import BaseHeader, UnstructuredHeader
 
 from django.conf import settings
@@ -46,6 +47,16 @@ def unsubscribe_url(lead: Lead, campaign_id: int | None) -> str:
     return settings.BASE_URL + reverse("emails:unsubscribe", args=[token])
 
 
+# Asked before queueing marketing mail, each `hold(lead) -> bool` (True: not yet). capture
+# registers its pending double opt-in (CaptureConfig.ready()): it stands above emails.
+_marketing_holds: list[Callable[[Lead], bool]] = []
+
+
+def register_marketing_hold(hold: Callable[[Lead], bool]) -> None:
+    if hold not in _marketing_holds:
+        _marketing_holds.append(hold)
+
+
 def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
                   campaign_id: int | None = None,
                   context: dict | None = None) -> EmailMessage:
@@ -58,14 +69,12 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
     The message is rendered, with its Message-ID, in the transaction that queues it, so
     every attempt sends the same bytes under the same Message-ID.
     """
-    from leadflow.capture.services import awaiting_confirmation
-
     existing = EmailMessage.objects.filter(dedupe_key=dedupe_key).first()
     if existing:
         return existing
     # Marketing waits for a pending double opt-in (one query, only for marketing mail).
     skip = not lead.email or (template.marketing and (
-        lead.do_not_email or awaiting_confirmation(lead)))
+        lead.do_not_email or any(hold(lead) for hold in _marketing_holds)))
     try:
         with transaction.atomic():
             message = EmailMessage.objects.create(

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.core.errors import InvalidInput
 from leadflow.leads.models import CustomFieldDefinition
 from leadflow.leads.services import PROFILE_FIELDS
-from leadflow.lifecycle.stages import Stage
+from leadflow.leads.stages import Stage
 
 LEAD_FIELDS = ("email", "external_id", *PROFILE_FIELDS)
 SPECIAL = ("stage", "owner", "outcome")

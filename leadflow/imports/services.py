@@ -245,9 +245,8 @@ def _import_batch(batch: list[tuple[int, list[str], MappedRow]], report: ImportR
 def _apply_extras(owners: list[tuple[Lead, User]], stages: dict[str, list[Lead]],
                   outcomes: dict[str, list[Lead]], created: list[Lead], *,
                   actor: User | None) -> None:
-    from leadflow.leads.bulk import route_leads
     from leadflow.lifecycle.services import change_stages, mark_outcomes
-    from leadflow.routing.services import assign_leads
+    from leadflow.routing.services import assign_leads, route_leads
 
     with transaction.atomic():
         # Only the leads whose owner changes, so a re-import assigns none.

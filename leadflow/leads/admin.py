@@ -41,26 +41,13 @@ class LeadAdmin(ViewOnlyAdmin):
     raw_id_fields = ("owner", "company")
     show_full_result_count = False  # COUNT(*) on millions of rows is slow
     inlines = [ConsentInline]
-    actions = ["assign_to_rep", "erase_people"]
+    # Routing adds "assign_to_rep" (routing/admin.py): it stands above leads.
+    actions = ["erase_people"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
         scope = lead_scope(request.user)  # type: ignore[arg-type]  # staff only, signed in
         leads = super().get_queryset(request)
         return leads if scope is None else leads.filter(scope)
-
-    @admin.action(description=_("Assign to a rep"))
-    def assign_to_rep(self, request: AuthedRequest, queryset: QuerySet[Lead]):
-        from leadflow.routing.services import assign_leads
-
-        form = AssignForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return self._confirm(request, queryset, "assign_to_rep", _("Assign"), form,
-                                 _("Assign these leads to:"))
-        leads = list(queryset)
-        assign_leads([(lead, form.cleaned_data["rep"]) for lead in leads],
-                     actor=request.user, reason="assigned in the admin")
-        self.message_user(request, _("%(n)d leads assigned.") % {"n": len(leads)})
-        return None
 
     @admin.action(description=_("Erase personal data"))
     def erase_people(self, request: AuthedRequest, queryset: QuerySet[Lead]):

@@ -10,12 +10,11 @@ from leadflow.core.params import Pagination
 from leadflow.core.responses import CSV_OK, answers
 from leadflow.leads import dedupe, exports, merge, privacy, retention, services
 from leadflow.leads.models import LeadMerge
-from leadflow.lifecycle import services as lifecycle
-from leadflow.scoring import services as scoring
 from leadflow.tracking import services as tracking
 from leadflow.tracking.models import Event
 
 router = Router(tags=["leads"])
+SCORE_LINES = 50
 
 
 class LeadIn(Schema):
@@ -107,11 +106,6 @@ class LeadFilters(Schema):
     quality: str = Field("", description='"problems", "ok" or a flag code')
     sort: Literal["-score", "score", "-created_at", "created_at", "name",
                   "-last_touch_at"] = "-score"
-
-
-class OutcomeIn(Schema):
-    outcome: Literal["won", "lost"]
-    reason: str = ""
 
 
 @router.post("", response=answers({200: LeadOut, 201: LeadOut}, 409, 413, 422),
@@ -322,7 +316,9 @@ def get_lead(request, lead_id: int):
     lead = services.get_visible_lead(request.user, lead_id)
     explanation = [
         ScoreLine(points=e.points, category=e.category, reason=e.reason, event_id=e.event_id,
-                  at=e.created_at) for e in scoring.explain(lead)]
+                  at=e.created_at)
+        # Through the relation scoring declares (it stands above leads).
+        for e in lead.score_entries.order_by("-created_at", "-id")[:SCORE_LINES]]
     return LeadDetail.model_validate(lead).model_copy(
         update={"score_explanation": explanation})
 
@@ -332,13 +328,3 @@ def get_lead(request, lead_id: int):
 @paginate(Pagination)
 def lead_timeline(request, lead_id: int):
     return tracking.timeline(services.get_visible_lead(request.user, lead_id))
-
-
-@router.post("/{lead_id}/outcome", response=answers(LeadOut, 404, 413, 422),
-             summary="Mark the deal won or lost")
-def mark_outcome(request, lead_id: int, payload: OutcomeIn):
-    lead = services.get_visible_lead(request.user, lead_id)
-    lifecycle.mark_outcome(lead, payload.outcome, actor=request.user, reason=payload.reason,
-                           via=Event.Via.API)
-    lead.refresh_from_db()
-    return lead

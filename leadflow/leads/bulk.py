@@ -42,6 +42,7 @@ from psycopg import errors as psycopg_errors
 
 from leadflow.accounts.permissions import Actor, may_change_lead
 from leadflow.core import clock
+from leadflow.core.addresses import normalise_email
 from leadflow.core.errors import InvalidInput
 from leadflow.core.sqlarrays import builder, bulk_insert, reserve_ids
 from leadflow.leads import dedupe, quality
@@ -53,6 +54,7 @@ from leadflow.leads.services import (
     clean_external_id,
     fill_empty,
 )
+from leadflow.leads.signals import leads_to_route
 from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:
@@ -102,7 +104,7 @@ def bulk_upsert(rows: Sequence[dict[str, Any]], *, via: str = Event.Via.API,
                 require_identifier: bool = True) -> list[RowResult]:
     """Create or update one lead per row (dicts shaped like upsert_lead's data, see the
     module docstring for the rules); returns one RowResult per row, in order. New leads
-    are routed unless `route` is False (the caller then routes them with route_leads,
+    are routed unless `route` is False (the caller then routes them with routing's route_leads,
     e.g. after giving some an owner). `dry_run` validates and compares everything and
     writes nothing. `definitions` (custom fields by key) lets a dry run validate against
     fields not declared yet. `occurred_at` dates the touch (default: now).
@@ -146,7 +148,7 @@ def _validate(data: Any, definitions: dict[str, CustomFieldDefinition],
         raise data
     if not isinstance(data, dict):
         raise InvalidInput("Each lead must be an object.")
-    email = quality.normalise_email(data.get("email"))
+    email = normalise_email(data.get("email"))
     external_id = clean_external_id(data.get("external_id"))
     if require_identifier and not email and not external_id:
         raise InvalidInput("needs an email or an external_id", field="email")
@@ -252,8 +254,8 @@ def _plan_and_write(chunk: Sequence[dict[str, Any]], *, via: str, who: Actor, ro
         record_events(events, via=via, actor=who.user, new_leads=created)
     _suggest_duplicates([lead.pk for lead in created] + [
         pk for pk, (_, names) in changed.items() if names & IDENTITY])
-    if route:
-        route_leads(created)
+    if route and created:
+        leads_to_route.send(sender=Lead, leads=created)
     return results
 
 
@@ -406,11 +408,3 @@ def _apply(lead: Lead, row: _Row, by_email: dict[str, Lead], by_ext: dict[str, L
     if names:
         lead.updated_at = now
     return names
-
-
-def route_leads(leads: Sequence[Lead]) -> None:
-    """Route new, unowned leads to reps, as one set (routing.services.route_leads: a
-    constant number of queries whatever their number)."""
-    from leadflow.routing.services import route_leads as route
-
-    route(leads)

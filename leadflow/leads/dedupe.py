@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q
 
+from leadflow.accounts.permissions import scoped
 from leadflow.core import clock
 from leadflow.leads.models import DuplicateSuggestion, Lead
 from leadflow.leads.quality import email_domain, is_disposable
@@ -177,9 +178,7 @@ def refresh_all() -> int:
 
 def open_suggestions(user) -> Any:
     """Open suggestions whose two leads `user` may both see."""
-    from leadflow.leads.services import visible_leads
-
-    visible = visible_leads(user).filter(erased_at__isnull=True).values("pk")
+    visible = scoped(Lead.objects.all(), user).filter(erased_at__isnull=True).values("pk")
     return (DuplicateSuggestion.objects.filter(status=DuplicateSuggestion.Status.OPEN,
                                                lead_a__in=visible, lead_b__in=visible)
             .select_related("lead_a", "lead_b", "lead_a__owner", "lead_b__owner"))

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, InvalidInput
+from leadflow.leads import signals
 from leadflow.leads.models import Consent, DuplicateSuggestion, Lead, LeadMerge
 
 if TYPE_CHECKING:
@@ -117,9 +118,7 @@ def merge_leads(keep: Lead, other: Lead, *, actor: User | None) -> LeadMerge:
     leads the caller may both see (checked by the caller). Moves all of `other`'s rows
     to `keep`, picks the best values, recomputes the score from the ledger, records a
     LeadMerge audit and a `merged` event, then deletes `other`."""
-    from leadflow.campaigns.models import Enrollment
     from leadflow.leads.services import refresh_derived
-    from leadflow.scoring.services import recompute_scores
     from leadflow.tracking.services import record_event
 
     if keep.pk == other.pk:
@@ -132,15 +131,11 @@ def merge_leads(keep: Lead, other: Lead, *, actor: User | None) -> LeadMerge:
     kept_before, other_snapshot = snapshot(keep), snapshot(other)
     sources = _pick_values(keep, other)
 
+    # Higher apps settle their rows first (campaigns: "exited_enrollments").
+    kept_apart: dict[str, list[int]] = {}
+    for _receiver, answer in signals.merging.send(sender=Lead, keep=keep, other=other):
+        kept_apart.update(cast("dict[str, list[int]]", answer) or {})
     moved: dict[str, list[int]] = {}
-    # One active enrollment per campaign: the merged lead's duplicate one ends.
-    clash = Enrollment.objects.filter(
-        lead=other, status=Enrollment.Status.ACTIVE,
-        campaign__in=Enrollment.objects.filter(lead=keep, status=Enrollment.Status.ACTIVE)
-        .values("campaign"))
-    exited = list(clash.values_list("pk", flat=True))
-    clash.update(status=Enrollment.Status.EXITED, left_at=clock.now(),
-                 exit_reason="merged into another lead")
     for model, fk in _relations():
         rows = model._default_manager.filter(**{fk: other})
         ids = list(rows.values_list("pk", flat=True))
@@ -150,12 +145,12 @@ def merge_leads(keep: Lead, other: Lead, *, actor: User | None) -> LeadMerge:
     audit = LeadMerge.objects.create(
         kept=keep, merged_lead_id=other.pk, actor=actor, merged_at=clock.now(),
         sources=sources, kept_before=kept_before, snapshot=other_snapshot,
-        moved={**moved, "exited_enrollments": exited})
+        moved={**moved, **kept_apart})
     other.delete()  # frees its email / external id for `keep`
     keep.updated_at = clock.now()
     refresh_derived(keep)
     keep.save(update_fields=_without_scores())
-    recompute_scores([keep.pk])
+    signals.rows_moved.send(sender=Lead, lead_ids=[keep.pk])
     record_event(MERGED_EVENT, lead=keep, actor=actor, via="ui" if actor else "system",
                  properties={"merged_lead_id": other_snapshot["id"], "merge_id": audit.pk,
                              "from_merged": sorted(k for k, v in sources.items()
@@ -170,8 +165,6 @@ def undo_merge(audit: LeadMerge, *, actor: User | None) -> Lead:
     """Bring the merged-away lead back under its id with its own rows; the kept lead
     gets its values from before the merge. Preconditions: not undone yet, and its email
     and external id are not taken by a third lead since. Returns the restored lead."""
-    from leadflow.campaigns.models import Enrollment
-    from leadflow.scoring.services import recompute_scores
     from leadflow.tracking.services import record_event
 
     audit = LeadMerge.objects.select_for_update().get(pk=audit.pk)
@@ -197,12 +190,10 @@ def undo_merge(audit: LeadMerge, *, actor: User | None) -> Lead:
         if key in relations:
             model, fk = relations[key]
             model._default_manager.filter(pk__in=ids, **{fk: keep}).update(**{fk: restored})
-    Enrollment.objects.filter(pk__in=audit.moved.get("exited_enrollments", []),
-                              lead=restored).update(status=Enrollment.Status.ACTIVE,
-                                                    left_at=None, exit_reason="")
+    signals.merge_undone.send(sender=Lead, audit=audit, keep=keep, restored=restored)
     audit.undone_at = clock.now()
     audit.save(update_fields=["undone_at"])
-    recompute_scores([keep.pk, restored.pk])
+    signals.rows_moved.send(sender=Lead, lead_ids=[keep.pk, restored.pk])
     record_event(UNDONE_EVENT, lead=keep, actor=actor, via="ui" if actor else "system",
                  properties={"restored_lead_id": restored.pk, "merge_id": audit.pk})
     return restored

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.lifecycle.stages import Stage
+from leadflow.leads.stages import Stage
 
 
 class Channel(models.TextChoices):
@@ -21,6 +21,21 @@ class Channel(models.TextChoices):
     IMPORT = "import", _("Import")
     API = "api", _("API")
     OTHER = "other", _("Other")
+
+
+class Category(models.TextChoices):
+    """The score categories; each has its total in a Lead column (CATEGORY_FIELD)."""
+
+    FIT = "fit", _("Fit (who they are)")
+    ENGAGEMENT = "engagement", _("Engagement (what they do)")
+    INTEREST = "interest", _("Interest (what they said)")
+
+
+CATEGORY_FIELD = {
+    Category.FIT: "fit_score",
+    Category.ENGAGEMENT: "engagement_score",
+    Category.INTEREST: "interest_score",
+}
 
 
 class Company(models.Model):
@@ -152,6 +167,9 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def points_by_category(self) -> dict[str, int]:
+        return {c.value: getattr(self, CATEGORY_FIELD[c]) for c in Category}
 
     @property
     def phone_display(self) -> str:

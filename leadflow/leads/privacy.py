@@ -10,7 +10,7 @@ history is kept with its free-text reasons blanked (the funnel reports read it).
 report totals for past periods do not change after an erasure; the tombstone is left out
 of lists, search, exports, the lead page and the API (get_visible_lead/search_leads).
 The stores that know the person only by email or name (the admin log, email rows and
-sent-email files, import files and their error reports) are cleaned by the STORES hooks;
+sent-email files, import files and their error reports) are cleaned by the store hooks;
 `leadflow.leads.scan` proves nothing is left (docs/privacy.md).
 Access and erasure requests are logged on the "leadflow.security" logger.
 """
@@ -18,6 +18,7 @@ Access and erasure requests are logged on the "leadflow.security" logger.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +26,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.forms.models import model_to_dict
-from django.utils.module_loading import import_string
 
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden
+from leadflow.leads import stores
 from leadflow.leads.merge import _relations, snapshot
 from leadflow.leads.models import Consent, DuplicateSuggestion, ErasureRecord, Lead, LeadMerge
 
@@ -46,14 +47,17 @@ KEPT_ON_TOMBSTONE = {"id", "owner_id", "team_id", "assigned_at", "stage", "stage
 encoder = DjangoJSONEncoder()
 CHUNK = 500
 # The stores outside the lead's own tables that may hold a person's data, each called with
-# the list of Person being erased, inside the erasure's transaction. A new store joins
-# with one line here (and its folder, if on disk, in leadflow.leads.scan.data_folders).
-STORES = (
-    "leadflow.leads.stores.forget_in_admin_log",
-    "leadflow.leads.stores.forget_in_email_rows",
-    "leadflow.leads.stores.forget_in_sent_email_files",
-    "leadflow.imports.erasure.forget_in_imports",
-)
+# the list of Person being erased, inside the erasure's transaction. Ours are here; a
+# higher app's store joins with register_store() in its AppConfig.ready() (emails: email
+# rows; imports: files and error reports), and its folder, if on disk, in
+# leadflow.leads.scan.data_folders.
+_stores: list[Callable[[list[Person]], None]] = [stores.forget_in_admin_log,
+                                                 stores.forget_in_sent_email_files]
+
+
+def register_store(forget: Callable[[list[Person]], None]) -> None:
+    if forget not in _stores:
+        _stores.append(forget)
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,6 @@ def erase_leads(lead_ids: list[int], *, actor: User | None) -> int:
 
 
 def _erase(lead_ids: list[int], *, actor: User | None, again: bool) -> list[ErasureRecord]:
-    from leadflow.lifecycle.models import StageChange
     from leadflow.tracking.models import Event, Visitor
 
     # Locked in id order, like every batch write of lead rows, so that none deadlocks.
@@ -184,8 +187,10 @@ def _erase(lead_ids: list[int], *, actor: User | None, again: bool) -> list[Eras
         anonymous.delete()
     for model, fk in _relations():
         rows = model._default_manager.filter(**{f"{fk}__in": ids})
-        if model is StageChange:
-            rows.update(reason="")
+        # A higher app's history that reports count keeps its rows, blanked of free text
+        # (lifecycle.StageChange: the reason).
+        if blanks := getattr(model, "ERASURE_BLANKS", ()):
+            rows.update(**dict.fromkeys(blanks, ""))
             continue
         _count(deleted, model._meta.label, rows, f"{fk}_id")
         rows.delete()
@@ -195,8 +200,8 @@ def _erase(lead_ids: list[int], *, actor: User | None, again: bool) -> list[Eras
     now = clock.now()
     Lead.objects.filter(pk__in=ids).update(**_blank() | {
         "do_not_email": True, "do_not_call": True, "erased_at": now, "updated_at": now})
-    for path in STORES:
-        import_string(path)(people)
+    for forget in _stores:
+        forget(people)
     records = ErasureRecord.objects.bulk_create(
         ErasureRecord(lead_id=pk, actor=actor, erased_at=now, deleted=deleted[pk])
         for pk in ids)

@@ -3,9 +3,7 @@
 Pure functions, no database and no network: they run on every capture and on every row
 of a 100,000-row import, so lookups are tables built once and cached.
 
-- normalise_email(raw) -> lower-cased email, None when empty; raises InvalidInput on bad
-  syntax (the API answers 422: a lead's identity is never guessed).
-- is_valid_email(email) -> bool, the same check without raising.
+Email syntax (normalise_email, is_valid_email) is in core.addresses: tracking uses it too.
 - is_disposable(email) -> bool (the disposable-email-domains block list, subdomains too).
 - normalise_phone(raw, country_hint) -> (value, flag): E.164 and None when valid, else the
   trimmed input and "invalid_phone" (a bad phone is kept, flagged, never an error).
@@ -27,11 +25,9 @@ from typing import Any
 import phonenumbers
 import pycountry
 from disposable_email_domains import blocklist
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.core.errors import InvalidInput
+from leadflow.core.addresses import is_valid_email
 from leadflow.tracking.models import EventType
 
 INVALID_EMAIL = "invalid_email"
@@ -50,48 +46,6 @@ FLAG_LABELS = {
     MISSING_CONTACT: _("No email and no phone"),
 }
 ALL_FLAGS = tuple(FLAG_LABELS)
-
-_validate_email = EmailValidator()
-_USER_RE = re.compile(EmailValidator.user_regex.pattern, re.IGNORECASE)
-_DOMAIN_RE = re.compile(EmailValidator.domain_regex.pattern, re.IGNORECASE)
-_MAX_EMAIL = 254  # RFC 5321 path, and the column's size
-
-
-# An import checks each address twice (normalised, then flagged), a chunk of rows apart:
-# the cache holds more than a chunk (leads.bulk.CHUNK_SIZE), or every look-up missed.
-@lru_cache(maxsize=16_384)
-def is_valid_email(email: str) -> bool:
-    """Django's EmailValidator's verdict. Its two common checks run here on its own
-    patterns, compiled once: through its lazily compiled regexes, each check went through
-    a proxy (a tenth of an import's validation time)."""
-    if not email or len(email) > _MAX_EMAIL:
-        return False
-    user, at, domain = email.rpartition("@")
-    if at and _USER_RE.match(user) and _DOMAIN_RE.match(domain):
-        return True
-    try:  # the rarer forms: localhost, an IP address literal
-        _validate_email(email)
-    except ValidationError:
-        return False
-    return True
-
-
-def normalise_email(raw: str | None) -> str | None:
-    """The trimmed, lower-cased email, or None when empty. Raises InvalidInput (field
-    "email") when the syntax is wrong. Gmail dots and +tags are kept: they may be two
-    people's addresses on other providers, and merging two people is worse than a
-    suggested duplicate."""
-    if raw is None:
-        return None
-    email = raw.strip().lower()
-    if not email:
-        return None
-    if len(email) > _MAX_EMAIL:
-        raise InvalidInput("The email address is longer than 254 characters.", field="email")
-    if not is_valid_email(email):
-        raise InvalidInput(f"{raw[:100]!r} is not a valid email address.", field="email")
-    return email
-
 
 def email_domain(email: str | None) -> str:
     return email.rpartition("@")[2].lower() if email and "@" in email else ""

@@ -5,8 +5,8 @@ form, an email opened; not what we did to them), or its creation if it never had
 Customers (won) and open deals (opportunity) are not prospects and are never due: their
 data is kept for the contract, outside this policy. LEADFLOW_RETENTION_MODE says what
 happens to the leads due: "confirm" (an admin erases them from the retention page or the
-API), "auto" (the worker erases them, `erase_due_automatically` in core.periodic.JOBS), or
-"off" (listed, never erased). Erasure goes through privacy.erase_leads.
+API), "auto" (the worker erases them: `erase_due_automatically`, a periodic job wired in
+server.apps), or "off" (listed, never erased). Erasure goes through privacy.erase_leads.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from leadflow.core import clock
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput
 from leadflow.leads import privacy
 from leadflow.leads.models import Lead
-from leadflow.lifecycle.stages import Stage
+from leadflow.leads.stages import Stage
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User

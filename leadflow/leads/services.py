@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from leadflow.accounts.permissions import Actor, lead_scope
+from leadflow.accounts.permissions import Actor, scoped
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, InvalidInput, NotFound, contains_nul
 from leadflow.core.params import parse_id, valid_id
 from leadflow.leads import quality
+from leadflow.leads.dedupe import dedupe_keys
 from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
 from leadflow.tracking.models import Event
 
@@ -157,8 +158,6 @@ def fill_empty(lead: Lead, fields: dict[str, Any],
 
 def _set_derived(lead: Lead, unknown_country: bool) -> None:
     """Quality flags and duplicate keys from the lead's current values."""
-    from leadflow.leads.dedupe import dedupe_keys
-
     flags = set(quality.lead_quality_flags(lead))
     if unknown_country:
         flags.add(quality.UNKNOWN_COUNTRY)
@@ -177,8 +176,7 @@ def refresh_derived(lead: Lead) -> None:
 def visible_leads(user: User) -> QuerySet[Lead]:
     """The leads `user` may see: all for admins and marketing, the team's for a sales
     manager, their own for a rep. Every list, page, export and API call starts here."""
-    scope = lead_scope(user)
-    return Lead.objects.all() if scope is None else Lead.objects.filter(scope)
+    return scoped(Lead.objects.all(), user)
 
 
 def get_visible_lead(user: User, lead_id: int) -> Lead:

@@ -1,6 +1,7 @@
 """Erasure hooks for the stores that know a person only by email address or name, not by
-lead id: the Django admin log, email rows, and the files of the file email backend.
-Each takes the list of `privacy.Person` being erased (see privacy.STORES)."""
+lead id: the Django admin log and the files of the file email backend (email rows:
+emails/erasure.py). Each takes the list of `privacy.Person` being erased (see
+privacy.register_store)."""
 
 from __future__ import annotations
 
@@ -40,25 +41,12 @@ def forget_in_admin_log(people: list[Person]) -> None:
         object_repr=ERASED, change_message="")
     names = [p.name for p in people if p.name]
     emails = [p.email for p in people if p.email]
-    for part in _chunks([("n", n) for n in names] + [("e", e) for e in emails]):
+    for part in chunks([("n", n) for n in names] + [("e", e) for e in emails]):
         match = Q()
         for kind, value in part:
             match |= Q(object_repr__iexact=value) if kind == "n" else (
                 Q(object_repr__icontains=value) | Q(change_message__icontains=value))
         LogEntry.objects.filter(match).update(object_repr=ERASED, change_message="")
-
-
-def forget_in_email_rows(people: list[Person]) -> None:
-    """Rows of the lead's own messages are deleted with the lead; any other message row
-    still addressed to the person (kept for delivery bookkeeping) loses its personal
-    fields, named here."""
-    from leadflow.emails.models import EmailMessage
-
-    for part in _chunks([p.email for p in people if p.email]):
-        match = Q()
-        for email in part:
-            match |= Q(to_email__iexact=email)
-        EmailMessage.objects.filter(match).update(to_email="", subject="", error="")
 
 
 def forget_in_sent_email_files(people: list[Person]) -> None:
@@ -102,6 +90,6 @@ def replace_file(path: Path, data: bytes) -> None:
         raise
 
 
-def _chunks[T](items: list[T]) -> Iterable[list[T]]:
+def chunks[T](items: list[T]) -> Iterable[list[T]]:
     for start in range(0, len(items), NEEDLES_PER_QUERY):
         yield items[start:start + NEEDLES_PER_QUERY]

@@ -13,7 +13,6 @@ urlpatterns = [
     path("merges/<int:merge_id>/undo", views_duplicates.undo_merge, name="undo_merge"),
     path("retention/", views_retention.retention_page, name="retention"),
     path("<int:lead_id>/", views.lead_detail, name="detail"),
-    path("<int:lead_id>/outcome", views.lead_outcome, name="outcome"),
     path("<int:lead_id>/export.json", views_data.export_person, name="export_person"),
     path("<int:lead_id>/consent/withdraw", views_data.withdraw_consent,
          name="withdraw_consent"),

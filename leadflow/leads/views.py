@@ -9,27 +9,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from leadflow.core.errors import LeadflowError
-from leadflow.core.http import AuthedRequest, render_error
+from leadflow.core.http import AuthedRequest
 from leadflow.leads import services
+from leadflow.leads.models import Category
 from leadflow.leads.quality import FLAG_LABELS
-from leadflow.lifecycle import services as lifecycle
-from leadflow.lifecycle.stages import DEFINITIONS, Stage
-from leadflow.scoring import services as scoring
-from leadflow.scoring.models import Category
+from leadflow.leads.stages import DEFINITIONS, Stage
 from leadflow.tracking import events as event_types
 from leadflow.tracking import services as tracking
 from leadflow.tracking.models import Event
@@ -37,6 +33,7 @@ from leadflow.tracking.models import Event
 PER_PAGE = 50
 TIMELINE_LIMIT = 100
 MAX_SOURCES = 200
+SCORE_LINES = 50
 
 # The list's sort keys (short, for URLs) and the service's orderings they stand for.
 SORTS = {
@@ -100,7 +97,7 @@ def _filter_choices(user) -> dict[str, Any]:
 @require_safe
 def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
     lead = services.get_visible_lead(request.user, lead_id)
-    categories = scoring.points_by_category(lead)
+    categories = lead.points_by_category()
     widest = max([abs(p) for p in categories.values()] + [1])
     breakdown = [{"key": c.value, "label": c.label, "points": categories[c.value],
                   "width": round(abs(categories[c.value]) * 100 / widest)} for c in Category]
@@ -110,35 +107,13 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
         "lead": lead,
         "definition": DEFINITIONS.get(Stage(lead.stage), ""),
         "breakdown": breakdown,
-        "score_entries": scoring.explain(lead),
-        "history": lifecycle.history(lead),
+        # Through the relations scoring and lifecycle declare (they stand above leads).
+        "score_entries": lead.score_entries.order_by("-created_at", "-id")[:SCORE_LINES],
+        "history": lead.stage_changes.select_related("actor"),
         "events": events,
         "timeline_limit": TIMELINE_LIMIT,
         "is_closed": lead.stage in (Stage.WON, Stage.LOST),
     })
-
-
-@login_required
-@require_POST
-def lead_outcome(request: AuthedRequest, lead_id: int) -> HttpResponse:
-    outcome = request.POST.get("outcome", "")
-    reason = request.POST.get("reason", "").strip()
-    try:
-        lead = services.get_visible_lead(request.user, lead_id)
-        change = lifecycle.mark_outcome(lead, outcome, actor=request.user, reason=reason)
-    except LeadflowError as exc:
-        if exc.status == 404:
-            return render_error(request, exc)
-        return render_error(request, exc, back_url=reverse("leads:detail", args=[lead_id]),
-                            back_label=_("Back to the lead"))
-    if change is None:
-        messages.info(request, _("%(lead)s was already marked as %(stage)s.")
-                      % {"lead": lead, "stage": lead.get_stage_display()})
-    elif outcome == Stage.WON:
-        messages.success(request, _("%(lead)s is marked as won.") % {"lead": lead})
-    else:
-        messages.success(request, _("%(lead)s is marked as lost.") % {"lead": lead})
-    return redirect("leads:detail", lead_id=lead.pk)
 
 
 def lead_data_context(user, lead, events: list[Event]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.lifecycle.stages import Stage
+from leadflow.leads.stages import Stage
 
 
 class StageThreshold(models.Model):
@@ -32,6 +32,10 @@ class StageChange(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")
     changed_at = models.DateTimeField()
+
+    # Erasure keeps the rows (reports count stage changes) and blanks these fields
+    # (leads.privacy reads it: leads stands below lifecycle).
+    ERASURE_BLANKS = ("reason",)
 
     class Meta:
         ordering = ["-changed_at", "-id"]

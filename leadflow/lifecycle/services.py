@@ -17,8 +17,8 @@ from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput
 from leadflow.core.pipeline import Batch
 from leadflow.leads.models import Lead
+from leadflow.leads.stages import AUTOMATIC_FROM, Stage
 from leadflow.lifecycle.models import StageChange, StageThreshold
-from leadflow.lifecycle.stages import AUTOMATIC_FROM, Stage
 from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:

@@ -88,6 +88,11 @@ def route_leads(leads: Sequence[Lead]) -> dict[int, User]:
 _TICK = timedelta(microseconds=1)
 
 
+def on_leads_to_route(sender: Any, *, leads: Sequence[Lead], **_: Any) -> None:
+    """leads.signals.leads_to_route: new leads of a bulk upsert, routed as one set."""
+    route_leads(leads)
+
+
 def assign_lead(lead: Lead, rep: User, *, actor: User | None = None,
                 reason: str = "") -> None:
     """Make `rep` the owner of `lead` (and its team the lead's team); recorded on the

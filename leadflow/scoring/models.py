@@ -3,11 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Category(models.TextChoices):
-    FIT = "fit", _("Fit (who they are)")
-    ENGAGEMENT = "engagement", _("Engagement (what they do)")
-    INTEREST = "interest", _("Interest (what they said)")
+from leadflow.leads.models import Category
 
 
 class ScoreRule(models.Model):

@@ -15,19 +15,12 @@ from django.db.models.functions import Coalesce
 from leadflow.core import clock
 from leadflow.core.pipeline import Batch
 from leadflow.core.sqlarrays import builder, bulk_insert
-from leadflow.leads.models import Lead
-from leadflow.scoring.models import Category, ScoreEntry, ScoreRule
+from leadflow.leads.models import CATEGORY_FIELD, Category, Lead
+from leadflow.scoring.models import ScoreEntry, ScoreRule
 
 ENTRY_FIELDS = ("id", "lead_id", "rule_id", "event_id", "category", "points", "reason",
                 "created_at")
 _new_entry = builder(ScoreEntry, ENTRY_FIELDS)
-
-_CATEGORY_FIELD = {
-    Category.FIT: "fit_score",
-    Category.ENGAGEMENT: "engagement_score",
-    Category.INTEREST: "interest_score",
-}
-
 
 def on_events(batch: Batch) -> None:
     """Pipeline step: apply the active rules to a batch of new events, and turn events that
@@ -79,7 +72,7 @@ def on_events(batch: Batch) -> None:
     deltas = batch.score_deltas
     for e in entries:
         by_column = deltas.setdefault(e.lead_id, {})
-        column = _CATEGORY_FIELD[Category(e.category)]
+        column = CATEGORY_FIELD[Category(e.category)]
         by_column[column] = by_column.get(column, 0) + e.points
 
 
@@ -98,6 +91,11 @@ def add_points(lead: Lead, points: int, reason: str, category: str = Category.EN
                               properties={**(extra or {}), "points": points,
                                           "reason": reason[:200], "category": category})
     return created
+
+
+def on_rows_moved(sender: object, *, lead_ids: list[int], **_: object) -> None:
+    """leads.signals.rows_moved (a merge or its undo): the totals follow the ledger."""
+    recompute_scores(lead_ids)
 
 
 def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:
@@ -123,8 +121,4 @@ def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:
 def explain(lead: Lead, limit: int = 50) -> list[ScoreEntry]:
     """The entries behind a lead's score, newest first: the answer to "why is it hot?"."""
     return list(ScoreEntry.objects.filter(lead=lead).order_by("-created_at", "-id")[:limit])
-
-
-def points_by_category(lead: Lead) -> dict[str, int]:
-    return {c.value: getattr(lead, _CATEGORY_FIELD[c]) for c in Category}
 

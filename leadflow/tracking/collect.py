@@ -213,9 +213,7 @@ def collect(beacon: Beacon, grant: list[str] | None = None) -> CollectResult:
         # merge what was just stored as anonymous.
         lead_id = visitors.lead_for_visitor(vid)
         if lead_id is not None:
-            from leadflow.leads.models import Lead
-
-            lead = Lead.objects.filter(pk=lead_id).first()
+            lead = visitors.lead_model().objects.filter(pk=lead_id).first()
             if lead is not None:
                 visitors.identify(vid, lead)
     return result
@@ -302,9 +300,6 @@ def _when(ts: object) -> datetime | None:
 
 def _run_instruction(kind: str, props: dict[str, Any], vid: str,
                      site: TrackingSite) -> None:
-    from leadflow.leads.models import Lead
-    from leadflow.leads.services import upsert_lead
-
     if kind == "identify":
         data = {k: props[k] for k in IDENTIFY_FIELDS if isinstance(props.get(k), str)}
         if not data.get("email"):
@@ -312,14 +307,14 @@ def _run_instruction(kind: str, props: dict[str, Any], vid: str,
         verified = sites.verifies(site, data["email"], props.get("user_hash"))
         data["channel"] = "web"
         actor = Actor.public(f"tracking:{site.key}", trusted=verified)
-        lead, created = upsert_lead(data, via=Event.Via.TRACKING, actor=actor)
+        lead, created = visitors.identify_lead(data, via=Event.Via.TRACKING, actor=actor)
         if not (created or verified):
             # Anyone may type a known email: the visitor only claims that lead.
             visitors.claim(vid, lead, via="identify")
             return
     else:
         lead_id = visitors.read_lf_id(props.get("token"))
-        found = Lead.objects.filter(pk=lead_id).first() if lead_id else None
+        found = visitors.lead_model().objects.filter(pk=lead_id).first() if lead_id else None
         if found is None:
             raise InvalidInput("The lf_id token is invalid or expired.", field="token")
         lead = found

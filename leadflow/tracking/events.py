@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils.functional import Promise
@@ -59,6 +59,13 @@ def _declare(type: str, label: str | Promise, recorder: Recorder, **how: Any) ->
     REGISTRY[type] = EventSpec(type, label, recorder, **how)
 
 
+def describe_with(type: str, **how: Any) -> None:
+    """How a declared type's properties read (`title`, `detail`), given by the app that
+    owns their values (leads knows channels, stages and quality flags; tracking stands
+    below it), from its AppConfig.ready()."""
+    REGISTRY[type] = replace(REGISTRY[type], **how)
+
+
 def _prop(*names: str) -> Callable[[Props], str]:
     """The first non-empty of the named properties, as text."""
     return lambda p: next((str(p[n]) for n in names if p.get(n)), "")
@@ -69,28 +76,6 @@ def scalars(properties: Props, limit: int = 4) -> str:
     shown = [f"{k}: {v}" for k, v in properties.items()
              if isinstance(v, str | int | float | bool) and v != ""]
     return ", ".join(shown[:limit])
-
-
-def _created(p: Props) -> str:
-    from leadflow.leads.models import Channel
-
-    origin = [str(Channel(p["channel"]).label) if p.get("channel") in Channel.values
-              else str(p.get("channel") or "")]
-    origin += [str(p[k]) for k in ("source", "medium", "campaign") if p.get(k)]
-    return " · ".join(part for part in origin if part)
-
-
-def _stage(value: Any) -> str:
-    from leadflow.lifecycle.stages import Stage
-
-    return str(Stage(value).label) if value in Stage.values else str(value or "–")
-
-
-def _flags(p: Props) -> str:
-    from leadflow.leads.quality import FLAG_LABELS
-
-    return ", ".join(str(FLAG_LABELS.get(f, f)) for f in p.get("flags", [])) or _(
-        "No problem left")
 
 
 def _changed(p: Props) -> str:
@@ -133,7 +118,8 @@ _declare("optin_confirmed", gettext_lazy("Confirmed the subscription"), L, kind=
          detail=_prop("form"))
 _declare("consent_withdrawn", gettext_lazy("Consent withdrawn"), L, kind="email",
          detail=_prop("purpose"))
-_declare(EventType.LEAD_CREATED, gettext_lazy("Lead created"), L, detail=_created)
+# Their properties are described by leads (leads/events.py): channel, stage, flag labels.
+_declare(EventType.LEAD_CREATED, gettext_lazy("Lead created"), L)
 
 # What was done to the lead.
 _declare(EventType.LEAD_UPDATED, gettext_lazy("Profile updated"), L, our_action=True,
@@ -144,9 +130,7 @@ _declare(EventType.ASSIGNED, gettext_lazy("Assigned"), L, kind="sales", our_acti
          title=lambda p: _("Assigned to %(owner)s") % {"owner": p.get("owner") or "?"},
          detail=_prop("reason"))
 _declare(EventType.STAGE_CHANGED, gettext_lazy("Stage changed"), L, kind="stage",
-         our_action=True, detail=_prop("reason"),
-         title=lambda p: _("Stage: %(from)s → %(to)s") % {"from": _stage(p.get("from")),
-                                                            "to": _stage(p.get("to"))})
+         our_action=True, detail=_prop("reason"))
 _declare(EventType.SCORE_CHANGED, gettext_lazy("Score changed"), L, our_action=True,
          detail=scalars)
 _declare(EventType.CAMPAIGN_ENTERED, gettext_lazy("Entered a campaign"), L, kind="campaign",
@@ -168,7 +152,7 @@ _declare(EventType.LOST, gettext_lazy("Deal lost"), L, kind="lost", our_action=T
 _declare(EventType.NOTE, gettext_lazy("Note"), A, kind="sales", our_action=True,
          detail=_prop("text", "note"))
 _declare(EventType.QUALITY_FLAGS_CHANGED, gettext_lazy("Data quality flags changed"), L,
-         our_action=True, detail=_flags)
+         our_action=True)
 _declare(EventType.CHANGE_PROPOSED, gettext_lazy("Change proposed (nothing was changed)"), L,
          kind="sales", our_action=True, detail=_proposed,
          title_by=lambda p, who: _("Change proposed by %(who)s (nothing was changed)") % {

@@ -14,12 +14,13 @@ from django.db.models import QuerySet
 from psycopg import errors as psycopg_errors
 from pydantic_core import PydanticSerializationError, to_json
 
+from leadflow.accounts.permissions import scoped
 from leadflow.core import clock, pipeline
+from leadflow.core.addresses import normalise_email
 from leadflow.core.errors import InvalidInput, contains_nul
-from leadflow.core.params import utc
+from leadflow.core.params import utc, valid_id
 from leadflow.core.sqlarrays import builder, bulk_insert
-from leadflow.leads.quality import normalise_email
-from leadflow.tracking.models import Event
+from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -122,6 +123,14 @@ _COPY_FIELDS = ("lead", "visitor_id", "type", "properties", "via", "actor", "occ
                 "received_at", "idempotency_key")
 
 
+def record_halt(lead_ids: list[int], types: list[str], depth: int) -> None:
+    """The pipeline's halt recorder (set in TrackingConfig.ready()): a runaway cascade
+    goes on the timeline of the leads involved, stored but never dispatched."""
+    record_events([NewEvent(type=EventType.PIPELINE_HALTED, lead_id=lead_id,
+                            properties={"depth": depth, "undispatched": types})
+                   for lead_id in lead_ids])
+
+
 def _record_one_by_one(items: Sequence[NewEvent], *, via: str,
                        actor: User | None) -> list[tuple[Event, bool]]:
     out = []
@@ -196,6 +205,8 @@ class IngestResult:
 
 
 MAX_BATCH = 1000
+# The lead model, through the relation (tracking stands below leads and imports none of it).
+_LEAD = Event._meta.get_field("lead").related_model
 
 
 def ingest_events(user: User, items: Sequence[EventItem], *,
@@ -204,13 +215,12 @@ def ingest_events(user: User, items: Sequence[EventItem], *,
     external id among the leads `user` may see. A bad item, or one of a type only Leadflow
     records (tracking.events), gets an error result and never stops the good ones.
     Precondition: at most MAX_BATCH items."""
-    from leadflow.leads.services import valid_id, visible_leads
     from leadflow.tracking.events import Recorder, refusal
 
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} events per batch.", field="events")
     # An erased person is an anonymous row kept for reports: nothing may be added to it.
-    leads = visible_leads(user).filter(erased_at__isnull=True)
+    leads = scoped(_LEAD._default_manager.all(), user).filter(erased_at__isnull=True)
     emails: set[str] = set()
     externals: set[str] = set()
     ids: set[int] = set()

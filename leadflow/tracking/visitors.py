@@ -25,6 +25,9 @@ from leadflow.core import clock, pipeline
 from leadflow.tracking.models import Event, Visitor
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from leadflow.accounts.permissions import Actor
     from leadflow.leads.models import Lead
 
 # What lf.js generates (and what a cookie we accept may hold): no spaces, quotes or NULs.
@@ -35,6 +38,28 @@ VISITOR_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # with the visitor id. Short-lived: a forwarded link soon stops identifying anyone.
 _LF_ID = signing.TimestampSigner(salt="leadflow.tracking.lf_id")
 LF_ID_MAX_AGE = 30 * 60
+
+
+# Creates or updates the lead a page's `identify` names: leads registers its upsert here
+# (LeadsConfig.ready()), since tracking stands below leads. Called as
+# fn(data, via=..., actor=...) -> (lead, created).
+_identify_lead: Callable[..., tuple[Lead, bool]] | None = None
+
+
+def register_identify(upsert: Callable[..., tuple[Lead, bool]]) -> None:
+    global _identify_lead
+    _identify_lead = upsert
+
+
+def identify_lead(data: dict[str, str], *, via: str, actor: Actor) -> tuple[Lead, bool]:
+    if _identify_lead is None:
+        raise RuntimeError("no identify hook: is leadflow.leads installed?")
+    return _identify_lead(data, via=via, actor=actor)
+
+
+def lead_model() -> type[Lead]:
+    """The lead model, through the relation (tracking imports nothing of leads)."""
+    return Visitor._meta.get_field("lead").related_model  # type: ignore[return-value]
 
 
 def lf_id_token(lead_id: int) -> str:

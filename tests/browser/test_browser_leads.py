@@ -6,9 +6,10 @@ import re
 
 import pytest
 
+from leadflow.leads.models import Category
 from leadflow.leads.services import upsert_lead
 from leadflow.routing.services import assign_lead
-from leadflow.scoring.models import Category, ScoreRule
+from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.services import record_event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -13,9 +13,9 @@ from leadflow.campaigns.services import run_due_enrollments
 from leadflow.emails.models import EmailTemplate
 from leadflow.emails.outbox import send_due
 from leadflow.leads.models import Lead
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
 from leadflow.lifecycle.services import history
-from leadflow.lifecycle.stages import Stage
 from leadflow.routing.models import RoutingRule
 
 pytestmark = pytest.mark.django_db

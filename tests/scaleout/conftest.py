@@ -20,7 +20,7 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 
-from leadflow.core.tests.test_cli import leadflow_command
+from leadflow.server.tests.test_cli import leadflow_command
 
 REDIS_DB = 14
 WORKER_NAMES = ("scaleout-1", "scaleout-2")

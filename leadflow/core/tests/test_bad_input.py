@@ -10,9 +10,9 @@ from django.test import Client
 from leadflow.capture.models import Form
 from leadflow.capture.tests.conftest import aged_token
 from leadflow.core.params import MAX_ID
-from leadflow.core.tests.test_api_errors import _assert_error as _error
 from leadflow.imports.models import ImportJob
 from leadflow.leads.models import Lead
+from leadflow.server.tests.test_api_errors import _assert_error as _error
 from leadflow.tracking.models import Event, TrackingSite
 
 pytestmark = pytest.mark.django_db

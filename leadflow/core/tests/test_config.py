@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadflow.config import ConfigError, Env
-from leadflow.core.tests.test_cli import cli_env, run_cli
+from leadflow.server.tests.test_cli import cli_env, run_cli
 
 
 def test_bad_port_value_names_the_variable():

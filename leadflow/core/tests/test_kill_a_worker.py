@@ -19,12 +19,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from leadflow.core.tests.test_cli import leadflow_command
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.emails.services import send_template
 from leadflow.imports import services as imports
 from leadflow.imports.models import ImportJob
 from leadflow.leads.models import Lead
+from leadflow.server.tests.test_cli import leadflow_command
 from tests.scaleout.conftest import _database_url, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

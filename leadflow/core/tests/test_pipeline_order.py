@@ -8,8 +8,8 @@ from django.db import transaction
 
 from leadflow.campaigns.models import Campaign, Enrollment
 from leadflow.core import pipeline
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
-from leadflow.lifecycle.stages import Stage
 from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.models import Event, EventType
 from leadflow.tracking.services import NewEvent, record_event, record_events
@@ -44,13 +44,10 @@ def batches(monkeypatch) -> list[list[str]]:
     """The event types of each batch the pipeline dispatches, in order, seen by an extra
     last step (as any new consumer would be added)."""
     seen: list[list[str]] = []
-    monkeypatch.setattr(pipeline, "_steps", lambda: (*_real_steps(),
-                                                     lambda b: seen.append(
-                                                         [e.type for e in b.events])))
+    monkeypatch.setattr(pipeline, "_steps", (*pipeline._steps,
+                                             lambda b: seen.append([e.type for e in b.events])))
     return seen
 
-
-_real_steps = pipeline._steps
 
 
 def test_events_recorded_by_steps_are_dispatched_together_after_the_batch(
@@ -99,8 +96,7 @@ def test_events_of_a_rolled_back_savepoint_are_not_dispatched(make_lead, batches
                 pass
             record_events([NewEvent(type="kept", lead_id=lead.pk)])
 
-    steps = pipeline._steps()
-    monkeypatch.setattr(pipeline, "_steps", lambda: (records_then_fails, *steps))
+    monkeypatch.setattr(pipeline, "_steps", (records_then_fails, *pipeline._steps))
     batches.clear()
     record_event("ping", lead=lead)
     assert batches == [["ping"], ["kept"]]

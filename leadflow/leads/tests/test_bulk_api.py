@@ -116,7 +116,8 @@ def test_bulk_applies_data_quality_and_suggests_duplicates_like_post_leads(api):
 
 @pytest.fixture
 def trade_show_rule(db):
-    from leadflow.scoring.models import Category, ScoreRule
+    from leadflow.leads.models import Category
+    from leadflow.scoring.models import ScoreRule
 
     return ScoreRule.objects.create(name="Met at a trade show", event_type="lead_created",
                                     conditions={"source": "trade show"}, points=20,

@@ -6,12 +6,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from leadflow.leads.models import Lead
+from leadflow.leads.models import Category, Lead
 from leadflow.leads.services import upsert_lead
 from leadflow.lifecycle.models import StageChange
 from leadflow.lifecycle.services import change_stage
 from leadflow.routing.services import assign_lead
-from leadflow.scoring.models import Category, ScoreRule
+from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.models import Event
 from leadflow.tracking.services import record_event
 
@@ -146,7 +146,7 @@ def test_lead_page_query_count_is_bounded(client, rep, lead, django_assert_max_n
 
 def test_mark_won_moves_stage_and_records_event(client, rep, lead):
     client.force_login(rep)
-    response = client.post(reverse("leads:outcome", args=[lead.pk]),
+    response = client.post(reverse("lifecycle:outcome", args=[lead.pk]),
                            {"outcome": "won", "reason": "signed the annual plan"})
     assert response.status_code == 302
     assert response.url == reverse("leads:detail", args=[lead.pk])
@@ -161,14 +161,14 @@ def test_mark_won_moves_stage_and_records_event(client, rep, lead):
 
 def test_mark_won_shows_success_message(client, rep, lead):
     client.force_login(rep)
-    response = client.post(reverse("leads:outcome", args=[lead.pk]), {"outcome": "won"},
+    response = client.post(reverse("lifecycle:outcome", args=[lead.pk]), {"outcome": "won"},
                            follow=True)
     assert "Ana Lima is marked as won." in response.content.decode()
 
 
 def test_mark_lost_records_reason_in_stage_history(client, rep, lead):
     client.force_login(rep)
-    client.post(reverse("leads:outcome", args=[lead.pk]),
+    client.post(reverse("lifecycle:outcome", args=[lead.pk]),
                 {"outcome": "lost", "reason": "no budget this year"})
     lead.refresh_from_db()
     assert lead.stage == "lost"
@@ -177,7 +177,7 @@ def test_mark_lost_records_reason_in_stage_history(client, rep, lead):
 
 def test_marking_the_same_outcome_twice_says_so(client, rep, lead):
     client.force_login(rep)
-    url = reverse("leads:outcome", args=[lead.pk])
+    url = reverse("lifecycle:outcome", args=[lead.pk])
     client.post(url, {"outcome": "won"})
     response = client.post(url, {"outcome": "won"}, follow=True)
     assert "was already marked as Customer (won)" in response.content.decode()
@@ -186,7 +186,7 @@ def test_marking_the_same_outcome_twice_says_so(client, rep, lead):
 
 def test_invalid_outcome_shows_message_with_422(client, rep, lead):
     client.force_login(rep)
-    response = client.post(reverse("leads:outcome", args=[lead.pk]), {"outcome": "maybe"})
+    response = client.post(reverse("lifecycle:outcome", args=[lead.pk]), {"outcome": "maybe"})
     assert response.status_code == 422
     assert "Outcome must be" in response.content.decode()
     lead.refresh_from_db()
@@ -195,7 +195,7 @@ def test_invalid_outcome_shows_message_with_422(client, rep, lead):
 
 def test_rep_cannot_mark_outcome_of_others_lead(client, lead, make_user):
     client.force_login(make_user("oscar"))
-    response = client.post(reverse("leads:outcome", args=[lead.pk]), {"outcome": "won"})
+    response = client.post(reverse("lifecycle:outcome", args=[lead.pk]), {"outcome": "won"})
     assert response.status_code == 404
     lead.refresh_from_db()
     assert lead.stage == "new"
@@ -203,14 +203,14 @@ def test_rep_cannot_mark_outcome_of_others_lead(client, lead, make_user):
 
 def test_outcome_accepts_only_post(client, rep, lead):
     client.force_login(rep)
-    response = client.get(reverse("leads:outcome", args=[lead.pk]))
+    response = client.get(reverse("lifecycle:outcome", args=[lead.pk]))
     assert response.status_code == 405
 
 
 def test_outcome_form_is_csrf_protected(rep, lead):
     client = Client(enforce_csrf_checks=True)
     client.force_login(rep)
-    response = client.post(reverse("leads:outcome", args=[lead.pk]), {"outcome": "won"})
+    response = client.post(reverse("lifecycle:outcome", args=[lead.pk]), {"outcome": "won"})
     assert response.status_code == 403
     lead.refresh_from_db()
     assert lead.stage == "new"

@@ -2,22 +2,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leadflow.core import addresses
 from leadflow.core.errors import InvalidInput
 from leadflow.leads import quality
 
 
 def test_email_is_trimmed_and_lower_cased():
-    assert quality.normalise_email("  Ana.Lima@Example.COM ") == "ana.lima@example.com"
+    assert addresses.normalise_email("  Ana.Lima@Example.COM ") == "ana.lima@example.com"
 
 
 def test_empty_email_is_none():
-    assert quality.normalise_email("   ") is None
-    assert quality.normalise_email(None) is None
+    assert addresses.normalise_email("   ") is None
+    assert addresses.normalise_email(None) is None
 
 
 def test_bad_email_syntax_raises_with_field():
     with pytest.raises(InvalidInput) as exc:
-        quality.normalise_email("ana@@example")
+        addresses.normalise_email("ana@@example")
     assert exc.value.field == "email"
 
 
@@ -39,7 +40,7 @@ def test_email_check_agrees_with_djangos_validator(email):
         expected = len(email) <= 254
     except ValidationError:
         expected = False
-    assert quality.is_valid_email(email) is expected
+    assert addresses.is_valid_email(email) is expected
 
 
 def test_disposable_domains_and_their_subdomains_are_detected():

@@ -167,7 +167,7 @@ def test_the_retention_page_reads_a_bounded_number_of_queries(
 ])
 def test_a_bad_retention_setting_stops_leadflow_naming_the_variable(tmp_path, name, value,
                                                                     message):
-    from leadflow.core.tests.test_cli import cli_env, run_cli
+    from leadflow.server.tests.test_cli import cli_env, run_cli
 
     result = run_cli(["migrate"], cli_env(tmp_path, **{name: value}))
 

@@ -5,9 +5,9 @@ import pytest
 from leadflow.accounts.models import Role
 from leadflow.core.errors import InvalidInput
 from leadflow.leads.models import Lead
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageChange, StageThreshold
 from leadflow.lifecycle.services import change_stage, history, mark_outcome
-from leadflow.lifecycle.stages import Stage
 from leadflow.tracking.models import Event
 from leadflow.tracking.services import record_event
 

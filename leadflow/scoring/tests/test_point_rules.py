@@ -2,12 +2,11 @@
 
 import pytest
 
-from leadflow.leads.models import Lead
-from leadflow.scoring.models import Category, ScoreEntry, ScoreRule
+from leadflow.leads.models import Category, Lead
+from leadflow.scoring.models import ScoreEntry, ScoreRule
 from leadflow.scoring.services import (
     add_points,
     explain,
-    points_by_category,
     recompute_scores,
 )
 from leadflow.tracking.services import NewEvent, record_event, record_events
@@ -76,7 +75,7 @@ def test_points_are_totalled_by_category(make_lead, score_rules):
     record_event("demo_requested", lead=lead)
 
     lead.refresh_from_db()
-    assert points_by_category(lead) == {"fit": 8, "engagement": 15, "interest": 20}
+    assert lead.points_by_category() == {"fit": 8, "engagement": 15, "interest": 20}
     assert (lead.fit_score, lead.engagement_score, lead.interest_score) == (8, 15, 20)
     assert lead.score == 43
 

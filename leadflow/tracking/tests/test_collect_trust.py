@@ -15,8 +15,8 @@ from leadflow.emails.models import EmailTemplate
 from leadflow.emails.services import send_template
 from leadflow.leads.merge import merge_leads
 from leadflow.leads.models import Lead
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
-from leadflow.lifecycle.stages import Stage
 from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.models import Event, Visitor
 from leadflow.tracking.tests.conftest import ORIGIN, VID, page_view

@@ -10,8 +10,8 @@ from leadflow.accounts.models import Role
 from leadflow.campaigns.models import Campaign, Enrollment
 from leadflow.core import clock
 from leadflow.leads.models import Lead
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageChange, StageThreshold
-from leadflow.lifecycle.stages import Stage
 from leadflow.scoring.models import ScoreEntry
 from leadflow.tracking.models import Event
 from leadflow.tracking.services import record_event

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from leadflow.campaigns.models import Campaign, Enrollment
 from leadflow.core import clock
 from leadflow.core.sqlarrays import COPY_FROM
-from leadflow.leads.models import Lead
+from leadflow.leads.models import Category, Lead
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
-from leadflow.lifecycle.stages import Stage
-from leadflow.scoring.models import Category, ScoreEntry, ScoreRule
+from leadflow.scoring.models import ScoreEntry, ScoreRule
 from leadflow.tracking.models import Event
 from leadflow.tracking.services import NewEvent, record_events
 

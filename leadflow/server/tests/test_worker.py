@@ -17,16 +17,16 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from leadflow.campaigns.models import Campaign, Enrollment, Step
-from leadflow.core.tests.test_cli import (  # noqa: F401 (fixtures)
+from leadflow.emails.models import EmailMessage, EmailTemplate
+from leadflow.emails.tasks import send_template_task
+from leadflow.leads.models import Lead
+from leadflow.server.tests.test_cli import (  # noqa: F401 (fixtures)
     cli_data_dir,
     cli_env,
     leadflow_command,
     migrated_db,
 )
-from leadflow.core.worker import Worker
-from leadflow.emails.models import EmailMessage, EmailTemplate
-from leadflow.emails.tasks import send_template_task
-from leadflow.leads.models import Lead
+from leadflow.server.worker import Worker
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -11,12 +11,12 @@ from leadflow.accounts.models import Role, Team, User
 from leadflow.accounts.services import user_for_token
 from leadflow.campaigns.models import Campaign
 from leadflow.capture.models import Form
-from leadflow.core.demo import ensure_demo_admin, load_demo
 from leadflow.emails.models import EmailMessage
 from leadflow.leads.models import Lead
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
-from leadflow.lifecycle.stages import Stage
 from leadflow.scoring.models import ScoreEntry, ScoreRule
+from leadflow.server.demo import ensure_demo_admin, load_demo
 from leadflow.tracking.models import Event
 
 pytestmark = pytest.mark.django_db

@@ -164,9 +164,11 @@ def _register() -> None:
     from leadflow.capture.api import router as capture
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
+    from leadflow.lifecycle.api import router as lifecycle
     from leadflow.tracking.api import router as tracking
 
     api.add_router("/leads", leads)
+    api.add_router("/leads", lifecycle)  # the outcome of a lead's deal
     api.add_router("/events", tracking)
     api.add_router("/reports", analytics)
     api.add_router("/me", accounts)

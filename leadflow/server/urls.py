@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from leadflow.core import views
+from leadflow.server import views
 
 urlpatterns = [
     path("", views.home, name="home"),

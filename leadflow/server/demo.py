@@ -38,11 +38,11 @@ from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.capture.models import Form
 from leadflow.core import clock
 from leadflow.emails.models import EmailMessage, EmailTemplate
-from leadflow.leads.models import Lead
+from leadflow.leads.models import Category, Lead
+from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
-from leadflow.lifecycle.stages import Stage
 from leadflow.routing.models import RoutingRule
-from leadflow.scoring.models import Category, ScoreRule
+from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.models import Event, EventType
 
 SEED = 20_240_917

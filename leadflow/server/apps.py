@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class ServerConfig(AppConfig):
+    """What composes the apps into one server (the API mount, the worker, the web server,
+    demo data); last in INSTALLED_APPS, above every app, and no app imports it. The ordered
+    lists live here, as real imports, so that core names no app."""
+
+    name = "leadflow.server"
+    label = "server"
+
+    def ready(self) -> None:
+        from leadflow.campaigns import services as campaigns
+        from leadflow.core import periodic, pipeline
+        from leadflow.emails import outbox
+        from leadflow.imports import services as imports
+        from leadflow.leads import retention, totals
+        from leadflow.lifecycle import services as lifecycle
+        from leadflow.scoring import services as scoring
+
+        # The order is the behaviour: scores before the single lead write, the stage
+        # after the new scores, campaigns reacting to both.
+        pipeline.configure((scoring.on_events, totals.on_events, lifecycle.on_events,
+                            campaigns.on_events))
+        # Campaign steps queue emails, so the outbox comes after them.
+        periodic.configure((imports.run_due_jobs, campaigns.run_due_enrollments,
+                            outbox.send_due, retention.erase_due_automatically))

@@ -1,0 +1,60 @@
+"""The server app wires the ordered lists that core runs without naming any app."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from leadflow.campaigns import services as campaigns
+from leadflow.core import periodic, pipeline
+from leadflow.emails import outbox
+from leadflow.imports import services as imports
+from leadflow.leads import retention, totals
+from leadflow.lifecycle import services as lifecycle
+from leadflow.scoring import services as scoring
+from leadflow.tracking.services import record_halt
+
+
+def test_pipeline_steps_run_scores_then_the_lead_write_then_stages_then_campaigns():
+    assert pipeline._steps == (scoring.on_events, totals.on_events, lifecycle.on_events,
+                               campaigns.on_events)
+
+
+def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
+    assert periodic._jobs == (imports.run_due_jobs, campaigns.run_due_enrollments,
+                              outbox.send_due, retention.erase_due_automatically)
+
+
+def test_a_halted_cascade_is_recorded_by_tracking():
+    assert pipeline._halt_recorder is record_halt
+
+
+def test_dispatch_without_steps_refuses_rather_than_scoring_nothing(monkeypatch, db):
+    monkeypatch.setattr(pipeline, "_steps", ())
+    with pytest.raises(ImproperlyConfigured, match="leadflow.server"):
+        pipeline._run([], [])
+
+
+def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
+    from leadflow.campaigns.services import on_merge_undone, on_merging
+    from leadflow.capture.services import awaiting_confirmation
+    from leadflow.emails import services as emails
+    from leadflow.emails.erasure import forget_in_email_rows
+    from leadflow.imports.erasure import forget_in_imports
+    from leadflow.leads import privacy, signals
+    from leadflow.leads.services import upsert_lead
+    from leadflow.routing.services import on_leads_to_route
+    from leadflow.scoring.services import on_rows_moved
+    from leadflow.tracking import events, visitors
+    from leadflow.tracking.models import EventType
+
+    assert visitors._identify_lead is upsert_lead
+    assert awaiting_confirmation in emails._marketing_holds
+    assert {forget_in_email_rows, forget_in_imports} <= set(privacy._stores)
+    connected = {signal: [r() for _key, r, *_ in signal.receivers] for signal in (
+        signals.leads_to_route, signals.merging, signals.merge_undone, signals.rows_moved)}
+    assert on_leads_to_route in connected[signals.leads_to_route]
+    assert on_merging in connected[signals.merging]
+    assert on_merge_undone in connected[signals.merge_undone]
+    assert on_rows_moved in connected[signals.rows_moved]
+    assert events.REGISTRY[EventType.LEAD_CREATED].detail is not None
+    assert events.REGISTRY[EventType.STAGE_CHANGED].title is not None
+    assert events.REGISTRY[EventType.QUALITY_FLAGS_CHANGED].detail is not None
