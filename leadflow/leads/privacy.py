@@ -51,6 +51,7 @@ CHUNK = 500
 STORES = (
     "leadflow.leads.stores.forget_in_admin_log",
     "leadflow.leads.stores.forget_in_email_rows",
+    "leadflow.leads.stores.forget_in_enrollment_errors",
     "leadflow.leads.stores.forget_in_sent_email_files",
     "leadflow.imports.erasure.forget_in_imports",
 )

@@ -58,7 +58,20 @@ def forget_in_email_rows(people: list[Person]) -> None:
         match = Q()
         for email in part:
             match |= Q(to_email__iexact=email)
-        EmailMessage.objects.filter(match).update(to_email="", subject="", error="")
+        EmailMessage.objects.filter(match).update(to_email="", subject="", error="",
+                                                  body_text="", body_html="", headers={})
+
+
+def forget_in_enrollment_errors(people: list[Person]) -> None:
+    """A campaign step's error may quote an address (e.g. a refused recipient): an
+    enrollment of another lead that names the person keeps its state, not the text."""
+    from leadflow.campaigns.models import Enrollment
+
+    for part in _chunks(sorted(set().union(*(p.keys for p in people)))):
+        match = Q()
+        for key in part:
+            match |= Q(last_error__icontains=key)
+        Enrollment.objects.filter(match).update(last_error="")
 
 
 def forget_in_sent_email_files(people: list[Person]) -> None:
