@@ -27,6 +27,14 @@ class Mailbox:
     """What the real SMTP server received, in order."""
 
     messages: list[Message] = field(default_factory=list)
+    # Recipients the server refuses, with its answer (e.g. "550 5.1.1 No such user").
+    refused: dict[str, str] = field(default_factory=dict)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
         msg = message_from_bytes(envelope.original_content or envelope.content)

@@ -161,7 +161,13 @@ def claim_due(limit: int = 100, *, worker: str = "") -> workqueue.Claim:
     """Atomically claim up to `limit` due enrollments for this worker (core.workqueue):
     hidden from other claimers for LEASE, renewed while the batch runs."""
     return workqueue.claim(Enrollment.objects.filter(status=Enrollment.Status.ACTIVE),
-                           limit=limit, lease=LEASE, worker=worker)
+                           limit=limit, lease=LEASE, worker=worker, exhausted=_gave_up)
+
+
+def _gave_up(claim: workqueue.Claim) -> None:
+    """Enrollments whose worker died during their last attempt take the failure path."""
+    for enrollment_id in claim.ids:
+        _attempt_failed(claim, enrollment_id, "the worker stopped during the last attempt")
 
 
 def run_due_enrollments(limit: int = 100, *, worker: str = "") -> int:

@@ -14,7 +14,9 @@ attempt count goes up and a fresh token names the claim. The due time *is* the l
   worker that took over.
 
 The attempt is counted when the row is claimed, not when it fails, so a row that crashes
-its worker every time (a poison message) still reaches its last attempt.
+its worker every time (a poison message) still reaches its last attempt; when it is due
+again after that, `claim()` hands it to the kind's `exhausted` hook (its final state and
+failure path) instead of to a worker.
 
 django.tasks / RQ only wake workers up; `core.periodic.tick` claims from every kind on
 each tick, so work is never lost when a wake-up is.
@@ -23,7 +25,7 @@ each tick, so work is never lost when a wake-up is.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -79,11 +81,15 @@ def backoff(attempt: int) -> timedelta:
 
 
 def claim(queryset: QuerySet[Any], *, limit: int, lease: timedelta, worker: str = "",
-          **also: Any) -> Claim:
+          exhausted: Callable[[Claim], Any] | None = None, **also: Any) -> Claim:
     """Claim up to `limit` rows of `queryset` that are due now (oldest due first).
 
     `queryset` says which rows are work at all (e.g. status queued); `also` are column
     values written on the claimed rows in the same UPDATE (e.g. status=sending).
+    Rows whose last attempt never ended (the worker died) are not handed out: they are
+    claimed apart and passed to `exhausted`, which puts them in the kind's final state
+    (e.g. with `retry`, which finds them at their last attempt); without a hook they are
+    only released, never due again.
     """
     model = queryset.model
     due = model.work_due_field
@@ -91,10 +97,12 @@ def claim(queryset: QuerySet[Any], *, limit: int, lease: timedelta, worker: str 
     token = f"{worker[:40]}:{secrets.token_hex(8)}" if worker else secrets.token_hex(12)
     with transaction.atomic():
         rows = (queryset.filter(**{f"{due}__lte": now}).order_by(due, "pk")
-                .values_list("pk", flat=True)[:limit])
+                .values_list("pk", "attempts")[:limit])
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
-        ids = list(rows)
+        found = list(rows)
+        ids = [pk for pk, n in found if n < model.max_attempts]
+        spent = {pk: n for pk, n in found if n >= model.max_attempts}
         if ids:
             model._default_manager.filter(pk__in=ids).update(
                 **{due: now + lease}, attempts=F("attempts") + 1, claimed_by=token, **also)
@@ -102,6 +110,17 @@ def claim(queryset: QuerySet[Any], *, limit: int, lease: timedelta, worker: str 
                             .values_list("pk", "attempts"))
         else:
             attempts = {}
+        if spent:
+            model._default_manager.filter(pk__in=list(spent)).update(
+                **{due: now + lease}, claimed_by=token)
+    if spent:
+        gone = Claim(model, list(spent), token, lease, now + lease, spent)
+        if exhausted is not None:
+            exhausted(gone)
+        done(gone, gone.ids)  # whatever the hook left held is released
+        if not ids:  # callers stop at an empty claim: look past the rows given up
+            return claim(queryset, limit=limit, lease=lease, worker=worker,
+                         exhausted=exhausted, **also)
     return Claim(model, ids, token, lease, now + lease, attempts)
 
 
@@ -147,13 +166,14 @@ def done(claim: Claim, ids: int | Iterable[int], *, due: datetime | None = None,
 
 
 def retry(claim: Claim, pk: int, error: str, *, final: dict[str, Any],
-          again: dict[str, Any] | None = None) -> bool | None:
-    """Record a failed attempt: due again after a backoff, or, when it was the last one,
-    released with the `final` values. Returns True when final, False when it will be
-    retried, None when the claim no longer held the row."""
+          again: dict[str, Any] | None = None, permanent: bool = False) -> bool | None:
+    """Record a failed attempt: due again after a backoff, or, when it was the last one
+    (or the error is `permanent`: no retry can help), released with the `final` values.
+    Returns True when final, False when it will be retried, None when the claim no
+    longer held the row."""
     attempt = claim.attempts.get(pk, claim.model.max_attempts)
     values: dict[str, Any] = {claim.model.work_error_field: error[:2000]}
-    if attempt >= claim.model.max_attempts:
+    if permanent or attempt >= claim.model.max_attempts:
         return bool(done(claim, pk, **values, **final)) or None
     due = clock.now() + backoff(attempt)
     return False if done(claim, pk, due=due, **values, **(again or {})) else None

@@ -22,4 +22,5 @@ def forget_in_email_rows(people: list[Person]) -> None:
         match = Q()
         for email in part:
             match |= Q(to_email__iexact=email)
-        EmailMessage.objects.filter(match).update(to_email="", subject="", error="")
+        EmailMessage.objects.filter(match).update(to_email="", subject="", error="",
+                                                  body_text="", body_html="", headers={})

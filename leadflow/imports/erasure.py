@@ -26,11 +26,14 @@ def forget_in_imports(people: list[Person]) -> None:
     keys = set().union(*(p.keys for p in people))
     if not keys:
         return
-    for job in ImportJob.objects.exclude(file="").only("id", "file", "errors"):
+    for job in ImportJob.objects.exclude(file="").only("id", "file", "errors", "message"):
         _forget_in_file(Path(job.file.path), keys)
         errors = [e for e in job.errors if not _names(e.get("cells", []), keys)]
         if len(errors) != len(job.errors):
             ImportJob.objects.filter(pk=job.pk).update(errors=errors)
+        # The message may be a failure's text, which can quote a cell.
+        if any(key in job.message.lower() for key in keys):
+            ImportJob.objects.filter(pk=job.pk).update(message="")
 
 
 def _names(cells: list[str], keys: set[str]) -> bool:

@@ -410,8 +410,8 @@ def run_job(job_id: int, *, worker: str = "") -> str:
     deleted job: only the worker that claims it does the work."""
     claim = workqueue.claim(ImportJob.objects.filter(
         pk=job_id, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)),
-        limit=1, lease=LEASE, worker=worker, status=ImportJob.Status.RUNNING,
-        started_at=clock.now())
+        limit=1, lease=LEASE, worker=worker, exhausted=_gave_up,
+        status=ImportJob.Status.RUNNING, started_at=clock.now())
     return _run_claimed(claim) if claim else "skipped"
 
 
@@ -420,11 +420,23 @@ def run_due_jobs(*, worker: str = "") -> int:
     done = 0
     while claim := workqueue.claim(ImportJob.objects.filter(
             status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)),
-            limit=1, lease=LEASE, worker=worker, status=ImportJob.Status.RUNNING,
-            started_at=clock.now()):
+            limit=1, lease=LEASE, worker=worker, exhausted=_gave_up,
+            status=ImportJob.Status.RUNNING, started_at=clock.now()):
         _run_claimed(claim)
         done += 1
     return done
+
+
+def _gave_up(claim: workqueue.Claim) -> None:
+    """Jobs whose worker died during their last attempt fail instead of running again."""
+    for pk in claim.ids:
+        _attempt_failed(claim, pk, "the worker stopped during the last attempt")
+
+
+def _attempt_failed(claim: workqueue.Claim, pk: int, error: str) -> bool | None:
+    return workqueue.retry(claim, pk, error,
+                           final={"status": ImportJob.Status.FAILED, "finished_at": clock.now()},
+                           again={"status": ImportJob.Status.QUEUED})
 
 
 def _run_claimed(claim: workqueue.Claim) -> str:
@@ -446,10 +458,7 @@ def _run_claimed(claim: workqueue.Claim) -> str:
         return "failed"
     except Exception as exc:
         log.exception("import job %s failed (attempt %s)", job.pk, claim.attempts.get(job.pk))
-        final = workqueue.retry(claim, job.pk, f"{type(exc).__name__}: {exc}",
-                                final={"status": ImportJob.Status.FAILED,
-                                       "finished_at": clock.now()},
-                                again={"status": ImportJob.Status.QUEUED})
+        final = _attempt_failed(claim, job.pk, f"{type(exc).__name__}: {exc}")
         if final is None:
             return "lost"
         return "failed" if final else "retrying"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.forms.models import model_to_dict
 
 from leadflow.core import clock
@@ -179,8 +179,10 @@ def _erase(lead_ids: list[int], *, actor: User | None, again: bool) -> list[Eras
         Person.of(merged_id, values) for merged_id, values in LeadMerge.objects.filter(
             kept__in=ids, undone_at__isnull=True).values_list("merged_lead_id", "snapshot")]
     deleted: dict[int, dict[str, int]] = {pk: {} for pk in ids}
-    owner_of = dict(Visitor.objects.filter(lead_id__in=ids).values_list("visitor_id",
-                                                                        "lead_id"))
+    # The browsers linked to them and those that only claimed them (unverified identify).
+    owner_of = {vid: lead_id if lead_id in deleted else claimed for vid, lead_id, claimed in
+                Visitor.objects.filter(Q(lead_id__in=ids) | Q(claimed_lead_id__in=ids))
+                .values_list("visitor_id", "lead_id", "claimed_lead_id")}
     if owner_of:
         anonymous = Event.objects.filter(lead__isnull=True, visitor_id__in=list(owner_of))
         _count(deleted, "tracking.Event(anonymous)", anonymous, "visitor_id", owner_of)

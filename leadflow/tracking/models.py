@@ -147,8 +147,11 @@ class Visitor(models.Model):
                              related_name="+")
     # The existing lead an unverified identify (or form) named: the visitor's events stay
     # anonymous (they score nothing) until it is verified and linked as `lead`.
+    # A real related name: merge, access export and erasure find a lead's rows through
+    # its relations, and these browsers and their anonymous visits are about the person.
     claimed_lead = models.ForeignKey("leads.Lead", null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+                                     on_delete=models.SET_NULL,
+                                     related_name="claimed_visitors")
     # What the claim came with ("optin:<id>" when a double opt-in can verify it).
     claimed_via = models.CharField(max_length=40, blank=True)
     first_seen = models.DateTimeField(_("first seen"))

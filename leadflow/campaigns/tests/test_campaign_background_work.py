@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from leadflow.campaigns.models import Campaign, Enrollment, Step
-from leadflow.campaigns.services import LEASE, run_due_enrollments
+from leadflow.campaigns.services import LEASE, claim_due, run_due_enrollments
 from leadflow.core import clock, workqueue
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.emails.outbox import send_due
@@ -119,6 +119,23 @@ def test_a_step_that_raises_is_retried_with_backoff_then_the_enrollment_fails(ma
     assert "TemplateSyntaxError" in enrollment.last_error
     assert lead.events.filter(type="campaign_step_failed").count() == 1
     assert run_due_enrollments() == 0
+
+
+def test_an_enrollment_whose_worker_dies_on_every_attempt_takes_its_failure_path(make_lead):
+    make_campaign()
+    lead = make_lead("ana@example.com")
+    record_event("signup", lead=lead)
+    for _ in range(Enrollment.max_attempts):
+        assert claim_due()  # a worker claimed it, then died before the step was done
+        clock.advance(LEASE)
+
+    assert run_due_enrollments() == 0
+
+    enrollment = Enrollment.objects.get()
+    assert (enrollment.status, enrollment.attempts) == (
+        Enrollment.Status.FAILED, Enrollment.max_attempts)
+    assert lead.events.filter(type="campaign_step_failed").count() == 1
+    assert EmailMessage.objects.count() == 0
 
 
 def test_a_slow_batch_keeps_its_lease_so_no_other_worker_takes_its_enrollments(make_lead):

@@ -160,3 +160,20 @@ def test_reset_makes_a_failed_row_due_now_with_a_fresh_attempt_count():
 
     job = ImportJob.objects.get(pk=pk)
     assert (job.status, job.attempts, job.due_at, job.message) == (QUEUED, 0, T0, "")
+
+
+def test_a_row_whose_worker_died_on_its_last_attempt_is_given_up_not_handed_out_again():
+    [spent] = jobs(1, due=T0 - timedelta(minutes=1))
+    for _ in range(ImportJob.max_attempts):
+        assert claim().ids == [spent]
+        clock.advance(LEASE + timedelta(seconds=1))  # the worker died
+    [other] = jobs(1, due=clock.now())  # due after the spent row
+    given_up = []
+
+    held = claim(limit=1, exhausted=lambda gone: given_up.append(gone.ids))
+
+    assert (held.ids, given_up) == ([other], [[spent]])
+    job = ImportJob.objects.get(pk=spent)
+    assert (job.attempts, job.due_at, job.claimed_by) == (ImportJob.max_attempts, None, "")
+    assert not claim(exhausted=lambda gone: given_up.append(gone.ids))
+    assert given_up == [[spent]]

@@ -158,3 +158,48 @@ def test_a_batch_is_sent_in_a_bounded_number_of_queries_per_message(
     with django_assert_max_num_queries(4 + 20 * 12):
         assert outbox.send_due() == 20
     assert len(smtp_server.messages) == 20
+
+
+def test_a_message_whose_worker_dies_on_every_attempt_fails_instead_of_being_sent_again(
+        smtp_server, make_lead, welcome):
+    lead = make_lead("ana@example.com")
+    message = send_template(lead, welcome, dedupe_key="w:1")
+    for _ in range(EmailMessage.max_attempts):
+        # Claimed, maybe accepted by the server, then the worker died.
+        workqueue.claim(EmailMessage.objects.filter(pk=message.pk), limit=1,
+                        lease=outbox.LEASE, status=EmailMessage.Status.SENDING)
+        clock.advance(outbox.LEASE)
+
+    assert outbox.send_due() == 0
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.due_at) == (
+        EmailMessage.Status.FAILED, EmailMessage.max_attempts, None)
+    assert lead.events.filter(type="email_failed").count() == 1
+    assert smtp_server.messages == []
+
+
+def test_a_recipient_refused_for_good_fails_at_once_without_retries(
+        smtp_server, make_lead, welcome):
+    smtp_server.refused["ana@example.com"] = "550 5.1.1 No such user"
+    lead = make_lead("ana@example.com")
+    message = send_template(lead, welcome, dedupe_key="w:1")
+
+    assert outbox.send_due() == 1
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.due_at) == (
+        EmailMessage.Status.FAILED, 1, None)
+    assert "No such user" in message.error
+    assert lead.events.filter(type="email_failed").count() == 1
+
+
+def test_a_recipient_refused_for_now_is_retried(smtp_server, make_lead, welcome):
+    smtp_server.refused["ana@example.com"] = "450 4.2.1 Mailbox busy, try later"
+    lead = make_lead("ana@example.com")
+    message = send_template(lead, welcome, dedupe_key="w:1")
+
+    outbox.send_due()
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (EmailMessage.Status.QUEUED, 1)

@@ -94,3 +94,37 @@ def test_a_long_import_renews_its_lease_after_each_chunk(queued_job, monkeypatch
 
     assert taken_over == []
     assert Lead.objects.count() == 2
+
+
+def test_a_job_whose_worker_dies_on_every_attempt_ends_failed(queued_job):
+    for _ in range(ImportJob.max_attempts):
+        workqueue.claim(ImportJob.objects.filter(pk=queued_job.pk), limit=1,
+                        lease=services.LEASE, status=ImportJob.Status.RUNNING)
+        clock.advance(services.LEASE + timedelta(seconds=1))
+
+    assert services.run_due_jobs() == 0
+
+    job = ImportJob.objects.get(pk=queued_job.pk)
+    assert (job.status, job.attempts, job.due_at) == (
+        ImportJob.Status.FAILED, ImportJob.max_attempts, None)
+    assert Lead.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("status", [ImportJob.Status.QUEUED, ImportJob.Status.RUNNING])
+def test_a_job_queued_or_running_at_the_upgrade_is_run_after_it(admin_user, tmp_path,
+                                                                  settings, status):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    settings.MEDIA_ROOT = tmp_path
+    MigrationExecutor(connection).migrate([("imports", "0002_import_job_lease")])
+    job = services.create_job(admin_user, SimpleUploadedFile("a.csv", b"email\na@b.org\n"),
+                              name="a.csv")
+    # 0002 added the lease columns: a job from before has no due time.
+    ImportJob.objects.filter(pk=job.pk).update(status=status, due_at=None)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert services.run_due_jobs() == 1
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE

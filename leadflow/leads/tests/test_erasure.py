@@ -103,3 +103,16 @@ def test_erasure_is_logged_as_a_security_event(api, lead, caplog):
     with caplog.at_level(logging.INFO, logger="leadflow.security"):
         api.post(f"/leads/{lead.pk}/erase")
     assert "personal data erased" in [r.message for r in caplog.records]
+
+
+def test_erasure_deletes_browsers_that_only_claimed_the_lead_and_their_visits(api, lead):
+    from leadflow.core import clock
+
+    # An unverified identify: the browser claims the lead, its visits stay anonymous.
+    Visitor.objects.create(visitor_id="v-claim", claimed_lead=lead, claimed_via="identify",
+                           first_seen=clock.now(), last_seen=clock.now())
+    record_event("page_view", visitor_id="v-claim", properties={"url": "https://x/?e=ana"})
+    r = api.post(f"/leads/{lead.pk}/erase")
+    assert r.status_code == 200, r.content
+    assert not Visitor.objects.filter(visitor_id="v-claim").exists()
+    assert not Event.objects.filter(visitor_id="v-claim").exists()

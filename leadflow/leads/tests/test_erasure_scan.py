@@ -168,3 +168,31 @@ def test_an_xlsx_upload_is_rewritten_as_csv_without_the_persons_rows(client, adm
 
     assert find_text(PERSON) == []
     assert [cells for _, cells in reader.open_table(job.file.path).rows] == [list(OTHER)]
+
+
+def test_error_texts_and_bodies_kept_on_other_rows_lose_the_person(client, admin_user,
+                                                                      data_dir):
+    from leadflow.campaigns.models import Campaign, Enrollment
+    from leadflow.core import clock
+    from leadflow.emails.models import EmailMessage
+
+    lead = _person_everywhere(client, admin_user)
+    other = Lead.objects.get(email=OTHER[0])
+    failure = f"SMTPRecipientsRefused: {{'{EMAIL}': (550, b'No such user')}}"
+    ImportJob.objects.update(message=failure)
+    campaign = Campaign.objects.create(name="Nurture", entry_event_type="x")
+    Enrollment.objects.create(campaign=campaign, lead=other, entered_at=clock.now(),
+                              last_error=failure)
+    # A message of another lead's record, addressed to the person (a forward, a shared
+    # inbox): the row stays for the delivery bookkeeping.
+    EmailMessage.objects.create(lead=other, to_email=EMAIL, subject="Hi", status="sent",
+                                body_text=f"Dear {PERSON[1]} {PERSON[2]}",
+                                body_html=f"<p>Dear {PERSON[1]} {PERSON[2]}</p>",
+                                headers={"Reply-To": EMAIL})
+
+    r = client.post(f"/api/v1/leads/{lead.pk}/erase",
+                    HTTP_AUTHORIZATION=f"Bearer {create_token(admin_user)[1]}")
+    assert r.status_code == 200, r.content
+
+    assert find_text(PERSON) == []
+    assert Enrollment.objects.get().status == Enrollment.Status.ACTIVE

@@ -143,3 +143,15 @@ def test_undo_from_the_lead_page(pair, client, admin_user):
     r = client.post(f"/leads/merges/{audit.pk}/undo")
     assert r.status_code == 302
     assert Lead.objects.filter(pk=other.pk).exists()
+
+
+def test_browsers_that_claimed_the_merged_lead_move_to_the_kept_one(pair, admin_user):
+    from leadflow.tracking.models import Visitor
+
+    keep, other = pair
+    Visitor.objects.create(visitor_id="v-claim", claimed_lead=other, claimed_via="identify",
+                           first_seen=clock.now(), last_seen=clock.now())
+    audit = merge_leads(keep, other, actor=admin_user)
+    assert Visitor.objects.get(visitor_id="v-claim").claimed_lead_id == keep.pk
+    undo_merge(audit, actor=admin_user)
+    assert Visitor.objects.get(visitor_id="v-claim").claimed_lead_id == other.pk

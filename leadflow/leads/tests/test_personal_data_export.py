@@ -57,3 +57,13 @@ def test_export_is_logged_as_a_security_event(api, lead, caplog):
         api.get(f"/leads/{lead.pk}/export")
     assert [r.message for r in caplog.records if r.name == "leadflow.security"] == [
         "personal data export"]
+
+
+def test_export_holds_the_browsers_that_claimed_the_lead(api, lead):
+    from leadflow.core import clock
+    from leadflow.tracking.models import Visitor
+
+    Visitor.objects.create(visitor_id="v-claim", claimed_lead=lead, claimed_via="identify",
+                           first_seen=clock.now(), last_seen=clock.now())
+    data = api.get(f"/leads/{lead.pk}/export").json()
+    assert [v["visitor_id"] for v in data["claimed_visitors"]] == ["v-claim"]
