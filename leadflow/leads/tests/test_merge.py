@@ -150,7 +150,8 @@ def test_undoing_a_merge_that_brings_back_another_reps_lead_is_refused(
     assert r.status_code == 409
     assert "+33699887766" not in r.content.decode() and "theirs" not in r.content.decode()
     client.force_login(rep1)
-    client.post(f"/leads/merges/{audit.pk}/undo")
+    page = client.post(f"/leads/merges/{audit.pk}/undo")
+    assert page.status_code == 409 and "+33699887766" not in page.content.decode()
     assert not Lead.objects.filter(pk=theirs.pk).exists()
     assert LeadMerge.objects.get(pk=audit.pk).undone_at is None
 
