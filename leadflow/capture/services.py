@@ -58,6 +58,10 @@ class Outcome:
     download_url: str = ""
     awaiting_confirmation: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # The poster is known to be the lead: it was created by this post, the submission is
+    # trusted, or it came with the lead's own signed cookie. Only then may the browser be
+    # remembered as the lead (else a stranger could probe which emails are known).
+    proven: bool = False
 
 
 def recognised_lead(form: Form, *, visitor_id: str = "", lead_id: int | None = None
@@ -165,7 +169,8 @@ def _store(form: Form, submission: Submission, lead_data: dict[str, Any],
         record_event(form.event_type, lead=lead, via=Event.Via.FORM,
                      properties={"form": form.slug})
     outcome = Outcome(lead=lead, redirect_url=safe_redirect(form),
-                      download_url=magnet_url(form, lead))
+                      download_url=magnet_url(form, lead),
+                      proven=created or submission.trusted or submission.lead_id == lead.pk)
     if form.double_opt_in and (consent or not form.consent_text) and not _confirmed(lead):
         optin = OptInRequest.objects.create(lead=lead, form=form, requested_at=clock.now(),
                                             page_url=submission.page_url[:500])
@@ -223,9 +228,10 @@ def send_confirmation(optin_id: int) -> EmailMessage | None:
 
 @transaction.atomic
 def confirm_optin(token: str, *, ip: str | None = None) -> Lead:
-    """Confirm a double opt-in link: every pending request of the lead is confirmed,
-    consent is granted (method "double opt-in") and `optin_confirmed` recorded. Safe to
-    repeat. Raises NotFound for a bad or expired link."""
+    """Confirm a double opt-in link: every pending request of the lead is confirmed (only
+    the visitor of this link's request becomes the lead), consent is granted (method
+    "double opt-in") and `optin_confirmed` recorded. Safe to repeat. Raises NotFound for a
+    bad or expired link."""
     optin_id = tokens.read_optin_token(token)
     optin = (OptInRequest.objects.select_for_update(of=("self",)).select_related("lead", "form")
              .filter(pk=optin_id).first() if optin_id else None)
@@ -235,10 +241,10 @@ def confirm_optin(token: str, *, ip: str | None = None) -> Lead:
     if optin.confirmed_at is not None:
         return lead
     now = clock.now()
-    pending = OptInRequest.objects.filter(lead=lead, confirmed_at__isnull=True)
-    # The visitors that asked for these confirmations are now proven to be the lead.
-    claims = [f"optin:{pk}" for pk in pending.values_list("pk", flat=True)]
-    pending.update(confirmed_at=now)
+    OptInRequest.objects.filter(lead=lead, confirmed_at__isnull=True).update(confirmed_at=now)
+    # Only the browser that asked for this link is proven to be the lead: another pending
+    # request for the same email may be anyone's.
+    claims = [f"optin:{optin.pk}"]
     form = optin.form
     record_consent(lead, granted=True, method="double opt-in",
                    text=form.consent_text if form else "",

@@ -82,7 +82,7 @@ def _submission(request: HttpRequest, values: dict[str, Any]) -> services.Submis
 
 
 def _remember(response: HttpResponse, form: Form, outcome: services.Outcome) -> None:
-    if form.progressive_profiling:
+    if form.progressive_profiling and outcome.proven:
         response.set_cookie(tokens.LEAD_COOKIE, tokens.lead_cookie(outcome.lead.pk),
                             max_age=tokens.LEAD_COOKIE_AGE, httponly=True, samesite="Lax",
                             secure=settings.SESSION_COOKIE_SECURE)

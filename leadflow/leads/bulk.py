@@ -374,7 +374,7 @@ def _apply(lead: Lead, row: _Row, by_email: dict[str, Lead], by_ext: dict[str, L
     names: set[str] = set()
     fields, custom = row.fields, row.custom
     if fills_only:
-        fields, custom = fill_empty(lead, fields, custom)
+        fields, custom = fill_empty(lead, fields, custom, touch=lead.pk is None)
     if fields.get("phone"):
         hint = fields.get("country") or lead.country
         fields = {**fields, "phone": quality.normalise_phone(fields["phone"], hint or None)[0]}

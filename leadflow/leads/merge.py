@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
+from leadflow.accounts.permissions import Actor, may_change_lead
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, InvalidInput
 from leadflow.leads import signals
@@ -168,6 +169,11 @@ def undo_merge(audit: LeadMerge, *, actor: User | None) -> Lead:
     from leadflow.tracking.services import record_event
 
     audit = LeadMerge.objects.select_for_update().get(pk=audit.pk)
+    # The caller may change the kept lead; the lead coming back may be someone else's.
+    # The message names nothing of it.
+    if not may_change_lead(Actor.of(actor), owner_id=audit.snapshot.get("owner_id"),
+                           team_id=audit.snapshot.get("team_id")):
+        raise Conflict("You may not undo this merge: the merged lead is outside your leads.")
     if audit.undone_at:
         raise Conflict("This merge was already undone.")
     keep = Lead.objects.select_for_update().get(pk=audit.kept_id)

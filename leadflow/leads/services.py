@@ -145,14 +145,16 @@ def upsert_lead(data: dict[str, Any], *, via: str = Event.Via.API,
     return result.lead, result.status == CREATED
 
 
-def fill_empty(lead: Lead, fields: dict[str, Any],
-               custom: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def fill_empty(lead: Lead, fields: dict[str, Any], custom: dict[str, Any], *,
+               touch: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a public channel may write on an existing lead: only its empty fields (an
     anonymous form must not rewrite a known person's name or phone). The touch fields
-    pass: they move the last touch, not the profile."""
+    (they move the last touch, not the profile) pass only with `touch`, for a lead the
+    channel created itself: anyone could otherwise skew a known lead's attribution and
+    reset its retention clock."""
     keep = {name: value for name, value in fields.items()
-            if name in ("channel", "source", "medium", "campaign")
-            or getattr(lead, name) in ("", None, False)}
+            if (touch if name in ("channel", "source", "medium", "campaign")
+                else getattr(lead, name) in ("", None, False))}
     return keep, {k: v for k, v in custom.items() if lead.custom.get(k) in ("", None)}
 
 

@@ -22,7 +22,11 @@ SHOWN = 200  # the page shows the oldest; the button erases every lead due at th
 def retention_page(request: AuthedRequest) -> HttpResponse:
     """GET: the policy and the leads due; POST: erase the leads due at the cutoff shown."""
     if request.method == "POST":
-        cutoff = parse_datetime(request.POST.get("cutoff", "").strip())
+        retention.check_may_manage(request.user)  # before reading anything posted
+        try:
+            cutoff = parse_datetime(request.POST.get("cutoff", "").strip())
+        except ValueError:  # well formed but no such date ("2020-02-30")
+            cutoff = None
         if cutoff is None:
             raise InvalidInput(_("cutoff must be a date and time (ISO 8601)."), field="cutoff")
         erased = retention.erase_due(request.user, cutoff=cutoff)

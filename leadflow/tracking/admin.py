@@ -17,6 +17,8 @@ class EventAdmin(ViewOnlyAdmin):
 @admin.register(TrackingSite)
 class TrackingSiteAdmin(admin.ModelAdmin):
     list_display = ("name", "key", "allowed_domains")
+    # Shown and set only on the tracking page, to administrators, and audited there.
+    exclude = ("identity_secret",)
 
 
 @admin.register(Visitor)

@@ -4,6 +4,7 @@ is stored here, once, and handed to the consumers (leadflow.core.pipeline)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from leadflow.leads.models import Lead
 
 MAX_PROPERTIES_BYTES = 16_000
+MAX_KEY = 120  # Event.idempotency_key's length
 
 
 @dataclass
@@ -257,12 +259,25 @@ def ingest_events(user: User, items: Sequence[EventItem], *,
         except InvalidInput as exc:
             results[idx] = IngestResult(idx, "error", message=exc.message)
             continue
+        if new.idempotency_key:
+            new.idempotency_key = api_key(user.pk, new.idempotency_key)
         accepted.append((idx, new))
     if accepted:
         stored = _store([new for _, new in accepted], via=via, actor=user)
         for (idx, _), (event, created) in zip(accepted, stored, strict=True):
             results[idx] = IngestResult(idx, "created" if created else "duplicate", event.pk)
     return [r for r in results if r is not None]
+
+
+def api_key(user_id: int, key: str) -> str:
+    """The stored form of an idempotency key sent through the API: namespaced by its
+    sender, so that no token can take the keys Leadflow records its own events under
+    ("email_opened:12") or another user's, nor learn their event ids from a "duplicate".
+    A key too long for the column with its prefix is stored as its digest."""
+    stored = f"api:{user_id}:{key}"
+    if len(stored) > MAX_KEY:
+        stored = f"api:{user_id}:#{hashlib.sha256(key.encode()).hexdigest()}"
+    return stored
 
 
 def _resolve(item: EventItem, by_id, by_email, by_ext) -> int | None:

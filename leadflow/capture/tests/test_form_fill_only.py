@@ -96,6 +96,23 @@ def test_double_opt_in_confirmation_verifies_the_visitor_and_its_events_count(
     assert not Event.objects.filter(visitor_id=VID, lead__isnull=True).exists()
 
 
+def test_confirming_ones_own_opt_in_does_not_verify_another_browsers_claim(known):
+    from leadflow.capture import services as capture
+    from leadflow.capture.models import OptInRequest
+    from leadflow.capture.tokens import optin_token
+
+    form = Form.objects.create(name="News", slug="news", title="News", double_opt_in=True)
+    other_vid = "vid_OTHEROTHEROTHEROTHE"
+    _post(form, {"email": "ana@example.com", "lf_vid": other_vid})  # someone else, first
+    _post(form, {"email": "ana@example.com", "lf_vid": VID})
+    own = OptInRequest.objects.order_by("-pk").first()
+
+    capture.confirm_optin(optin_token(own.pk))
+
+    assert Visitor.objects.get(visitor_id=VID).lead == known
+    assert Visitor.objects.get(visitor_id=other_vid).lead is None
+
+
 @pytest.mark.parametrize("event_type", ["won", "merged", "consent_withdrawn"])
 def test_a_public_form_may_not_record_leadflows_own_event_types(make_user, event_type):
     from leadflow.accounts.models import Role

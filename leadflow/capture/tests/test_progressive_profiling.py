@@ -54,6 +54,21 @@ def test_known_fields_are_replaced_by_the_next_questions_after_a_submission(form
     assert _asked(visitor) == ["email", "city"]
 
 
+def test_posting_a_known_email_does_not_reveal_that_lead_or_its_filled_fields(form, make_lead):
+    make_lead("victim@example.com", first_name="Vic", company_name="Acme", title="CFO",
+              phone="+33612345678")
+    stranger = Client()
+    r = stranger.post("/f/content/", {"email": "victim@example.com", "first_name": "X",
+                                      "company_name": "Y", "lf_token": aged_token(form.pk)})
+
+    assert r.status_code == 200 and "lf_lead" not in r.cookies
+    assert _asked(stranger) == ["email", "first_name", "company_name"]
+    r = stranger.post("/f/content/submit", {"email": "victim@example.com", "first_name": "X",
+                                            "company_name": "Y",
+                                            "lf_token": aged_token(form.pk)})
+    assert r.status_code == 200 and "lf_lead" not in r.cookies
+
+
 def test_the_tracking_visitor_id_recognises_the_lead(form, make_lead):
     lead = make_lead("ana@example.com", first_name="Ana", company_name="Acme")
     get_or_create_visitor("visitor-0001")

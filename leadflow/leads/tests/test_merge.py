@@ -135,6 +135,27 @@ def test_undo_restores_the_merged_lead_and_its_rows(pair, admin_user):
         undo_merge(audit, actor=admin_user)
 
 
+def test_undoing_a_merge_that_brings_back_another_reps_lead_is_refused(
+        make_user, api_for, make_lead, admin_user, client):
+    rep1, rep2 = make_user("rep1"), make_user("rep2")
+    mine = make_lead("mine@example.com", first_name="Mine")
+    theirs = make_lead("theirs@example.com", first_name="Theirs", phone="+33699887766")
+    Lead.objects.filter(pk=mine.pk).update(owner=rep1)
+    Lead.objects.filter(pk=theirs.pk).update(owner=rep2)
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    audit = merge_leads(mine, theirs, actor=admin_user)
+
+    r = api_for(rep1).post(f"/leads/merges/{audit.pk}/undo", {})
+    assert r.status_code == 409
+    assert "+33699887766" not in r.content.decode() and "theirs" not in r.content.decode()
+    client.force_login(rep1)
+    page = client.post(f"/leads/merges/{audit.pk}/undo")
+    assert page.status_code == 409 and "+33699887766" not in page.content.decode()
+    assert not Lead.objects.filter(pk=theirs.pk).exists()
+    assert LeadMerge.objects.get(pk=audit.pk).undone_at is None
+
+
 def test_undo_from_the_lead_page(pair, client, admin_user):
     keep, other = pair
     audit = merge_leads(keep, other, actor=admin_user)

@@ -109,6 +109,18 @@ def test_only_admins_see_or_confirm_retention(client, api_for, make_user, leads,
     assert not ErasureRecord.objects.exists()
 
 
+def test_a_cutoff_that_is_no_date_is_refused_on_the_page_after_the_permission_check(
+        client, admin_user, make_user, leads):
+    client.force_login(make_user("rep"))
+    assert client.post("/leads/retention/", {"cutoff": "2020-02-30T00:00:00Z"}).status_code == 403
+    client.force_login(admin_user)
+
+    r = client.post("/leads/retention/", {"cutoff": "2020-02-30T00:00:00Z"})
+
+    assert r.status_code == 422 and "cutoff" in r.content.decode()
+    assert not ErasureRecord.objects.exists()
+
+
 def test_auto_mode_erases_the_due_leads_on_the_worker_tick(settings, leads):
     settings.LEADFLOW_RETENTION_MODE = "auto"
 

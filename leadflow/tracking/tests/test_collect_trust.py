@@ -5,6 +5,7 @@ Leadflow's own event types are refused, and CORS answers only the site's origins
 import hashlib
 import hmac
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -69,6 +70,16 @@ def test_an_unsigned_identify_fills_empty_fields_and_never_overwrites(beacon, kn
     assert (known.first_name, known.last_name, known.company_name) == ("Ana", "Lopez", "Acme")
     assert known.phone.replace(" ", "").endswith("612345678")
     assert known.title == "CEO"  # was empty
+
+
+def test_an_unsigned_identify_leaves_a_known_leads_last_touch_alone(beacon, known):
+    long_ago = known.created_at - timedelta(days=2000)
+    Lead.objects.filter(pk=known.pk).update(last_touch_at=long_ago,
+                                            last_touch={"channel": "api"})
+    beacon([_identify(utm_source="spam", utm_campaign="skew")])
+
+    known.refresh_from_db()
+    assert (known.last_touch_at, known.last_touch) == (long_ago, {"channel": "api"})
 
 
 def test_unverified_page_events_of_a_known_lead_score_nothing_and_move_no_stage(
@@ -237,3 +248,21 @@ def test_only_an_admin_sees_creates_and_rotates_the_identity_secret(site, admin_
     admin.post(path, {"action": "remove"})
     site.refresh_from_db()
     assert site.identity_secret == ""
+
+
+def test_the_django_admin_neither_shows_nor_sets_the_identity_secret(signing_site, make_user,
+                                                                     admin_user):
+    from django.contrib.auth.models import Permission
+
+    from leadflow.accounts.models import Role
+
+    staff = make_user("mia", Role.MARKETING, is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(
+        codename__in=["view_trackingsite", "change_trackingsite"]))
+    for user in (staff, admin_user):
+        client = Client()
+        client.force_login(user)
+        page = client.get(f"/admin/tracking/trackingsite/{signing_site.pk}/change/")
+        assert page.status_code == 200
+        assert SECRET not in page.content.decode() and "identity_secret" not in (
+            page.content.decode())

@@ -131,6 +131,33 @@ def test_the_same_key_twice_in_one_batch_is_stored_once(api, make_lead, score_ru
     assert lead.score == 5
 
 
+def test_api_keys_never_collide_with_leadflows_own_keys_or_another_users(
+        make_user, api_for, make_lead):
+    from leadflow.emails import tokens
+    from leadflow.emails.models import EmailMessage
+    from leadflow.emails.services import record_open
+
+    rep1, rep2 = make_user("rep1"), make_user("rep2")
+    mine, theirs = make_lead("mine@example.com"), make_lead("theirs@example.com")
+    Lead.objects.filter(pk=mine.pk).update(owner=rep1)
+    Lead.objects.filter(pk=theirs.pk).update(owner=rep2)
+    msg = EmailMessage.objects.create(lead=theirs, to_email=theirs.email, subject="hi",
+                                      status=EmailMessage.Status.SENT)
+    shared = {"type": "pricing_read", "idempotency_key": "order-1"}
+    first = api_for(rep2).post("/events", {"events": [{**shared, "lead_id": theirs.pk}]})
+
+    r = api_for(rep1).post("/events", {"events": [
+        {"type": "pricing_read", "lead_id": mine.pk, "idempotency_key": f"email_opened:{msg.pk}"},
+        {**shared, "lead_id": mine.pk}]}).json()
+
+    assert [x["status"] for x in r["results"]] == ["created", "created"]
+    assert first.json()["results"][0]["event_id"] not in [x["event_id"] for x in r["results"]]
+    assert record_open(tokens.open_token(msg.pk))
+    assert Event.objects.filter(lead=theirs, type="email_opened").count() == 1
+    again = api_for(rep1).post("/events", {"events": [{**shared, "lead_id": mine.pk}]}).json()
+    assert again["duplicates"] == 1  # the same key from the same user is still a replay
+
+
 def test_more_than_1000_events_is_422(api, make_lead):
     lead = make_lead("ana@example.com")
     r = api.post("/events", {"events": [{"type": "page_view", "lead_id": lead.pk}] * 1001})

@@ -17,7 +17,7 @@ from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
 from leadflow.scoring.models import ScoreEntry, ScoreRule
 from leadflow.tracking.models import Event
-from leadflow.tracking.services import NewEvent, record_events
+from leadflow.tracking.services import NewEvent, api_key, record_events
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,8 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(api, make_lead, pipeli
     assert _pipeline_queries(large) <= 50
 
 
-def test_a_large_batch_stores_every_event_as_sent_with_results_in_input_order(api, make_lead):
+def test_a_large_batch_stores_every_event_as_sent_with_results_in_input_order(api, make_lead,
+                                                                             admin_user):
     lead = make_lead("ana@example.com")
     awkward = {"text": "tab\there, new\nline, back\\slash, quote \"x\", é, 日本", "n": 1.5,
                "nested": {"list": [1, None, True]}}
@@ -83,7 +84,7 @@ def test_a_large_batch_stores_every_event_as_sent_with_results_in_input_order(ap
     for i, result in enumerate(results):
         event = stored[result["event_id"]]
         assert event.properties == {**awkward, "i": i}
-        assert event.idempotency_key == f"k{i}"
+        assert event.idempotency_key == api_key(admin_user.pk, f"k{i}")
         assert event.occurred_at == earlier + timedelta(seconds=i)
         assert event.via == "api" and event.actor is not None
 
@@ -179,7 +180,8 @@ def test_a_nul_anywhere_in_properties_rejects_that_event_alone(api, make_lead):
     assert Event.objects.filter(properties__text="a literal \\x00 is fine").count() == 1
 
 
-def test_replaying_keys_with_quotes_commas_and_backslashes_finds_each_one(api, make_lead):
+def test_replaying_keys_with_quotes_commas_and_backslashes_finds_each_one(api, make_lead,
+                                                                          admin_user):
     lead = make_lead("ana@example.com", external_id='ext,"1"\\')
     keys = ['a,b', 'say "hi"', 'back\\slash', '{braces}', "NULL", " spaced ", "é"]
     payload = {"events": [{"type": "page_view", "external_id": 'ext,"1"\\',
@@ -191,7 +193,7 @@ def test_replaying_keys_with_quotes_commas_and_backslashes_finds_each_one(api, m
     assert again["duplicates"] == len(keys) and again["created"] == 0
     assert [r["event_id"] for r in again["results"]] == [r["event_id"] for r in first["results"]]
     stored = Event.objects.filter(lead=lead).values_list("idempotency_key", flat=True)
-    assert set(stored) >= set(keys)
+    assert set(stored) >= {api_key(admin_user.pk, k) for k in keys}
 
 
 def test_positional_constructors_follow_the_models_field_order():
@@ -203,7 +205,7 @@ def test_positional_constructors_follow_the_models_field_order():
     assert tuple(f.attname for f in ScoreEntry._meta.concrete_fields) == ENTRY_FIELDS
 
 
-def test_text_that_looks_like_copy_syntax_is_stored_as_sent(api):
+def test_text_that_looks_like_copy_syntax_is_stored_as_sent(api, admin_user):
     # A large batch goes in through COPY's text format, where tab, newline, backslash and
     # \N (NULL) mean something: none of them may change a value.
     tricky = ["\\N", "a\tb", "line\nbreak", "cr\rhere", "back\\slash", "\\\\N", "é 日本"]
@@ -218,7 +220,8 @@ def test_text_that_looks_like_copy_syntax_is_stored_as_sent(api):
     for sent, result in zip(events, r.json()["results"], strict=True):
         event = stored[result["event_id"]]
         assert (event.visitor_id, event.idempotency_key, event.properties) == (
-            sent["visitor_id"], sent["idempotency_key"], sent["properties"])
+            sent["visitor_id"], api_key(admin_user.pk, sent["idempotency_key"]),
+            sent["properties"])
 
 
 def _rescans(plan: dict) -> list[str]:
