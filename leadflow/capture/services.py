@@ -34,7 +34,7 @@ UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 HONEYPOT = abuse.HONEYPOT
 SpamRejected = abuse.Rejected
 OPTIN_TEMPLATE = "Leadflow: confirm your subscription"
-OPTIN_EVENT = "optin_confirmed"
+OPTIN_EVENT = EventType.OPTIN_CONFIRMED
 
 
 @dataclass

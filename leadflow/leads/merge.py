@@ -22,14 +22,15 @@ from leadflow.core import clock
 from leadflow.core.errors import Conflict, InvalidInput
 from leadflow.leads import signals
 from leadflow.leads.models import Consent, DuplicateSuggestion, Lead, LeadMerge
+from leadflow.tracking.models import EventType
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
 
 log = logging.getLogger(__name__)
 
-MERGED_EVENT = "merged"
-UNDONE_EVENT = "merge_undone"
+MERGED_EVENT = EventType.MERGED
+UNDONE_EVENT = EventType.MERGE_UNDONE
 # Profile values: the most recently updated lead's value wins when it has one.
 NEWEST_WINS = ("first_name", "last_name", "phone", "title", "company_id", "company_name",
                "country", "city", "language")

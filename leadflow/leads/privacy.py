@@ -32,13 +32,14 @@ from leadflow.core.errors import Forbidden
 from leadflow.leads import stores
 from leadflow.leads.merge import _relations, snapshot
 from leadflow.leads.models import Consent, DuplicateSuggestion, ErasureRecord, Lead, LeadMerge
+from leadflow.tracking.models import EventType
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
 
 security = logging.getLogger("leadflow.security")
 
-CONSENT_WITHDRAWN_EVENT = "consent_withdrawn"
+CONSENT_WITHDRAWN_EVENT = EventType.CONSENT_WITHDRAWN
 FORMAT_VERSION = 1
 # Kept on the tombstone: what reports group and count by. Everything else is blanked.
 KEPT_ON_TOMBSTONE = {"id", "owner_id", "team_id", "assigned_at", "stage", "stage_changed_at",

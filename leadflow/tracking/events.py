@@ -102,8 +102,8 @@ L, A, P = Recorder.LEADFLOW, Recorder.API, Recorder.PAGE
 # What the lead did.
 _declare(EventType.PAGE_VIEW, gettext_lazy("Viewed a page"), P, kind="web",
          detail=_prop("title", "url", "path"))
-_declare("download", gettext_lazy("Downloaded a file"), P, kind="web", detail=_prop("url"))
-_declare("outbound_click", gettext_lazy("Followed a link to another site"), P, kind="web",
+_declare(EventType.DOWNLOAD, gettext_lazy("Downloaded a file"), P, kind="web", detail=_prop("url"))
+_declare(EventType.OUTBOUND_CLICK, gettext_lazy("Followed a link to another site"), P, kind="web",
          detail=_prop("url"))
 _declare(EventType.NEWSLETTER_SIGNUP, gettext_lazy("Signed up for the newsletter"), P,
          kind="web")
@@ -114,9 +114,9 @@ _declare(EventType.EMAIL_OPENED, gettext_lazy("Opened an email"), L, kind="email
 _declare(EventType.EMAIL_CLICKED, gettext_lazy("Clicked a link in an email"), L,
          kind="email", detail=_prop("url"))
 _declare(EventType.UNSUBSCRIBED, gettext_lazy("Unsubscribed"), L, kind="email")
-_declare("optin_confirmed", gettext_lazy("Confirmed the subscription"), L, kind="email",
+_declare(EventType.OPTIN_CONFIRMED, gettext_lazy("Confirmed the subscription"), L, kind="email",
          detail=_prop("form"))
-_declare("consent_withdrawn", gettext_lazy("Consent withdrawn"), L, kind="email",
+_declare(EventType.CONSENT_WITHDRAWN, gettext_lazy("Consent withdrawn"), L, kind="email",
          detail=_prop("purpose"))
 # Their properties are described by leads (leads/events.py): channel, stage, flag labels.
 _declare(EventType.LEAD_CREATED, gettext_lazy("Lead created"), L)
@@ -164,10 +164,10 @@ _declare(EventType.EMAIL_FAILED, gettext_lazy("Email could not be sent"), L, kin
          our_action=True, detail=_prop("subject", "error"))
 _declare(EventType.CAMPAIGN_STEP_FAILED, gettext_lazy("Campaign step failed"), L,
          kind="campaign", our_action=True, detail=_prop("campaign", "error"))
-_declare("merged", gettext_lazy("Merged with another lead"), L,
+_declare(EventType.MERGED, gettext_lazy("Merged with another lead"), L,
          title=lambda p: _("Merged with lead #%(id)s") % {"id": p.get("merged_lead_id", "?")},
          detail=_taken)
-_declare("merge_undone", gettext_lazy("Merge undone"), L,
+_declare(EventType.MERGE_UNDONE, gettext_lazy("Merge undone"), L,
          title=lambda p: _("Merge undone: lead #%(id)s restored") % {
              "id": p.get("restored_lead_id", "?")})
 

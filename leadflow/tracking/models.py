@@ -48,6 +48,12 @@ class EventType:
     CAMPAIGN_POINTS = "campaign_points"
     POINTS_ADJUSTED = "points_adjusted"
     PIPELINE_HALTED = "pipeline_halted"
+    MERGED = "merged"
+    MERGE_UNDONE = "merge_undone"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    OPTIN_CONFIRMED = "optin_confirmed"
+    DOWNLOAD = "download"
+    OUTBOUND_CLICK = "outbound_click"
     # Events that carry their own points ({"points": n, "reason": ..., "category": ...})
     # instead of getting them from a rule.
     EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})

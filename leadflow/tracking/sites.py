@@ -111,11 +111,11 @@ def stats(*, days: int) -> Stats:
     seen = Visitor.objects.filter(last_seen__gte=since, is_bot=False).aggregate(
         visitors=Count("pk"), identified=Count("lead"))
     by_type = dict(Event.objects.filter(via=Event.Via.TRACKING, occurred_at__gte=since,
-                                        type__in=[EventType.PAGE_VIEW, "download",
-                                                  "outbound_click"])
+                                        type__in=[EventType.PAGE_VIEW, EventType.DOWNLOAD,
+                                                  EventType.OUTBOUND_CLICK])
                    .order_by().values_list("type").annotate(n=Count("pk")))
     bots = BotHitCount.objects.filter(day__gte=since.date()).aggregate(n=Sum("hits"))["n"]
     return Stats(visitors=seen["visitors"], identified=seen["identified"],
                  page_views=by_type.get(EventType.PAGE_VIEW, 0),
-                 downloads=by_type.get("download", 0),
-                 outbound_clicks=by_type.get("outbound_click", 0), bot_hits=bots or 0)
+                 downloads=by_type.get(EventType.DOWNLOAD, 0),
+                 outbound_clicks=by_type.get(EventType.OUTBOUND_CLICK, 0), bot_hits=bots or 0)
