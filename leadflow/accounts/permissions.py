@@ -165,6 +165,11 @@ def may(user: User, action: str, kind: str) -> bool:
     return user.is_superuser or (user.is_active and user.role in roles)
 
 
+def may_read_audit_log(user: User) -> bool:
+    """The audit log names who changed what and every sign-in: administrators only."""
+    return user.is_superuser or user.role == Role.ADMIN
+
+
 def may_manage_secrets(user: User) -> bool:
     """Whether `user` may see and change secrets that let a server vouch for visitors
     (a tracking site's identity secret): administrators only."""

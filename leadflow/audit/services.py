@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
-from leadflow.accounts.models import Role
+from leadflow.accounts.permissions import may_read_audit_log
 from leadflow.audit.context import current_request
 from leadflow.audit.models import AuditEntry
 from leadflow.core import clock
@@ -63,7 +63,7 @@ def record(kind: str, action: str, *, obj: Any = None, object_type: str = "",
 
 def entries_for(user: User, *, kind: str = "") -> QuerySet[AuditEntry]:
     """The audit log as `user` may read it: admins only."""
-    if not (user.is_superuser or user.role == Role.ADMIN):
+    if not may_read_audit_log(user):
         raise Forbidden("Only administrators may read the audit log.")
     entries = AuditEntry.objects.all()
     if kind:
