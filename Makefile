@@ -69,7 +69,7 @@ run: $(STAMP)
 	@test -s var/secret-key || (umask 077 && $(PY) -c \
 	  'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key)
 	@unset LEADFLOW_DEBUG; \
-	export LEADFLOW_DEMO=1 \
+	export LEADFLOW_DEMO=1 LEADFLOW_PORT=$(PORT) \
 	  LEADFLOW_SECRET_KEY="$${LEADFLOW_SECRET_KEY:-$$(cat var/secret-key)}" \
 	  LEADFLOW_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
 	  LEADFLOW_EMAIL_FILE_PATH="$(CURDIR)/var/sent-emails"; \

@@ -31,8 +31,20 @@ ALLOWED_HOSTS = env.list("LEADFLOW_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[
 if TESTING:
     ALLOWED_HOSTS = ["*"]
 CSRF_TRUSTED_ORIGINS = env.list("LEADFLOW_CSRF_TRUSTED_ORIGINS", [])
-# The public address leads see in emails (unsubscribe and tracking links).
-BASE_URL = env.url("LEADFLOW_BASE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip("/")
+# The public address leads see in emails (unsubscribe and tracking links), form links and
+# embed snippets. Unset, it follows the port Leadflow serves on, so that
+# `LEADFLOW_PORT=8111 make run` gives links that work.
+PORT = env.int("LEADFLOW_PORT", 8000, minimum=1, maximum=65535)
+BASE_URL = env.url("LEADFLOW_BASE_URL", f"http://127.0.0.1:{PORT}", ("http", "https")).rstrip("/")
+# The region of phone numbers typed without a country prefix when neither the lead, the
+# form nor the import row names a country (ISO 3166 alpha-2, e.g. FR); empty: none.
+DEFAULT_COUNTRY = env.str("LEADFLOW_DEFAULT_COUNTRY", "").strip().upper()
+if DEFAULT_COUNTRY:
+    import phonenumbers
+
+    if DEFAULT_COUNTRY not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError("LEADFLOW_DEFAULT_COUNTRY must be an ISO 3166 two-letter country "
+                          f"code such as FR or US, not {DEFAULT_COUNTRY!r}")
 
 # Behind a reverse proxy that sets X-Forwarded-Proto (see README, Production).
 if env.bool("LEADFLOW_BEHIND_PROXY"):

@@ -25,6 +25,7 @@ from typing import Any
 import phonenumbers
 import pycountry
 from disposable_email_domains import blocklist
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.addresses import is_valid_email
@@ -70,7 +71,8 @@ _PHONE_CHARS = re.compile(r"[^\d+]")
 def normalise_phone(raw: str | None, country_hint: str | None = None
                     ) -> tuple[str, str | None]:
     """(E.164, None) for a valid number; (trimmed raw, "invalid_phone") otherwise; ("", None)
-    when empty. `country_hint` (alpha-2) reads national numbers ("06 12 34 56 78" in FR).
+    when empty. `country_hint` (alpha-2) reads national numbers ("06 12 34 56 78" in FR);
+    without one, the installation's default region (LEADFLOW_DEFAULT_COUNTRY) does.
     Idempotent: a returned value normalises to itself."""
     value = (raw or "").strip()
     if not value:
@@ -80,7 +82,7 @@ def normalise_phone(raw: str | None, country_hint: str | None = None
         digits = "+" + digits[2:]
     if not digits or len(digits) > 20:
         return value, INVALID_PHONE
-    region = (country_hint or "").upper() or None
+    region = (country_hint or "").upper() or settings.DEFAULT_COUNTRY or None
     if not digits.startswith("+") and region is None:
         return value, INVALID_PHONE
     try:

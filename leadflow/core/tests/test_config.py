@@ -44,3 +44,10 @@ def test_missing_secret_key_is_refused_outside_the_demo(tmp_path):
     assert result.returncode == 2
     assert "LEADFLOW_SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_default_country_that_is_not_a_region_is_refused(tmp_path):
+    result = run_cli(["migrate"], cli_env(tmp_path, LEADFLOW_DEFAULT_COUNTRY="France"))
+    assert result.returncode == 2
+    assert "LEADFLOW_DEFAULT_COUNTRY must be an ISO 3166 two-letter country code" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -101,3 +101,15 @@ def test_normalise_country_is_idempotent(raw):
     code = quality.normalise_country(raw)
     if code:
         assert quality.normalise_country(code) == code
+
+
+def test_a_national_number_without_country_reads_in_the_default_region(settings):
+    settings.DEFAULT_COUNTRY = "FR"
+    assert quality.normalise_phone("06 12 34 56 78") == ("+33612345678", None)
+    # The lead's own country still wins over the installation's default.
+    assert quality.normalise_phone("020 7946 0958", "GB") == ("+442079460958", None)
+
+
+def test_without_a_default_region_a_national_number_is_flagged(settings):
+    settings.DEFAULT_COUNTRY = ""
+    assert quality.normalise_phone("06 12 34 56 78") == ("06 12 34 56 78", quality.INVALID_PHONE)
