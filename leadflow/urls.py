@@ -10,6 +10,7 @@ urlpatterns = [
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
     path("audit/", include("leadflow.audit.urls")),
+    path("account/", include("leadflow.accounts.urls")),
     path("", include("leadflow.emails.urls")),
     path("", include("leadflow.capture.urls")),
     path("", include("leadflow.tracking.urls")),

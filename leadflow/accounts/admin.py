@@ -10,7 +10,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "role", "team", "accepts_leads", "is_active")
     list_filter = ("role", "team", "is_active", "accepts_leads")
     fieldsets = (*(BaseUserAdmin.fieldsets or ()),
-                 (_("Leadflow"), {"fields": ("role", "team", "accepts_leads",
+                 (_("Leadflow"), {"fields": ("role", "team", "accepts_leads", "time_zone",
                                               "last_assigned_at")}))
     readonly_fields = ("last_assigned_at",)
 

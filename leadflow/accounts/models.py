@@ -35,6 +35,9 @@ class User(AbstractUser):
     # Round-robin routing hands the next lead to the active rep who waited longest.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
     accepts_leads = models.BooleanField(_("accepts new leads"), default=True)
+    # An IANA name ("Europe/Paris"); empty: the installation's (LEADFLOW_TIME_ZONE). Pages
+    # show times, and count "today" and "this week", in it (accounts.middleware).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
 
     @property
     def sees_all_leads(self) -> bool:

@@ -103,3 +103,20 @@ def token_rows() -> list[tuple[str, str, str, str, str, str, str]]:
              "expires " + when(t.expires_at) if t.expires_at else "no expiry",
              "used " + when(t.last_used_at), "revoked" if t.revoked else "active")
             for t in ApiToken.objects.select_related("user").order_by("created_at", "pk")]
+
+
+def set_time_zone(user: User, name: str, *, actor: User) -> User:
+    """Set the zone `user`'s pages show times in ("" for the installation's). A person
+    sets their own; an administrator anyone's (Forbidden otherwise). InvalidInput for a
+    name that is no IANA zone."""
+    from leadflow.accounts.timezones import is_valid
+
+    if actor.pk != user.pk and not (actor.is_superuser or actor.role == Role.ADMIN):
+        raise Forbidden("You may only change your own time zone.")
+    name = (name or "").strip()
+    if name and not is_valid(name):
+        raise InvalidInput(f"Unknown time zone {name[:64]!r}: use a name such as "
+                           "Europe/Paris.", field="time_zone")
+    user.time_zone = name
+    user.save(update_fields=["time_zone"])
+    return user

@@ -5,6 +5,7 @@ event, the consent-ledger row and the recompute that the services do. Changes to
 are admin actions that call the services."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 
 class ViewOnly:
@@ -22,3 +23,10 @@ class ViewOnly:
 
 class ViewOnlyAdmin(ViewOnly, admin.ModelAdmin):
     pass
+
+
+# Leadflow's names on every admin page ("View site" leads back to the home page).
+admin.site.site_header = _("Leadflow administration")
+admin.site.site_title = _("Leadflow administration")
+admin.site.index_title = _("Settings and data")
+admin.site.site_url = "/"

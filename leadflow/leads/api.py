@@ -323,6 +323,31 @@ def get_lead(request, lead_id: int):
         update={"score_explanation": explanation})
 
 
+class LeadEdit(Schema):
+    """The fields to change; those left out stay as they are, an empty text clears one."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    company_name: str | None = None
+    country: str | None = Field(None, description="ISO 3166 two-letter code, or a name")
+    city: str | None = None
+    custom: dict[str, Any] | None = Field(
+        None, description="Custom field values by key; null clears one")
+
+
+@router.patch("/{lead_id}", response=answers(LeadOut, 404, 409, 422),
+              summary="Edit a lead's profile (recorded on its timeline)")
+def edit_lead(request, lead_id: int, payload: LeadEdit):
+    lead = services.get_visible_lead(request.user, lead_id)
+    services.edit_lead(lead, payload.dict(exclude_unset=True), actor=request.user,
+                       via=Event.Via.API)
+    lead.refresh_from_db()
+    return lead
+
+
 @router.get("/{lead_id}/timeline", response=answers(list[EventOut], 404, 422),
             summary="The lead's events")
 @paginate(Pagination)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from leadflow.leads.models import Channel
+from leadflow.leads.models import Channel, Lead
 from leadflow.leads.quality import FLAG_LABELS
 from leadflow.leads.stages import Stage
 from leadflow.tracking.events import Props, describe_with
@@ -31,7 +31,39 @@ def _flags(p: Props) -> str:
         "No problem left")
 
 
+def _field(name: str) -> str:
+    """A changed field's name as a person reads it: the column's label, a custom key."""
+    if name.startswith("custom."):
+        return name.removeprefix("custom.")
+    try:
+        return str(Lead._meta.get_field(name).verbose_name)
+    except Exception:  # a field since removed: its name still says what it was
+        return name
+
+
+def _edited_title(p: Props) -> str:
+    if not isinstance(p.get("values"), dict):
+        return _("Profile updated")
+    return _("Profile edited: %(fields)s") % {
+        "fields": ", ".join(_field(str(n)) for n in p["values"])}
+
+
+def _edited_detail(p: Props) -> str:
+    values = p.get("values")
+    if not isinstance(values, dict):
+        fields = ", ".join(map(str, p.get("changed") or []))
+        return _("Changed: %(fields)s") % {"fields": fields} if fields else ""
+    return " · ".join(f"{_field(str(n))}: {_shown(pair, 0)} → {_shown(pair, 1)}"
+                      for n, pair in values.items())
+
+
+def _shown(pair: Any, i: int) -> str:
+    value = pair[i] if isinstance(pair, list | tuple) and len(pair) == 2 else None
+    return "–" if value in (None, "") else str(value)
+
+
 def register() -> None:
+    describe_with(EventType.LEAD_UPDATED, title=_edited_title, detail=_edited_detail)
     describe_with(EventType.LEAD_CREATED, detail=_created)
     describe_with(EventType.STAGE_CHANGED,
                   title=lambda p: _("Stage: %(from)s → %(to)s") % {

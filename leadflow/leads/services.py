@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from leadflow.accounts.permissions import Actor, scoped
 from leadflow.core import clock
@@ -15,6 +15,7 @@ from leadflow.core.params import parse_id, valid_id
 from leadflow.leads import quality
 from leadflow.leads.dedupe import dedupe_keys
 from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
+from leadflow.leads.stages import CLOSED
 from leadflow.tracking.models import Event
 
 if TYPE_CHECKING:
@@ -214,8 +215,12 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
         leads = leads.filter(source=source)
     if quality:
         leads = _quality_filter(leads, quality)
-    orderings = {
-        "-score": ("-score", "-id"), "score": ("score", "id"),
+    orderings: dict[str, tuple[Any, ...]] = {
+        # A work list: closed deals (won, lost, disqualified) come after every open lead,
+        # whatever their score; a stage filter or search still finds them.
+        "-score": (Case(When(stage__in=CLOSED, then=Value(1)), default=Value(0)),
+                   "-score", "-id"),
+        "score": ("score", "id"),
         "-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
         "name": ("last_name", "first_name", "id"),
         "-last_touch_at": ("-last_touch_at", "-id"),
@@ -257,3 +262,91 @@ def record_consent(lead: Lead, *, granted: bool, method: str, text: str = "",
     for k, v in updates.items():
         setattr(lead, k, v)
     return consent
+
+
+# What a person may change on the lead page or through PATCH /leads/{id}.
+EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company_name",
+                   "country", "city")
+
+
+def edit_lead(lead: Lead, changes: dict[str, Any], *, actor: User,
+              via: str = Event.Via.UI) -> list[str]:
+    """Change a lead's profile by hand: EDITABLE_FIELDS and `custom` (by key).
+    Preconditions: `actor` may change the lead (accounts.permissions.may_change_lead;
+    NotFound otherwise, as for a lead they may not see). Fields absent from `changes` stay
+    as they are; None or an empty text clears a field or a custom value. Raises InvalidInput
+    (a bad value, naming its field) and Conflict (an email another lead has).
+
+    Recorded as one `lead_updated` event naming the fields with their old and new values
+    (erasing the person deletes it with their timeline), plus `quality_flags_changed`
+    when the data-quality flags move. Returns the names changed ("custom.<key>" for a
+    custom field); nothing is written when nothing changed."""
+    from leadflow.accounts.permissions import may_change_lead
+    from leadflow.core.addresses import normalise_email
+    from leadflow.tracking.models import EventType
+    from leadflow.tracking.services import NewEvent, record_events
+
+    if not may_change_lead(Actor.of(actor), owner_id=lead.owner_id, team_id=lead.team_id) \
+            or lead.erased_at is not None:
+        raise NotFound(f"No lead #{lead.pk} (or you may not see it).")
+    unknown = set(changes) - set(EDITABLE_FIELDS) - {"custom"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"{name} cannot be edited here.", field=name)
+    new: dict[str, Any] = _clean({k: "" if v is None else v for k, v in changes.items()
+                                  if k in PROFILE_FIELDS})
+    if "country" in changes and changes["country"] and not new.get("country"):
+        raise InvalidInput("Unknown country: use a two-letter code such as FR.",
+                           field="country")
+    if "email" in changes:
+        raw = str(changes["email"] or "").strip()
+        new["email"] = normalise_email(raw) if raw else None
+        if new["email"] and Lead.objects.filter(email=new["email"]).exclude(
+                pk=lead.pk).exists():
+            raise Conflict("Another lead already has this email address.", field="email")
+    if new.get("phone"):
+        new["phone"] = quality.normalise_phone(new["phone"],
+                                               new.get("country", lead.country) or None)[0]
+    custom_in = changes.get("custom") or {}
+    cleared = {k for k, v in custom_in.items() if v in (None, "")} if isinstance(
+        custom_in, dict) else set()
+    custom = _clean_custom({k: v for k, v in custom_in.items() if k not in cleared}
+                           if isinstance(custom_in, dict) else custom_in)
+    _clean_custom(dict.fromkeys(cleared))  # a cleared key must still be a declared one
+
+    values: dict[str, list[Any]] = {}
+    for name, value in new.items():
+        if getattr(lead, name) != value:
+            values[name] = [getattr(lead, name), value]
+    merged = {**lead.custom, **custom}
+    for key in cleared:
+        merged.pop(key, None)
+    for key in sorted(set(merged) | set(lead.custom)):
+        if merged.get(key) != lead.custom.get(key):
+            values[f"custom.{key}"] = [lead.custom.get(key), merged.get(key)]
+    if not values:
+        return []
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        flags_before = list(lead.quality_flags)
+        for name in new:
+            setattr(lead, name, new[name])
+        lead.custom = merged
+        lead.updated_at = clock.now()
+        refresh_derived(lead)
+        lead.save(update_fields=[*new, "custom", "updated_at", "quality_flags",
+                                 "contact_data_incorrect", "email_domain", "name_key"])
+        events = [NewEvent(type=EventType.LEAD_UPDATED, lead_id=lead.pk,
+                           properties={"changed": list(values), "values": values})]
+        if lead.quality_flags != flags_before:
+            events.append(NewEvent(
+                type=EventType.QUALITY_FLAGS_CHANGED, lead_id=lead.pk,
+                properties={"flags": lead.quality_flags,
+                            "added": sorted(set(lead.quality_flags) - set(flags_before)),
+                            "removed": sorted(set(flags_before) - set(lead.quality_flags))}))
+        record_events(events, via=via, actor=actor)
+        if set(values) & {"email", "phone", "first_name", "last_name"}:
+            from leadflow.leads import dedupe
+
+            dedupe.refresh_for([lead.pk])
+    return list(values)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadflow.leads import views, views_data, views_duplicates, views_retention
+from leadflow.leads import views, views_data, views_duplicates, views_edit, views_retention
 
 app_name = "leads"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("merges/<int:merge_id>/undo", views_duplicates.undo_merge, name="undo_merge"),
     path("retention/", views_retention.retention_page, name="retention"),
     path("<int:lead_id>/", views.lead_detail, name="detail"),
+    path("<int:lead_id>/edit", views_edit.edit_profile, name="edit"),
     path("<int:lead_id>/export.json", views_data.export_person, name="export_person"),
     path("<int:lead_id>/consent/withdraw", views_data.withdraw_consent,
          name="withdraw_consent"),

@@ -113,7 +113,36 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
         "events": events,
         "timeline_limit": TIMELINE_LIMIT,
         "is_closed": lead.stage in (Stage.WON, Stage.LOST),
+        "custom_answers": custom_answers(lead),
     })
+
+
+def custom_answers(lead) -> list[tuple[str, Any]]:
+    """The lead's custom field values with their labels ("Team size: 11-50"), in the
+    definitions' order; a key with no definition left shows under its key."""
+    from datetime import date
+
+    from leadflow.leads.models import CustomFieldDefinition
+
+    if not lead.custom:
+        return []
+    labels = {d.key: d for d in CustomFieldDefinition.objects.filter(key__in=list(lead.custom))}
+    answers = []
+    for key, value in sorted(lead.custom.items(),
+                             key=lambda kv: str(labels[kv[0]].label if kv[0] in labels
+                                                else kv[0]).lower()):
+        if value in (None, ""):
+            continue
+        definition = labels.get(key)
+        if isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        elif definition is not None and definition.type == "date":
+            try:
+                value = date.fromisoformat(str(value))
+            except ValueError:
+                pass
+        answers.append((definition.label if definition else key, value))
+    return answers
 
 
 def lead_data_context(user, lead, events: list[Event]) -> dict[str, Any]:

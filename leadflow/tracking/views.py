@@ -118,9 +118,14 @@ def settings_page(request: AuthedRequest) -> HttpResponse:
         else:
             return redirect("tracking:settings")
     base = request.build_absolute_uri("/").rstrip("/")
+    stats = sites.stats(days=30)
     return render(request, "tracking/settings.html", {
         "sites": sites.sites_with_snippets(base),
-        "stats": sites.stats(days=30), "error": error, "values": values,
+        # Events may arrive without a site here (demo data, the API, a snippet of another
+        # installation): "no site" must not read as "no traffic" beside their counts.
+        "has_traffic": bool(stats.visitors or stats.page_views or stats.downloads
+                            or stats.outbound_clicks),
+        "stats": stats, "error": error, "values": values,
         "can_manage_secrets": may_manage_secrets(request.user),
         "title": _("Website tracking"),
     }, status=422 if error else 200)
