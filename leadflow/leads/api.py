@@ -338,7 +338,7 @@ class LeadEdit(Schema):
         None, description="Custom field values by key; null clears one")
 
 
-@router.patch("/{lead_id}", response=answers(LeadOut, 404, 409, 422),
+@router.patch("/{lead_id}", response=answers(LeadOut, 404, 409, 413, 422),
               summary="Edit a lead's profile (recorded on its timeline)")
 def edit_lead(request, lead_id: int, payload: LeadEdit):
     lead = services.get_visible_lead(request.user, lead_id)

@@ -31,10 +31,12 @@ def _flags(p: Props) -> str:
         "No problem left")
 
 
-def _field(name: str) -> str:
-    """A changed field's name as a person reads it: the column's label, a custom key."""
+def _field(name: str, labels: Any = None) -> str:
+    """A changed field's name as a person reads it: the column's label, a custom field's
+    label when the event kept it, else its key."""
     if name.startswith("custom."):
-        return name.removeprefix("custom.")
+        key = name.removeprefix("custom.")
+        return str((labels or {}).get(key) or key) if isinstance(labels, dict | None) else key
     try:
         return str(Lead._meta.get_field(name).verbose_name)
     except Exception:  # a field since removed: its name still says what it was
@@ -45,7 +47,7 @@ def _edited_title(p: Props) -> str:
     if not isinstance(p.get("values"), dict):
         return _("Profile updated")
     return _("Profile edited: %(fields)s") % {
-        "fields": ", ".join(_field(str(n)) for n in p["values"])}
+        "fields": ", ".join(_field(str(n), p.get("labels")) for n in p["values"])}
 
 
 def _edited_detail(p: Props) -> str:
@@ -53,7 +55,8 @@ def _edited_detail(p: Props) -> str:
     if not isinstance(values, dict):
         fields = ", ".join(map(str, p.get("changed") or []))
         return _("Changed: %(fields)s") % {"fields": fields} if fields else ""
-    return " · ".join(f"{_field(str(n))}: {_shown(pair, 0)} → {_shown(pair, 1)}"
+    return " · ".join(f"{_field(str(n), p.get('labels'))}: {_shown(pair, 0)} → "
+                      f"{_shown(pair, 1)}"
                       for n, pair in values.items())
 
 

@@ -336,8 +336,13 @@ def edit_lead(lead: Lead, changes: dict[str, Any], *, actor: User,
         refresh_derived(lead)
         lead.save(update_fields=[*new, "custom", "updated_at", "quality_flags",
                                  "contact_data_incorrect", "email_domain", "name_key"])
+        # A custom field reads by its label on the timeline, as it was when edited.
+        labels = dict(CustomFieldDefinition.objects.filter(
+            key__in=[n.removeprefix("custom.") for n in values if n.startswith("custom.")])
+            .values_list("key", "label"))
         events = [NewEvent(type=EventType.LEAD_UPDATED, lead_id=lead.pk,
-                           properties={"changed": list(values), "values": values})]
+                           properties={"changed": list(values), "values": values,
+                                       "labels": labels})]
         if lead.quality_flags != flags_before:
             events.append(NewEvent(
                 type=EventType.QUALITY_FLAGS_CHANGED, lead_id=lead.pk,

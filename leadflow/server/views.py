@@ -33,7 +33,7 @@ def _bars(days) -> list[dict]:
     step = CHART_WIDTH / max(len(days), 1)
     bars = []
     for i, day in enumerate(days):
-        height = round(day.leads * (CHART_HEIGHT - 4) / tallest, 1)
+        height = round(day.leads * CHART_HEIGHT / tallest, 1)
         bars.append({"day": day.day, "leads": day.leads, "x": round(i * step, 1),
                      "width": round(step - CHART_GAP, 1), "height": height,
                      "y": round(CHART_HEIGHT - height, 1), "center": round(i * step + step / 2, 1),

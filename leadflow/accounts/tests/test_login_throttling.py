@@ -39,7 +39,7 @@ def _fail(times, **kwargs):
 def test_the_right_password_works_after_a_few_failures(ana, settings):
     assert set(_fail(settings.AXES_FAILURE_LIMIT - 1)) == {200}
     r = _sign_in(PASSWORD)
-    assert r.status_code == 302 and r["Location"] == "/leads/"
+    assert r.status_code == 302 and r["Location"] == "/"
 
 
 def test_too_many_failures_lock_the_account_even_with_the_right_password(ana, settings):

@@ -112,6 +112,7 @@ def test_the_lead_page_form_saves_and_the_timeline_says_what_changed(client, lea
     detail = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
     assert "Profile edited:" in detail
     assert "+33612345678 → +33698765432" in detail
+    assert "Team size: – → 11-50" in detail
     # The answer shows under its label.
     assert "<dt>Team size</dt><dd>11-50</dd>" in detail
 
