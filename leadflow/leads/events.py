@@ -38,7 +38,7 @@ def _field(name: str, labels: Any = None) -> str:
         key = name.removeprefix("custom.")
         return str((labels or {}).get(key) or key) if isinstance(labels, dict | None) else key
     try:
-        return str(Lead._meta.get_field(name).verbose_name)
+        return str(getattr(Lead._meta.get_field(name), "verbose_name", name))
     except Exception:  # a field since removed: its name still says what it was
         return name
 

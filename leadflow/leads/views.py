@@ -120,6 +120,7 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
 def custom_answers(lead) -> list[tuple[str, Any]]:
     """The lead's custom field values with their labels ("Team size: 11-50"), in the
     definitions' order; a key with no definition left shows under its key."""
+    from contextlib import suppress
     from datetime import date
 
     from leadflow.leads.models import CustomFieldDefinition
@@ -137,10 +138,8 @@ def custom_answers(lead) -> list[tuple[str, Any]]:
         if isinstance(value, bool):
             value = _("Yes") if value else _("No")
         elif definition is not None and definition.type == "date":
-            try:
+            with suppress(ValueError):
                 value = date.fromisoformat(str(value))
-            except ValueError:
-                pass
         answers.append((definition.label if definition else key, value))
     return answers
 

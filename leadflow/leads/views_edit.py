@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import models
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -48,11 +49,12 @@ def edit_profile(request: AuthedRequest, lead_id: int) -> HttpResponse:
 
 def _profile_fields(lead: Lead, posted) -> list[dict[str, Any]]:
     kinds = {"email": "email", "phone": "tel"}
-    return [{"name": name, "label": Lead._meta.get_field(name).verbose_name,
-             "type": kinds.get(name, "text"),
-             "max": Lead._meta.get_field(name).max_length,
-             "value": posted.get(name, "") if posted is not None
-             else (getattr(lead, name) or "")} for name in services.EDITABLE_FIELDS]
+    fields = [cast(models.Field, Lead._meta.get_field(name))
+              for name in services.EDITABLE_FIELDS]
+    return [{"name": f.name, "label": f.verbose_name, "type": kinds.get(f.name, "text"),
+             "max": f.max_length,
+             "value": posted.get(f.name, "") if posted is not None
+             else (getattr(lead, f.name) or "")} for f in fields]
 
 
 def _custom_fields(lead: Lead, definitions: list[CustomFieldDefinition],

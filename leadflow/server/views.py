@@ -3,9 +3,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
-
 
 # The chart's drawing box (SVG user units); bars share the width, the tallest is full height.
 CHART_WIDTH, CHART_HEIGHT, CHART_GAP = 600, 160, 2

@@ -108,3 +108,15 @@ def test_editing_the_phone_from_the_lead_page(page, leads, screenshot):
     page.get_by_role("link", name="Modifier", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Modifier le profil")
     screenshot(page, "lead-edit-fr-phone")
+
+
+def test_the_admin_wears_leadflows_header_and_leads_back(page, admin_user, screenshot):
+    from playwright.sync_api import expect
+
+    sign_in(page)
+    page.goto("/admin/")
+    expect(page.locator("#site-name")).to_have_text("Leadflow administration")
+    screenshot(page, "admin-en-desktop")
+    page.get_by_role("link", name="‹ Back to Leadflow").click()
+    page.wait_for_url(re.compile(r"://[^/]+/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")

@@ -49,13 +49,6 @@ def test_list_requires_login(client):
     assert response.url.startswith(reverse("login"))
 
 
-def test_home_redirects_signed_in_user_to_leads_list(client, rep):
-    client.force_login(rep)
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response.url == LIST
-
-
 def test_rep_sees_only_own_leads_in_list(client, rep, other_rep):
     lead("mine@example.com", rep, first_name="Mine")
     lead("theirs@example.com", other_rep, first_name="Theirs")
