@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("leadflow.server.urls")),
     path("leads/", include("leadflow.leads.urls")),
     path("leads/", include("leadflow.lifecycle.urls")),
+    path("leads/", include("leadflow.routing.urls")),
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
     path("audit/", include("leadflow.audit.urls")),

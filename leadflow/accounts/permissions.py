@@ -130,6 +130,20 @@ def may_erase(user: User) -> bool:
     return sees_all_leads(user)
 
 
+def may_assign_to(user: User, owner: User) -> bool:
+    """Whether `user` may hand a lead they may change to `owner` by hand: admins and
+    marketing to any active person; a sales manager to their team's members and
+    themselves; a rep to nobody (leads come to them by routing or from their manager)."""
+    if not owner.is_active:
+        return False
+    if sees_all_leads(user):
+        return True
+    if user.role == Role.SALES_MANAGER:
+        return owner.pk == user.pk or (user.team_id is not None
+                                       and owner.team_id == user.team_id)
+    return False
+
+
 def may_close_deals(user: User) -> bool:
     """Deals are sales' to close; marketing reads the outcome."""
     return user.is_superuser or user.role != Role.MARKETING

@@ -120,3 +120,18 @@ def set_time_zone(user: User, name: str, *, actor: User) -> User:
     user.time_zone = name
     user.save(update_fields=["time_zone"])
     return user
+
+
+def assignable_owners(user: User) -> list[User]:
+    """The people `user` may hand a lead to (accounts.permissions.may_assign_to), by name;
+    empty for a rep."""
+    from leadflow.accounts.permissions import may_assign_to, sees_all_leads
+
+    people = User.objects.filter(is_active=True)
+    if not sees_all_leads(user):
+        if user.role != Role.SALES_MANAGER:
+            return []
+        people = people.filter(pk=user.pk) | (
+            people.filter(team_id=user.team_id) if user.team_id else people.none())
+    return [p for p in people.order_by("first_name", "last_name", "username")
+            if may_assign_to(user, p)]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from leadflow.accounts.services import assignable_owners
 from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest
 from leadflow.leads import services
@@ -114,6 +115,7 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
         "timeline_limit": TIMELINE_LIMIT,
         "is_closed": lead.stage in (Stage.WON, Stage.LOST),
         "custom_answers": custom_answers(lead),
+        "owners": assignable_owners(request.user),
     })
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, DateTimeField, F, IntegerField, Value, When
+from django.utils.translation import gettext
 
 from leadflow.accounts.models import Role, Team, User
 from leadflow.core import clock
@@ -152,3 +153,23 @@ def _case(ids_by_value: dict[Any, list[int]]) -> Case:
     return Case(*(When(pk__among=ids, then=Value(value))
                   for value, ids in ids_by_value.items() if value is not None),
                 default=None, output_field=IntegerField())
+
+
+def reassign_lead(lead: Lead, owner_id: int, *, actor: User) -> User:
+    """Hand `lead` to another owner by hand. Preconditions: `actor` may change the lead
+    (NotFound otherwise) and may give it to that person (accounts.permissions.
+    may_assign_to; Forbidden otherwise); InvalidInput for an unknown person. Recorded as
+    an `assigned` event naming the actor. Returns the new owner."""
+    from leadflow.accounts.permissions import Actor, may_assign_to, may_change_lead
+    from leadflow.core.errors import Forbidden, InvalidInput, NotFound
+
+    if not may_change_lead(Actor.of(actor), owner_id=lead.owner_id, team_id=lead.team_id):
+        raise NotFound(f"No lead #{lead.pk} (or you may not see it).")
+    owner = User.objects.filter(pk=owner_id).first()
+    if owner is None:
+        raise InvalidInput("Choose the new owner among the people listed.", field="owner")
+    if not may_assign_to(actor, owner):
+        raise Forbidden("You may not give this lead to that person.", field="owner")
+    if owner.pk != lead.owner_id:
+        assign_lead(lead, owner, actor=actor, reason=gettext("Reassigned by hand"))
+    return owner
