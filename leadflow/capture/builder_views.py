@@ -89,7 +89,7 @@ def form_edit(request: AuthedRequest, form_id: int | None = None) -> HttpRespons
         try:
             saved = builder.save_form(request.user, form, data,
                                       request.FILES.get("lead_magnet"),
-                                      remove_file=bound.cleaned_data["remove_file"])
+                                      remove_file=bound.cleaned_data.get("remove_file", False))
         except LeadflowError as exc:
             bound.add_error(exc.field if exc.field in bound.fields else None, exc.message)
         else:

@@ -33,8 +33,8 @@ def country_choices() -> list[tuple[str, str]]:
         return unicodedata.normalize("NFKD", item[1]).encode("ascii", "ignore").decode().lower()
 
     default = settings.DEFAULT_COUNTRY
-    blank = (_("— The installation's default (%(code)s) —") % {"code": default} if default
-             else _("— None: numbers need their +country code —"))
+    blank = (_("— Installation default (%(code)s) —") % {"code": default} if default
+             else _("— None —"))
     return [("", str(blank)), *sorted(choices, key=fold)]
 
 
@@ -42,14 +42,16 @@ class FormSettingsForm(forms.ModelForm):
     remove_file = forms.BooleanField(label=_("Remove the file"), required=False)
     default_country = forms.ChoiceField(
         label=_("Default country for phone numbers"), required=False,
-        help_text=_("Reads numbers typed without +country code, e.g. 06 12 34 56 78 in France."))
+        help_text=_("Reads numbers typed without their +country code, e.g. 06 12 34 56 78 in "
+                    "France. With none, such numbers are kept as typed and flagged."))
 
     class Meta:
         model = Form
-        fields = ["name", "slug", "title", "intro", "submit_label", "thank_you", "event_type",
-                  "channel", "source", "default_country", "consent_text", "redirect_url",
-                  "allowed_domains", "lead_magnet", "progressive_profiling", "double_opt_in",
-                  "active"]
+        # Short inputs in fours (two rows of the grid), long texts across the grid.
+        fields = ["name", "slug", "title", "submit_label", "intro", "thank_you",
+                  "consent_text", "event_type", "channel", "source", "default_country",
+                  "redirect_url", "lead_magnet", "allowed_domains", "progressive_profiling",
+                  "double_opt_in", "active"]
         widgets = {"intro": forms.Textarea(attrs={"rows": 2}),
                    "consent_text": forms.Textarea(attrs={"rows": 2}),
                    "thank_you": forms.Textarea(attrs={"rows": 2}),
@@ -64,6 +66,11 @@ class FormSettingsForm(forms.ModelForm):
         self.fields["allowed_domains"].help_text = _("One host name per line; example.com "
                                                      "also allows its subdomains.")
         self.fields["default_country"].choices = country_choices()
+        order = list(self.Meta.fields)
+        order.insert(order.index("lead_magnet") + 1, "remove_file")
+        self.order_fields(order)
+        if not self.instance.lead_magnet:
+            del self.fields["remove_file"]  # nothing to remove
         translations = (self.instance.translations if self.instance.pk
                         and isinstance(self.instance.translations, dict) else {})
         for code, language in settings.LANGUAGES:
@@ -75,8 +82,17 @@ class FormSettingsForm(forms.ModelForm):
                     initial=(translations.get(code) or {}).get(name, ""))
                 self.fields[f"{name}_{code}"].language = language  # type: ignore[attr-defined]
 
-    def main_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if name not in self._translation_names()]
+    SECTIONS = [(_("The form"), ["name", "slug", "title", "submit_label", "intro",
+                                 "thank_you", "consent_text"]),
+                (_("The leads it makes"), ["event_type", "channel", "source",
+                                           "default_country", "progressive_profiling",
+                                           "double_opt_in", "active"]),
+                (_("After the submit"), ["redirect_url", "lead_magnet", "remove_file",
+                                         "allowed_domains"])]
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(str(title), [self[name] for name in names if name in self.fields])
+                for title, names in self.SECTIONS]
 
     def language_groups(self) -> list[tuple[str, str, list[forms.BoundField]]]:
         """(code, language name, its text fields) for the per-language section."""
@@ -100,12 +116,13 @@ class FormSettingsForm(forms.ModelForm):
 
 
 class FieldForm(forms.Form):
-    key = forms.SlugField(label=_("Key"), max_length=60, required=False)
     lead_field = forms.ChoiceField(label=_("Lead field"), required=False,
                                    choices=[("", "—"), *FormField.LeadField.choices])
     custom_field = forms.ModelChoiceField(label=_("Custom field"), required=False,
-                                          queryset=CustomFieldDefinition.objects.all())
+                                          queryset=CustomFieldDefinition.objects.all(),
+                                          empty_label="—")
     type = forms.ChoiceField(label=_("Type"), choices=FormField.Type.choices)
+    key = forms.SlugField(label=_("Key"), max_length=60, required=False)
     required = forms.BooleanField(label=_("Required"), required=False)
     choices = forms.CharField(label=_("Choices (one per line)"), required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
