@@ -65,7 +65,7 @@ class FormSettingsForm(forms.ModelForm):
         self.fields["title"].required = False
         self.fields["allowed_domains"].help_text = _("One host name per line; example.com "
                                                      "also allows its subdomains.")
-        self.fields["default_country"].choices = country_choices()
+        self.fields["default_country"].choices = country_choices()  # type: ignore[attr-defined]
         order = list(self.Meta.fields)
         order.insert(order.index("lead_magnet") + 1, "remove_file")
         self.order_fields(order)
