@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from leadflow.accounts.permissions import Actor
 from leadflow.capture import abuse, fields, tokens
-from leadflow.capture.models import Form, OptInRequest
+from leadflow.capture.models import Form, FormField, OptInRequest
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput, NotFound
 from leadflow.core.params import text
@@ -161,7 +161,7 @@ def submit_form(form: Form, submission: Submission) -> Outcome:
     return outcome
 
 
-def _no_contact(specs: list) -> InvalidInput:
+def _no_contact(specs: list[FormField]) -> InvalidInput:
     keys = {f.lead_field: f.key for f in specs if f.lead_field in ("email", "phone")}
     if "email" in keys or "phone" not in keys:
         return InvalidInput(gettext("Please enter your email address."),
