@@ -43,7 +43,8 @@ def _builder_only(view):
 @_builder_only
 @require_safe
 def form_list(request: AuthedRequest) -> HttpResponse:
-    return render(request, "capture/builder/list.html", {"forms": Form.objects.all()})
+    forms = [(form, services.public_url(form)) for form in Form.objects.all()]
+    return render(request, "capture/builder/list.html", {"forms": forms})
 
 
 def _edit_context(form: Form | None, settings_form: FormSettingsForm,

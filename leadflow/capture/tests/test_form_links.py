@@ -56,6 +56,11 @@ def test_the_builder_page_links_and_snippets_follow_base_url(marketer, form):
                 and not u.startswith(BASE)]
 
 
+def test_the_form_list_links_follow_base_url(marketer, form):
+    page = marketer.get("/forms/", HTTP_HOST="internal:8000").content.decode()
+    assert f'<a href="{BASE}/f/guide/">{BASE}/f/guide/</a>' in page
+
+
 def test_the_api_urls_follow_base_url(make_user, api_for, form):
     [row] = api_for(make_user("ann", Role.ADMIN)).get("/forms").json()
     assert (row["hosted_url"], row["definition_url"], row["embed_script_url"]) == (
