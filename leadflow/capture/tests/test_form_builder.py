@@ -218,3 +218,20 @@ def test_the_api_lists_forms_for_marketing_and_refuses_reps(make_user, api_for, 
 def test_the_openapi_schema_documents_the_forms_endpoint(api):
     schema = api.get("/openapi.json").json()
     assert "get" in schema["paths"]["/api/v1/forms"]
+
+
+def test_the_preview_shows_the_form_even_inactive_and_only_to_the_builder_page(
+        marketer, form, make_user):
+    form.active = False
+    form.save()
+    r = marketer.get(f"/forms/{form.pk}/preview/?lang=fr")
+    page = r.content.decode()
+    assert r.status_code == 200 and "<h1>Ask for a demo</h1>" in page
+    assert 'name="email"' in page and "disabled" in page  # cannot be sent
+    assert r["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in r["Content-Security-Policy"]
+    assert f'src="/forms/{form.pk}/preview/"' in marketer.get(f"/forms/{form.pk}/"
+                                                              ).content.decode()
+    rep = Client()
+    rep.force_login(make_user("rita", Role.SALES_REP))
+    assert rep.get(f"/forms/{form.pk}/preview/").status_code == 403
