@@ -1,6 +1,6 @@
 from ninja import Router, Schema
 
-from leadflow.capture import builder
+from leadflow.capture import builder, services
 from leadflow.capture.models import Form
 from leadflow.core.errors import Forbidden
 from leadflow.core.responses import answers
@@ -28,13 +28,10 @@ class FormOut(Schema):
 def list_forms(request):
     if not builder.can_build(request.user):
         raise Forbidden("Only administrators and marketers may list forms.")
-    from django.conf import settings
-
-    base = settings.BASE_URL
     return [FormOut(id=f.pk, name=f.name, slug=f.slug, title=f.title, event_type=f.event_type,
                     active=f.active, double_opt_in=f.double_opt_in,
                     progressive_profiling=f.progressive_profiling,
-                    consent_version=f.consent_version, hosted_url=f"{base}/f/{f.slug}/",
-                    definition_url=f"{base}/f/{f.slug}/definition.json",
-                    embed_script_url=f"{base}/f/{f.slug}/embed.js")
+                    consent_version=f.consent_version, hosted_url=services.public_url(f),
+                    definition_url=services.public_url(f, "definition"),
+                    embed_script_url=services.public_url(f, "embed_js"))
             for f in Form.objects.all()]

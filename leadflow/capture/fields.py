@@ -9,11 +9,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from leadflow.capture import identity
 from leadflow.capture.models import Form, FormField
 from leadflow.core.addresses import normalise_email
 from leadflow.core.errors import InvalidInput
 from leadflow.core.params import text
 from leadflow.leads.models import CustomFieldDefinition, Lead
+from leadflow.leads.services import MAX_CUSTOM_TEXT
 
 MAX_VALUE_LENGTH = 2000
 TEXT_LENGTH = 500
@@ -68,8 +70,9 @@ def known(field: FormField, lead: Lead) -> bool:
 
 def shown_fields(form: Form, lead: Lead | None) -> list[FormField]:
     """The questions to ask. With progressive profiling and a recognised lead, each field
-    already known is replaced by the next unknown progressive question. The email and
-    hidden fields always stay: the email says who answers, hidden fields carry UTM."""
+    already known is replaced by the next unknown progressive question. The email, the
+    required phone and hidden fields always stay: they say who answers, hidden fields
+    carry UTM."""
     fields = all_fields(form)
     base = [f for f in fields if not f.extra]
     if not (form.progressive_profiling and lead is not None):
@@ -77,8 +80,8 @@ def shown_fields(form: Form, lead: Lead | None) -> list[FormField]:
     pending = [f for f in fields if f.extra and not known(f, lead)]
     shown = []
     for field in base:
-        keep = (field.lead_field == "email" or field.type == FormField.Type.HIDDEN
-                or not known(field, lead))
+        keep = (field.lead_field == "email" or identity.identifies(field)
+                or field.type == FormField.Type.HIDDEN or not known(field, lead))
         if keep:
             shown.append(field)
         elif pending:
@@ -116,6 +119,8 @@ def clean_value(field: FormField, raw: Any) -> Any:
             raise InvalidInput(_("This field is required."), field=name)
         return None
     limit = MAX_VALUE_LENGTH if kind == FormField.Type.TEXTAREA else TEXT_LENGTH
+    if field.custom_field_id:
+        limit = min(limit, MAX_CUSTOM_TEXT)
     if len(value) > limit:
         raise InvalidInput(_("This value is longer than %(limit)d characters.")
                            % {"limit": limit}, field=name)

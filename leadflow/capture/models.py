@@ -28,6 +28,16 @@ class Form(models.Model):
     channel = models.CharField(_("channel"), max_length=20, default="web")
     source = models.CharField(_("source"), max_length=100, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    submit_label = models.CharField(_("submit button"), max_length=60, blank=True,
+                                    help_text=_("Empty: “Send” in the visitor's language."))
+    # Reads phone numbers typed without a country prefix ("06 12 34 56 78"), when the form
+    # has no country field answered; empty: the installation's LEADFLOW_DEFAULT_COUNTRY.
+    default_country = models.CharField(_("default country"), max_length=2, blank=True)
+    # The visitor-facing texts per language, {"fr": {"title": ..., "intro": ...}}; a text
+    # missing there falls back to the form's own (see TEXTS and Form.text).
+    translations = models.JSONField(_("texts per language"), default=dict, blank=True)
+
+    TEXTS = ("title", "intro", "consent_text", "thank_you", "submit_label")
 
     class Meta:
         ordering = ["name"]
@@ -35,6 +45,19 @@ class Form(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def text(self, name: str, lang: str | None) -> str:
+        """The visitor-facing text `name` (one of TEXTS) in `lang` ("fr", "fr-ca"), else
+        the form's own."""
+        translations = self.translations if isinstance(self.translations, dict) else {}
+        for code in dict.fromkeys(((lang or "").lower(), (lang or "").lower()[:2])):
+            value = (translations.get(code) or {}).get(name) if code else None
+            if isinstance(value, str) and value.strip():
+                return value
+        return str(getattr(self, name) or "")
+
+    def texts(self, lang: str | None) -> dict[str, str]:
+        return {name: self.text(name, lang) for name in self.TEXTS}
 
     def domains(self) -> list[str]:
         return [d.strip().lower().rstrip(".") for d in self.allowed_domains.split()
@@ -93,20 +116,22 @@ class FormField(models.Model):
 
 
 class FormConsentVersion(models.Model):
-    """Every consent text a form has shown, append-only: editing the text adds a row."""
+    """Every consent text a form has shown, append-only: editing the text (in any language)
+    adds a version, one row per language that has a text ("" is the form's own text)."""
 
     form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="consent_versions")
     version = models.CharField(max_length=40)
+    language = models.CharField(max_length=8, blank=True, default="")
     text = models.TextField()
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["form", "version"],
-                                               name="form_consent_version_unique")]
+        constraints = [models.UniqueConstraint(fields=["form", "version", "language"],
+                                               name="form_consent_version_lang_unique")]
 
     def __str__(self) -> str:
-        return f"{self.form_id} {self.version}"
+        return f"{self.form_id} {self.version} {self.language}".rstrip()
 
 
 class FormRejection(models.Model):

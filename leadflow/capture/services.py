@@ -11,14 +11,16 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from leadflow.accounts.permissions import Actor
 from leadflow.capture import abuse, fields, tokens
-from leadflow.capture.models import Form, OptInRequest
+from leadflow.capture.models import Form, FormField, OptInRequest
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput, NotFound
 from leadflow.core.params import text
 from leadflow.leads.models import Lead
+from leadflow.leads.quality import normalise_country, normalise_phone
 from leadflow.leads.services import record_consent, upsert_lead
 from leadflow.tracking.models import Event, EventType
 from leadflow.tracking.services import record_event
@@ -49,6 +51,8 @@ class Submission:
     body_bytes: int = 0
     # Internal callers (the demo, scripts) skip the abuse checks meant for public posts.
     trusted: bool = False
+    # The language the form was shown in: its consent text in that language is the proof.
+    lang: str = ""
 
 
 @dataclass
@@ -94,6 +98,13 @@ def safe_redirect(form: Form, url: str | None = None) -> str:
     return ""
 
 
+def public_url(form: Form, view: str = "form") -> str:
+    """The public address of a form's page (view "form"), definition or embed script:
+    always from settings.BASE_URL (never the request's host), so that a link pasted in a
+    customer's site or sent in an email works wherever Leadflow runs (LEADFLOW_PORT)."""
+    return settings.BASE_URL + reverse(f"capture:{view}", args=[form.slug])
+
+
 def magnet_url(form: Form, lead: Lead) -> str:
     if not form.lead_magnet:
         return ""
@@ -128,8 +139,10 @@ def submit_form(form: Form, submission: Submission) -> Outcome:
                 spec.required = spec.required and spec.key in asked
                 clean[spec.key] = fields.clean_value(spec, values.get(spec.key))
         lead_data = fields.to_lead_data(specs, clean)
-        if not lead_data.get("email"):
-            raise InvalidInput("Please enter your email address.", field="email")
+        if not (lead_data.get("email") or lead_data.get("phone")):
+            raise _no_contact(specs)
+        if lead_data.get("phone"):
+            lead_data["phone"] = _read_phone(form, lead_data)
         utm = {k: text(values[k], k).strip()[:150] for k in UTM if values.get(k)}
         lead_data.update(utm)
         lead_data.setdefault("channel", form.channel)
@@ -148,15 +161,34 @@ def submit_form(form: Form, submission: Submission) -> Outcome:
     return outcome
 
 
+def _no_contact(specs: list[FormField]) -> InvalidInput:
+    keys = {f.lead_field: f.key for f in specs if f.lead_field in ("email", "phone")}
+    if "email" in keys or "phone" not in keys:
+        return InvalidInput(gettext("Please enter your email address."),
+                            field=keys.get("email", "email"))
+    return InvalidInput(gettext("Please enter your phone number."), field=keys["phone"])
+
+
+def _read_phone(form: Form, lead_data: dict[str, Any]) -> str:
+    """The phone in E.164 when it reads as a number of the country the visitor gave, else
+    of the form's default country (else the installation's, in normalise_phone); as typed
+    otherwise (upsert_lead keeps it, flagged)."""
+    raw = str(lead_data["phone"])
+    hint = normalise_country(str(lead_data.get("country") or "")) or form.default_country
+    phone, flag = normalise_phone(raw, hint or None)
+    return raw if flag else phone
+
+
 def _store(form: Form, submission: Submission, lead_data: dict[str, Any],
            clean: dict[str, Any], utm: dict[str, str]) -> Outcome:
     # Anyone may type a known email into a public form: it fills that lead's empty fields
     # and never rewrites what is there.
     actor = Actor.public(f"form:{form.slug}", trusted=submission.trusted)
     lead, created = upsert_lead(lead_data, via=Event.Via.FORM, actor=actor)
-    consent = submission.consent and bool(form.consent_text)
+    consent_text = form.text("consent_text", submission.lang)
+    consent = submission.consent and bool(consent_text)
     if consent:
-        record_consent(lead, granted=True, method=f"form:{form.slug}", text=form.consent_text,
+        record_consent(lead, granted=True, method=f"form:{form.slug}", text=consent_text,
                        text_version=form.consent_version, ip=submission.ip,
                        page_url=submission.page_url)
     shown = {k: v for k, v in clean.items() if v is not None}
@@ -171,7 +203,7 @@ def _store(form: Form, submission: Submission, lead_data: dict[str, Any],
     outcome = Outcome(lead=lead, redirect_url=safe_redirect(form),
                       download_url=magnet_url(form, lead),
                       proven=created or submission.trusted or submission.lead_id == lead.pk)
-    if form.double_opt_in and (consent or not form.consent_text) and not _confirmed(lead):
+    if form.double_opt_in and (consent or not consent_text) and not _confirmed(lead):
         optin = OptInRequest.objects.create(lead=lead, form=form, requested_at=clock.now(),
                                             page_url=submission.page_url[:500])
         outcome.awaiting_confirmation = True

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -32,7 +31,9 @@ RESERVED = {"consent", "page_url", "lf_vid", "lf_token", "csrfmiddlewaretoken", 
 EMBED_JS = Path(__file__).parent / "static" / "capture" / "embed.js"
 
 
-def _lang(request: HttpRequest) -> str:
+def visitor_language(request: HttpRequest) -> str:
+    """?lang= when it names a language of the site, else the one LocaleMiddleware chose
+    (the language cookie, then Accept-Language)."""
     wanted = request.GET.get("lang", "").strip().lower()
     codes = [code for code, _ in settings.LANGUAGES]
     if wanted in codes:
@@ -40,7 +41,7 @@ def _lang(request: HttpRequest) -> str:
     return translation.get_language() or settings.LANGUAGE_CODE
 
 
-def _field_context(specs: list[FormField], lang: str, values: dict[str, Any]) -> list[dict]:
+def field_context(specs: list[FormField], lang: str, values: dict[str, Any]) -> list[dict]:
     out = []
     for spec in specs:
         value = values.get(spec.key, "")
@@ -64,7 +65,8 @@ def _read_values(request: HttpRequest) -> dict[str, Any]:
     return {k: (v if len(v) > 1 else v[0]) for k, v in request.POST.lists()}
 
 
-def _submission(request: HttpRequest, values: dict[str, Any]) -> services.Submission:
+def _submission(request: HttpRequest, values: dict[str, Any], lang: str
+                ) -> services.Submission:
     page_url = text(values.get("page_url"), "page_url", drop_nul=True)[:500]
     cookie = request.COOKIES.get(tokens.LEAD_COOKIE, "")
     return services.Submission(
@@ -73,12 +75,12 @@ def _submission(request: HttpRequest, values: dict[str, Any]) -> services.Submis
                  or str(values.get("consent", "")).lower() in fields.TRUE),
         ip=client_ip(request) or None,
         # Proof of consent, stored as given (minus NULs, which PostgreSQL refuses).
-        page_url=page_url or request.build_absolute_uri(request.path),
+        page_url=page_url or settings.BASE_URL + request.path,
         token=text(values.get("lf_token"), "lf_token"),
         visitor_id=(text(values.get("lf_vid"), "lf_vid") or request.COOKIES.get("lf_vid")
                     or "")[:64],
         lead_id=tokens.read_lead_cookie(cookie) if cookie else None,
-        body_bytes=int(request.META.get("CONTENT_LENGTH") or 0))
+        body_bytes=int(request.META.get("CONTENT_LENGTH") or 0), lang=lang)
 
 
 def _remember(response: HttpResponse, form: Form, outcome: services.Outcome) -> None:
@@ -104,22 +106,23 @@ def _known(request: HttpRequest, form: Form, visitor_id: str = ""):
 @require_http_methods(["GET", "HEAD", "POST"])
 def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
     form = get_object_or_404(Form, slug=slug, active=True)
-    lang = _lang(request)
+    lang = visitor_language(request)
     embed = request.GET.get("embed") == "1"
     with translation.override(lang):
         context: dict[str, Any] = {
-            "form": form, "embed": embed, "lang": lang, "honeypot": services.HONEYPOT,
+            "form": form, "texts": texts_for(form, lang), "embed": embed, "lang": lang,
+            "honeypot": services.HONEYPOT,
             "utm": {k: request.GET.get(k, "")[:150] for k in services.UTM},
             "token": tokens.fill_token(form.pk)}
         values: dict[str, Any] = {}
         if request.method == "POST":
             values = _read_values(request)
-            submission = _submission(request, values)
+            submission = _submission(request, values, lang)
             try:
                 outcome = services.submit_form(form, submission)
             except (InvalidInput, Rejected) as exc:
                 context.update(error=exc.message, field=exc.field)
-                context["fields"] = _field_context(
+                context["fields"] = field_context(
                     fields.shown_fields(form, _known(request, form)), lang, values)
                 context["values"] = values
                 return render(request, "capture/form.html", context, status=exc.status)
@@ -130,12 +133,21 @@ def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
                 response = render(request, "capture/thanks.html", context)
             _remember(response, form, outcome)
             return response
-        context["fields"] = _field_context(fields.shown_fields(form, _known(request, form)),
+        context["fields"] = field_context(fields.shown_fields(form, _known(request, form)),
                                            lang, values)
         context["values"] = values
         response = render(request, "capture/form.html", context)
     patch_vary_headers(response, ["Accept-Language", "Cookie"])
     return response
+
+
+def texts_for(form: Form, lang: str) -> dict[str, str]:
+    """The form's visitor-facing texts in `lang` (call inside translation.override)."""
+    texts = form.texts(lang)
+    texts["submit_label"] = texts["submit_label"] or str(translation.gettext("Send"))
+    texts["thank_you"] = (texts["thank_you"]
+                          or str(translation.gettext("We received your request.")))
+    return texts
 
 
 def _cors(response: HttpResponse) -> HttpResponse:
@@ -154,20 +166,21 @@ def definition(request: HttpRequest, slug: str) -> HttpResponse:
     form = Form.objects.filter(slug=slug, active=True).first()
     if form is None:
         return _cors(JsonResponse({"ok": False, "message": "No such form."}, status=404))
-    lang = _lang(request)
+    lang = visitor_language(request)
     visitor = request.GET.get("lf_vid", "")[:64]
     with translation.override(lang):
-        specs = _field_context(fields.shown_fields(form, _known(request, form, visitor)),
+        specs = field_context(fields.shown_fields(form, _known(request, form, visitor)),
                                lang, {})
+        texts = texts_for(form, lang)
         body = {
-            "slug": form.slug, "title": form.title, "intro": form.intro, "lang": lang,
+            "slug": form.slug, "title": texts["title"], "intro": texts["intro"], "lang": lang,
             "fields": [{k: f[k] for k in ("key", "type", "label", "required", "choices")}
                        for f in specs],
-            "consent": ({"text": form.consent_text, "version": form.consent_version}
-                        if form.consent_text else None),
+            "consent": ({"text": texts["consent_text"], "version": form.consent_version}
+                        if texts["consent_text"] else None),
             "honeypot": services.HONEYPOT, "token": tokens.fill_token(form.pk),
-            "submit_url": request.build_absolute_uri(reverse("capture:submit", args=[slug])),
-            "submit_label": str(translation.gettext("Send")),
+            "submit_url": services.public_url(form, "submit"),
+            "submit_label": texts["submit_label"],
         }
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"  # the token is fresh each time
@@ -184,16 +197,18 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     form = Form.objects.filter(slug=slug, active=True).first()
     if form is None:
         return _cors(JsonResponse({"ok": False, "message": "No such form."}, status=404))
-    with translation.override(_lang(request)):
+    lang = visitor_language(request)
+    with translation.override(lang):
         try:
-            outcome = services.submit_form(form, _submission(request, _read_values(request)))
+            outcome = services.submit_form(form, _submission(request, _read_values(request),
+                                                             lang))
         except Rejected as exc:
             return _cors(JsonResponse({"ok": False, "message": exc.message, "field": exc.field,
                                        "reason": exc.reason}, status=exc.status))
         except InvalidInput as exc:
             return _cors(JsonResponse({"ok": False, "message": exc.message, "field": exc.field,
                                        "reason": "invalid"}, status=exc.status))
-        message = form.thank_you or str(translation.gettext("We received your request."))
+        message = texts_for(form, lang)["thank_you"]
         confirm = str(translation.gettext("Please check your inbox to confirm your address."))
         download_label = str(translation.gettext("Download your file"))
     response = JsonResponse({"ok": True, "message": message, "redirect": outcome.redirect_url,

@@ -61,8 +61,11 @@ def _wait_for(condition, what: str, timeout: float = 15.0) -> None:
 
 
 def test_anonymous_visits_then_a_form_submit_make_one_lead_with_the_whole_history(
-        browser, live_server, landing_site, admin_user, screenshot):
+        browser, live_server, landing_site, admin_user, screenshot, settings):
     from playwright.sync_api import expect
+
+    # The embed submits to the form's public address, BASE_URL: here, the live server.
+    settings.BASE_URL = live_server.url
 
     Form.objects.create(name="Newsletter", slug="newsletter", title="Our newsletter",
                         event_type="newsletter_signup", thank_you="Welcome aboard!")

@@ -43,7 +43,7 @@ def test_embed_js_is_served_as_javascript(site, form):
     assert "innerHTML" not in body  # texts are set with textContent
 
 
-def test_the_definition_is_json_with_cors_for_any_origin(site, form):
+def test_the_definition_is_json_with_cors_for_any_origin(site, form, settings):
     r = site.get("/f/news/definition.json", **ORIGIN)
     assert r.status_code == 200
     assert r["Access-Control-Allow-Origin"] == "*"
@@ -53,7 +53,7 @@ def test_the_definition_is_json_with_cors_for_any_origin(site, form):
                                  "required": True, "choices": []}
     assert data["consent"] == {"text": "Send me news.", "version": "v1"}
     assert data["honeypot"] == "website" and data["token"]
-    assert data["submit_url"] == "http://testserver/f/news/submit"
+    assert data["submit_url"] == settings.BASE_URL + "/f/news/submit"
 
 
 @pytest.mark.parametrize("headers, query", [({"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}, ""),

@@ -99,9 +99,11 @@ def test_ticked_consent_is_recorded_with_its_proof(form, visitor):
     assert consent.recorded_at is not None
 
 
-def test_without_a_page_url_the_form_address_is_the_proof(form, visitor):
+def test_without_a_page_url_the_form_address_is_the_proof(form, visitor, settings):
+    settings.BASE_URL = "https://leads.example.com"  # the public address, not the request's
     _post(visitor, {"email": "mickael@example.com", "consent": "yes"})
-    assert Lead.objects.get().consents.get().page_url == "http://testserver/f/newsletter/"
+    assert (Lead.objects.get().consents.get().page_url
+            == "https://leads.example.com/f/newsletter/")
 
 
 def test_unticked_consent_records_none(form, visitor):
