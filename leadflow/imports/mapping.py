@@ -14,7 +14,9 @@ A mapping is JSON (saved as an ImportMapping, or a file for the CLI):
                                        "after_contact": false}}}
 
 Targets: a lead field (LEAD_FIELDS), `custom.<key>`, `stage`, `owner` (username or
-email), `outcome` (won/lost) or `ignore`. Columns a mapping does not name are ignored;
+email), `outcome` (won/lost), `created_at` (when a lead the import creates was created:
+see parse_date), `notes` (a note on the lead's timeline) or `ignore`. `"date_order":
+"mdy"` reads an ambiguous 03/04/2024 month first (default "dmy", day first). Columns a mapping does not name are ignored;
 without a mapping, columns are guessed from their header (guess_spec). Value maps apply to
 the trimmed cell (exact, then case-insensitive); a value that maps to "" is empty. Empty
 and placeholder cells change nothing. Custom fields not declared yet are declared (text,
@@ -26,33 +28,82 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.errors import InvalidInput
-from leadflow.leads.models import CustomFieldDefinition
+from leadflow.core import clock
+from leadflow.leads.models import CustomFieldDefinition, Lead
 from leadflow.leads.services import PROFILE_FIELDS
 from leadflow.leads.stages import Stage
 
 LEAD_FIELDS = ("email", "external_id", *PROFILE_FIELDS)
-SPECIAL = ("stage", "owner", "outcome")
+CREATED_AT, NOTES = "created_at", "notes"
+SPECIAL = ("stage", "owner", "outcome", CREATED_AT, NOTES)
 IGNORE = "ignore"
 DEFAULT_PLACEHOLDERS = ["", "Select", "NA", "N/A", "null", "-"]
 BOOLEAN_FIELDS = ("do_not_email", "do_not_call")
 TRUE = {"yes", "y", "true", "1", "oui", "o", "x", "vrai"}
 FALSE = {"no", "n", "false", "0", "non", "faux"}
 AFTER_CONTACT = _("known only after contact")
-# A few spellings people and spreadsheets use for the same columns.
-ALIASES = {"e_mail": "email", "mail": "email", "company": "company_name", "id": "external_id",
-           "firstname": "first_name", "lastname": "last_name", "job_title": "title",
-           "utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign",
-           "prospect_id": "external_id", "lead_source": "source", "do_not_email": "do_not_email",
-           "do_not_call": "do_not_call", "converted": "outcome", "lead_stage": "stage",
-           "lead_owner": "owner"}
+MAX_NOTE = 5000
+# The column names (English and French) a header is recognised by, without a mapping
+# file and as the mapping screen's first guess; matched after fold() (case, accents,
+# spaces and punctuation do not matter). Documented in docs/imports.md: keep both in step.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "email": ("Email", "E-mail", "Mail", "Courriel", "Adresse e-mail", "Adresse mail",
+              "Adresse électronique", "Email address", "E-mail address"),
+    "first_name": ("First name", "Firstname", "Given name", "Forename", "Prénom"),
+    "last_name": ("Last name", "Lastname", "Surname", "Family name", "Nom",
+                  "Nom de famille"),
+    "company_name": ("Company", "Company name", "Organisation", "Organization", "Account",
+                     "Account name", "Société", "Entreprise", "Raison sociale"),
+    "phone": ("Phone", "Phone number", "Telephone", "Mobile", "Mobile phone", "Cell",
+              "Téléphone", "Tél", "Portable", "Numéro de téléphone", "GSM"),
+    "country": ("Country", "Pays"),
+    "city": ("City", "Town", "Ville"),
+    "title": ("Title", "Job title", "Position", "Poste", "Fonction", "Intitulé de poste"),
+    "language": ("Language", "Langue"),
+    "external_id": ("ID", "External ID", "Prospect ID", "Lead ID", "Identifiant"),
+    "source": ("Source", "Lead source", "UTM source", "Origine"),
+    "medium": ("Medium", "UTM medium"),
+    "campaign": ("Campaign", "UTM campaign", "Campagne"),
+    "do_not_email": ("Do not email",),
+    "do_not_call": ("Do not call",),
+    "outcome": ("Converted",),
+    "stage": ("Stage", "Lead stage"),
+    "owner": ("Owner", "Lead owner", "Propriétaire"),
+    CREATED_AT: ("Created", "Created at", "Created on", "Creation date", "Date created",
+                 "Date de création", "Créé le", "Date d'ajout"),
+    NOTES: ("Notes", "Note", "Comments", "Comment", "Remarks", "Commentaires",
+            "Commentaire", "Remarques", "Remarque"),
+}
+# Labels of the targets that are not Lead fields (the mapping screen shows labels).
+SPECIAL_LABELS = {"stage": _("Stage"), "owner": _("Owner"), "outcome": _("Outcome (won/lost)"),
+                  CREATED_AT: _("Creation date"), NOTES: _("Note (on the timeline)")}
+
+
+def fold(name: str) -> str:
+    """A header as compared with SYNONYMS: no case, accents, spaces or punctuation."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if c.isalnum())
+
+
+FOLDED = {fold(name): to for to, names in SYNONYMS.items() for name in names} | {
+    fold(name): name for name in (*LEAD_FIELDS, *SPECIAL)}
+
+
+def target_labels() -> list[tuple[str, str]]:
+    """(target, label) of every lead field, translated, for the mapping screen."""
+    return [(name, str(Lead._meta.get_field(name).verbose_name).capitalize())
+            for name in LEAD_FIELDS]
 
 
 @dataclass
@@ -67,21 +118,14 @@ class Mapping:
     columns: dict[str, list[Target]]
     placeholders: set[str]
     custom_fields: dict[str, dict[str, Any]]
+    month_first: bool = False
 
     def targets(self) -> set[str]:
         return {t.to for targets in self.columns.values() for t in targets}
 
 
-def header_key(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
 def guess_target(header: str) -> str:
-    key = header_key(header)
-    key = ALIASES.get(key, key)
-    if key in LEAD_FIELDS or key in SPECIAL:
-        return key
-    return IGNORE
+    return FOLDED.get(fold(header), IGNORE)
 
 
 # Value maps a guessed column starts with.
@@ -92,9 +136,13 @@ SHIPPED = Path(__file__).resolve().parent / "mappings"
 def guess_spec(header: list[str]) -> dict[str, Any]:
     """A mapping from the header names alone (lead fields and their usual spellings)."""
     columns: dict[str, Any] = {}
+    taken: set[str] = set()
     for h in header:
         if h.strip():
             to = guess_target(h)
+            if to in taken:  # "Phone" and "Mobile": the first one wins
+                to = IGNORE
+            taken.add(to)
             columns[h] = {"to": to, "values": GUESSED_VALUES[to]} if to in GUESSED_VALUES \
                 else to
     return {"columns": columns}
@@ -132,6 +180,9 @@ def parse(spec: Any) -> Mapping:
             raise InvalidInput(f"custom field {key!r}: type must be one of "
                                f"{', '.join(CustomFieldDefinition.Type.values)}.",
                                field="custom_fields")
+    if spec.get("date_order", "dmy") not in ("dmy", "mdy"):
+        raise InvalidInput('date_order must be "dmy" (day first) or "mdy" (month first).',
+                           field="date_order")
     columns: dict[str, list[Target]] = {}
     for column, raw in spec["columns"].items():
         items = raw if isinstance(raw, list) else [raw]
@@ -140,7 +191,7 @@ def parse(spec: Any) -> Mapping:
         if targets:
             columns[column] = targets
     mapping = Mapping(columns, {p.strip().lower() for p in placeholders} | {""},
-                      dict(custom_fields))
+                      dict(custom_fields), spec.get("date_order") == "mdy")
     used = [t.to for ts in columns.values() for t in ts]
     twice = sorted({t for t in used if used.count(t) > 1})
     if twice:
@@ -200,6 +251,8 @@ class MappedRow:
     stage: str | None = None
     owner: str | None = None
     outcome: str | None = None
+    created_at: datetime | None = None
+    note: str = ""
 
 
 class RowProblem(Exception):
@@ -244,11 +297,58 @@ def map_row(mapping: Mapping, index: dict[str, int], cells: list[str],
                 row.outcome = str(value)
             elif to == "owner":
                 row.owner = str(value).strip().lower()
+            elif to == CREATED_AT:
+                row.created_at = parse_date(str(value), month_first=mapping.month_first)
+            elif to == NOTES:
+                if len(str(value)) > MAX_NOTE:
+                    raise RowProblem(f"the note is longer than {MAX_NOTE} characters", NOTES)
+                row.note = str(value)
             else:
                 row.data[to] = str(value)
     if custom:
         row.data["custom"] = custom
     return row
+
+
+_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"
+                   r"(?:[ T,]+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?")
+
+
+def parse_date(text: str, *, month_first: bool = False) -> datetime:
+    """A creation date: ISO 8601 (what xlsx dates become), or DD/MM/YYYY (also with . or -,
+    a 2-digit year, a time HH:MM[:SS]). 03/04/2024 is 3 April unless `month_first`; a
+    number over 12 settles it either way (04/25/2024 is 25 April). A date without a time
+    zone is in the installation's. Raises RowProblem (a date in the future too)."""
+    text = text.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = _day_month_year(text, month_first)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    if moment > clock.now() + timedelta(days=1):
+        raise RowProblem(f"creation date {text[:40]!r} is in the future", CREATED_AT)
+    return moment
+
+
+def _day_month_year(text: str, month_first: bool) -> datetime:
+    found = _DATE.fullmatch(text)
+    problem = RowProblem(f"{text[:40]!r} is not a date (write YYYY-MM-DD or DD/MM/YYYY)",
+                         CREATED_AT)
+    if not found:
+        raise problem
+    a, b, year = (int(found[i]) for i in (1, 2, 3))
+    if b > 12 >= a or (month_first and a <= 12):
+        day, month = b, a
+    else:
+        day, month = a, b
+    if len(found[3]) == 2:
+        year += 2000 if year < 70 else 1900
+    try:
+        return datetime(year, month, day, int(found[4] or 0), int(found[5] or 0),
+                        int(found[6] or 0))
+    except ValueError:
+        raise problem from None
 
 
 def _boolean(value: Any, name: str) -> bool:
