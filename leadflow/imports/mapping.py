@@ -16,8 +16,10 @@ A mapping is JSON (saved as an ImportMapping, or a file for the CLI):
 Targets: a lead field (LEAD_FIELDS), `custom.<key>`, `stage`, `owner` (username or
 email), `outcome` (won/lost), `created_at` (when a lead the import creates was created:
 see parse_date), `notes` (a note on the lead's timeline) or `ignore`. `"date_order":
-"mdy"` reads an ambiguous 03/04/2024 month first (default "dmy", day first). Columns a mapping does not name are ignored;
-without a mapping, columns are guessed from their header (guess_spec). Value maps apply to
+"mdy"` reads an ambiguous 03/04/2024 month first (default "dmy", day first).
+
+Columns a mapping does not name are ignored; without a mapping, columns are guessed from
+their header (guess_spec, SYNONYMS). Value maps apply to
 the trimmed cell (exact, then case-insensitive); a value that maps to "" is empty. Empty
 and placeholder cells change nothing. Custom fields not declared yet are declared (text,
 labelled with the column's header) when the import runs.
@@ -38,8 +40,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.core.errors import InvalidInput
 from leadflow.core import clock
+from leadflow.core.errors import InvalidInput
 from leadflow.leads.models import CustomFieldDefinition, Lead
 from leadflow.leads.services import PROFILE_FIELDS
 from leadflow.leads.stages import Stage
@@ -79,7 +81,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "do_not_call": ("Do not call",),
     "outcome": ("Converted",),
     "stage": ("Stage", "Lead stage"),
-    "owner": ("Owner", "Lead owner", "Propriétaire"),
+    "owner": ("Owner", "Lead owner", "Propriétaire", "Responsable"),
     CREATED_AT: ("Created", "Created at", "Created on", "Creation date", "Date created",
                  "Date de création", "Créé le", "Date d'ajout"),
     NOTES: ("Notes", "Note", "Comments", "Comment", "Remarks", "Commentaires",
@@ -102,8 +104,8 @@ FOLDED = {fold(name): to for to, names in SYNONYMS.items() for name in names} | 
 
 def target_labels() -> list[tuple[str, str]]:
     """(target, label) of every lead field, translated, for the mapping screen."""
-    return [(name, str(Lead._meta.get_field(name).verbose_name).capitalize())
-            for name in LEAD_FIELDS]
+    return [(name, str(getattr(Lead._meta.get_field(name), "verbose_name", name))
+             .capitalize()) for name in LEAD_FIELDS]
 
 
 @dataclass

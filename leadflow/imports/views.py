@@ -104,7 +104,8 @@ def _mapping_context(columns: list[tuple[str, list[str]]], spec: dict[str, Any]
                 if r["to"].startswith("custom.") and r["to"] not in known]
     return {"rows": rows, "fields": mappings.target_labels(),
             "special": list(mappings.SPECIAL_LABELS.items()),
-            "encodings": list(ENCODINGS.items()), "customs": customs, "saved_mappings": ImportMapping.objects.all(),
+            "encodings": list(ENCODINGS.items()), "customs": customs,
+            "saved_mappings": ImportMapping.objects.all(),
             "shipped_mappings": list(mappings.shipped_mappings()),
             "placeholders": ", ".join(p for p in spec.get(
                 "placeholders", mappings.DEFAULT_PLACEHOLDERS) if p)}

@@ -2,6 +2,11 @@ from pathlib import Path
 
 import pytest
 
+# The real `leadflow` command in a subprocess, on its own migrated SQLite file.
+from leadflow.server.tests.test_cli import cli_data_dir, cli_env, migrated_db, run_cli
+
+__all__ = ["cli_data_dir", "migrated_db"]  # fixtures, used by name
+
 X_EDUCATION = (Path(__file__).resolve().parents[3]
                / "../shared/data/x-education-leads/Leads.csv").resolve()
 MAPPINGS = Path(__file__).resolve().parents[1] / "mappings"
@@ -19,15 +24,6 @@ def csv_file(tmp_path):
         path.write_bytes(text.encode(encoding))
         return path
     return make
-
-
-# The real `leadflow` command in a subprocess, on its own migrated SQLite file.
-from leadflow.server.tests.test_cli import (  # noqa: E402,F401
-    cli_data_dir,
-    cli_env,
-    migrated_db,
-    run_cli,
-)
 
 
 @pytest.fixture
