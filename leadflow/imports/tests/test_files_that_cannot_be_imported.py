@@ -72,3 +72,12 @@ def test_api_says_no_rows_to_import(make_user):
 
     assert resp.status_code == 422
     assert "no rows to import" in resp.content.decode()
+
+
+def test_the_messages_are_in_the_users_language(client, make_user, upload):
+    client.force_login(make_user("mia", Role.MARKETING))
+
+    page = client.post("/imports/", {"file": SimpleUploadedFile("p.png", PNG)},
+                       HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "n&#x27;est ni un CSV ni un fichier Excel : il ressemble à une image PNG" in page
