@@ -279,7 +279,8 @@ def _known_notes(results: list[Any], batch: list[tuple[int, list[str], MappedRow
 
 def _set_created_at(dated: list[tuple[Lead, datetime]]) -> None:
     """The file's creation dates, on the leads this import created (never on known leads:
-    when a lead came is not the import's to rewrite). One query per batch."""
+    when a lead came is not the import's to rewrite). One query per batch. The last touch
+    stays at the import: retention counts the lead as active since it came in."""
     for lead, moment in dated:
         lead.created_at = lead.first_touch_at = moment
     if dated:
@@ -413,15 +414,18 @@ def spec_from(*, mapping_id: int | None = None, mapping_json: str | None = None,
 
 
 def create_job(user: User, upload: File, *, name: str, spec: dict[str, Any] | None = None,
-               mapping: ImportMapping | None = None, dry_run: bool = False) -> ImportJob:
-    """Store an uploaded file as a new job (not run yet). Its mapping defaults to one
-    guessed from the header. Raises Forbidden, InvalidInput (unreadable file)."""
+               mapping: ImportMapping | None = None, dry_run: bool = False,
+               encoding: str | None = None) -> ImportJob:
+    """Store an uploaded file as a new job (not run yet), read with `encoding` (default:
+    detected). Its mapping defaults to one guessed from the header. Raises Forbidden,
+    InvalidInput (a file that is not text in that encoding, not a table, or has no
+    rows)."""
     check_can_import(user)
     job = ImportJob(original_name=name[:255], created_by=user, created_at=clock.now(),
                     mapping=mapping, dry_run=dry_run, spec=spec or {})
     job.file.save(Path(name).name[-100:] or "import.csv", upload, save=False)
     try:
-        table = open_table(job.file.path)
+        table = open_table(job.file.path, encoding)
         job.encoding = table.encoding
         if contains_nul(table.header):  # PostgreSQL stores no NUL, even in JSON
             raise InvalidInput("The header row holds a NUL character: is this a CSV or "

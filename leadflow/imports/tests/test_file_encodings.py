@@ -115,3 +115,21 @@ def test_mapping_screen_shows_the_encoding_and_reads_again_with_another(client, 
     client.get(url, {"encoding": "cp1252"})
     client.post(url, {"to_0": "email", "to_1": "last_name", "action": "run"})
     assert Lead.objects.get().last_name == "Lœw"
+
+
+def test_api_takes_the_encoding(make_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from leadflow.accounts.services import create_token
+
+    token = create_token(make_user("mia", Role.MARKETING))[1]
+    raw = "email,last_name\nana@example.com,Lœw\n".encode("iso-8859-15")
+
+    resp = Client().post("/api/v1/imports", {
+        "file": SimpleUploadedFile("l.csv", raw), "encoding": "iso-8859-15"},
+        HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert resp.status_code == 200, resp.content
+    assert Lead.objects.get().last_name == "Lœw"
+    assert ImportJob.objects.get().encoding == "iso-8859-15"

@@ -23,6 +23,6 @@ def test_national_numbers_take_the_rows_country_else_the_default(csv_file, setti
     assert report.rejected == 0
     phones = dict(Lead.objects.values_list("email", "phone"))
     assert phones["ana@example.com"] == "+33612345678"
-    assert phones["cy@example.com"] == "+49301234567"
+    assert phones["bo@example.com"] == phones["cy@example.com"] == "+49301234567"
     assert phones["dan@example.com"] == "+442079460958"
     assert not Lead.objects.get(email="ana@example.com").contact_data_incorrect
