@@ -345,7 +345,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from leadflow.imports.services import import_path, save_error_report
+    from leadflow.imports.reports import save_error_report
+    from leadflow.imports.services import import_path
 
     actor = None
     if args.as_user:

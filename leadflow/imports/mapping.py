@@ -30,24 +30,22 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from leadflow.core import clock
 from leadflow.core.errors import InvalidInput
+from leadflow.imports.dates import parse_date
+from leadflow.imports.headers import CREATED_AT, NOTES, SYNONYMS, fold
 from leadflow.leads.models import CustomFieldDefinition, Lead
 from leadflow.leads.services import PROFILE_FIELDS
 from leadflow.leads.stages import Stage
 
 LEAD_FIELDS = ("email", "external_id", *PROFILE_FIELDS)
-CREATED_AT, NOTES = "created_at", "notes"
 SPECIAL = ("stage", "owner", "outcome", CREATED_AT, NOTES)
 IGNORE = "ignore"
 DEFAULT_PLACEHOLDERS = ["", "Select", "NA", "N/A", "null", "-"]
@@ -56,46 +54,9 @@ TRUE = {"yes", "y", "true", "1", "oui", "o", "x", "vrai"}
 FALSE = {"no", "n", "false", "0", "non", "faux"}
 AFTER_CONTACT = _("known only after contact")
 MAX_NOTE = 5000
-# The column names (English and French) a header is recognised by, without a mapping
-# file and as the mapping screen's first guess; matched after fold() (case, accents,
-# spaces and punctuation do not matter). Documented in docs/imports.md: keep both in step.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "email": ("Email", "E-mail", "Mail", "Courriel", "Adresse e-mail", "Adresse mail",
-              "Adresse électronique", "Email address", "E-mail address"),
-    "first_name": ("First name", "Firstname", "Given name", "Forename", "Prénom"),
-    "last_name": ("Last name", "Lastname", "Surname", "Family name", "Nom",
-                  "Nom de famille"),
-    "company_name": ("Company", "Company name", "Organisation", "Organization", "Account",
-                     "Account name", "Société", "Entreprise", "Raison sociale"),
-    "phone": ("Phone", "Phone number", "Telephone", "Mobile", "Mobile phone", "Cell",
-              "Téléphone", "Tél", "Portable", "Numéro de téléphone", "GSM"),
-    "country": ("Country", "Pays"),
-    "city": ("City", "Town", "Ville"),
-    "title": ("Title", "Job title", "Position", "Poste", "Fonction", "Intitulé de poste"),
-    "language": ("Language", "Langue"),
-    "external_id": ("ID", "External ID", "Prospect ID", "Lead ID", "Identifiant"),
-    "source": ("Source", "Lead source", "UTM source", "Origine"),
-    "medium": ("Medium", "UTM medium"),
-    "campaign": ("Campaign", "UTM campaign", "Campagne"),
-    "do_not_email": ("Do not email",),
-    "do_not_call": ("Do not call",),
-    "outcome": ("Converted",),
-    "stage": ("Stage", "Lead stage"),
-    "owner": ("Owner", "Lead owner", "Propriétaire", "Responsable"),
-    CREATED_AT: ("Created", "Created at", "Created on", "Creation date", "Date created",
-                 "Date de création", "Créé le", "Date d'ajout"),
-    NOTES: ("Notes", "Note", "Comments", "Comment", "Remarks", "Commentaires",
-            "Commentaire", "Remarques", "Remarque"),
-}
 # Labels of the targets that are not Lead fields (the mapping screen shows labels).
 SPECIAL_LABELS = {"stage": _("Stage"), "owner": _("Owner"), "outcome": _("Outcome (won/lost)"),
                   CREATED_AT: _("Creation date"), NOTES: _("Note (on the timeline)")}
-
-
-def fold(name: str) -> str:
-    """A header as compared with SYNONYMS: no case, accents, spaces or punctuation."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in decomposed if c.isalnum())
 
 
 FOLDED = {fold(name): to for to, names in SYNONYMS.items() for name in names} | {
@@ -300,7 +261,7 @@ def map_row(mapping: Mapping, index: dict[str, int], cells: list[str],
             elif to == "owner":
                 row.owner = str(value).strip().lower()
             elif to == CREATED_AT:
-                row.created_at = parse_date(str(value), month_first=mapping.month_first)
+                row.created_at = _created_at(str(value), mapping.month_first)
             elif to == NOTES:
                 if len(str(value)) > MAX_NOTE:
                     raise RowProblem(f"the note is longer than {MAX_NOTE} characters", NOTES)
@@ -312,45 +273,11 @@ def map_row(mapping: Mapping, index: dict[str, int], cells: list[str],
     return row
 
 
-_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"
-                   r"(?:[ T,]+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?")
-
-
-def parse_date(text: str, *, month_first: bool = False) -> datetime:
-    """A creation date: ISO 8601 (what xlsx dates become), or DD/MM/YYYY (also with . or -,
-    a 2-digit year, a time HH:MM[:SS]). 03/04/2024 is 3 April unless `month_first`; a
-    number over 12 settles it either way (04/25/2024 is 25 April). A date without a time
-    zone is in the installation's. Raises RowProblem (a date in the future too)."""
-    text = text.strip()
+def _created_at(text: str, month_first: bool) -> datetime:
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = _day_month_year(text, month_first)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    if moment > clock.now() + timedelta(days=1):
-        raise RowProblem(f"creation date {text[:40]!r} is in the future", CREATED_AT)
-    return moment
-
-
-def _day_month_year(text: str, month_first: bool) -> datetime:
-    found = _DATE.fullmatch(text)
-    problem = RowProblem(f"{text[:40]!r} is not a date (write YYYY-MM-DD or DD/MM/YYYY)",
-                         CREATED_AT)
-    if not found:
-        raise problem
-    a, b, year = (int(found[i]) for i in (1, 2, 3))
-    if b > 12 >= a or (month_first and a <= 12):
-        day, month = b, a
-    else:
-        day, month = a, b
-    if len(found[3]) == 2:
-        year += 2000 if year < 70 else 1900
-    try:
-        return datetime(year, month, day, int(found[4] or 0), int(found[5] or 0),
-                        int(found[6] or 0))
-    except ValueError:
-        raise problem from None
+        return parse_date(text, month_first=month_first)
+    except ValueError as exc:
+        raise RowProblem(str(exc), CREATED_AT) from None
 
 
 def _boolean(value: Any, name: str) -> bool:

@@ -9,9 +9,7 @@ with its line and never blocks the good ones; re-importing the same file changes
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import logging
 from collections import defaultdict
@@ -26,8 +24,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from leadflow.core import clock, failpoints, workqueue
-from leadflow.core.csvsafe import safe_row
 from leadflow.core.errors import Forbidden, InvalidInput, NotFound, contains_nul
+from leadflow.imports import extras
 from leadflow.imports.mapping import (
     MappedRow,
     Mapping,
@@ -40,9 +38,10 @@ from leadflow.imports.mapping import (
 )
 from leadflow.imports.models import ImportJob, ImportMapping
 from leadflow.imports.reader import ENCODINGS, XLSX, Table, UnreadableRow, open_table
+from leadflow.imports.reports import error_report_csv
 from leadflow.leads.bulk import CHUNK_SIZE, CREATED, ERROR, UNCHANGED, UPDATED, bulk_upsert
 from leadflow.leads.models import CustomFieldDefinition, Lead
-from leadflow.tracking.models import Event, EventType
+from leadflow.tracking.models import Event
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -219,7 +218,7 @@ def _import_batch(batch: list[tuple[int, list[str], MappedRow]], report: ImportR
     dry_run = report.dry_run
     results = bulk_upsert([row.data for _, _, row in batch], via=Event.Via.IMPORT,
                           actor=actor, route=False, dry_run=dry_run, definitions=definitions)
-    known_notes = _known_notes(results, batch)
+    known_notes = extras.known_notes(results, [row for _, _, row in batch])
     notes: list[tuple[Lead, str]] = []
     dated: list[tuple[Lead, datetime]] = []
     owners: list[tuple[Lead, User]] = []
@@ -259,42 +258,9 @@ def _import_batch(batch: list[tuple[int, list[str], MappedRow]], report: ImportR
             report.preview.append(PreviewRow(line, _shown(row), status))
     if dry_run:
         return
-    _set_created_at(dated)
+    extras.set_created_at(dated)
     _apply_extras(owners, stages, outcomes, created, actor=actor)
-    _record_notes(notes, actor=actor)
-
-
-def _known_notes(results: list[Any], batch: list[tuple[int, list[str], MappedRow]]
-                 ) -> set[tuple[int | None, str]]:
-    """The notes the batch's known leads already have (one query): re-importing a file
-    adds no note twice."""
-    ids = [r.lead.pk for r, (_, _, row) in zip(results, batch, strict=True)
-           if row.note and r.lead is not None and r.lead.pk is not None and r.status != CREATED]
-    if not ids:
-        return set()
-    return {(lead_id, (properties or {}).get("text", ""))
-            for lead_id, properties in Event.objects.filter(
-                type=EventType.NOTE, lead_id__in=ids).values_list("lead_id", "properties")}
-
-
-def _set_created_at(dated: list[tuple[Lead, datetime]]) -> None:
-    """The file's creation dates, on the leads this import created (never on known leads:
-    when a lead came is not the import's to rewrite). One query per batch. The last touch
-    stays at the import: retention counts the lead as active since it came in."""
-    for lead, moment in dated:
-        lead.created_at = lead.first_touch_at = moment
-    if dated:
-        Lead.objects.bulk_update([lead for lead, _ in dated],
-                                 ["created_at", "first_touch_at"], batch_size=1000)
-
-
-def _record_notes(notes: list[tuple[Lead, str]], *, actor: User | None) -> None:
-    from leadflow.tracking.services import NewEvent, record_events
-
-    if notes:
-        record_events([NewEvent(type=EventType.NOTE, lead_id=lead.pk,
-                                properties={"text": text}) for lead, text in notes],
-                      via=Event.Via.IMPORT, actor=actor)
+    extras.record_notes(notes, actor=actor)
 
 
 def _apply_extras(owners: list[tuple[Lead, User]], stages: dict[str, list[Lead]],
@@ -328,47 +294,6 @@ def _shown(row: MappedRow) -> dict[str, Any]:
     if row.note:
         values["notes"] = row.note
     return values
-
-
-# --- Error report -----------------------------------------------------------------------
-
-def error_report_csv(header: list[str], errors: Iterable[RowError | dict[str, Any]]) -> str:
-    """The rejected rows as CSV: line, field, message, then the row's original cells."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(safe_row(["line", "field", "message", *header]))
-    for e in errors:
-        d = e if isinstance(e, dict) else e.__dict__
-        # Cells are the file's text: "-5" is prefixed too, which is safe for a report.
-        writer.writerow(safe_row([str(d["line"]), d.get("field") or "", d["message"],
-                                  *d.get("cells", [])]))
-    return out.getvalue()
-
-
-def write_error_report(report: ImportReport, path: Path) -> Path:
-    path.write_text(error_report_csv(report.header, report.errors), encoding="utf-8")
-    return path
-
-
-def save_error_report(report: ImportReport, source: Path, target: Path | None = None
-                      ) -> Path:
-    """Write the error report to `target`, else next to the imported file, else (its
-    folder is read-only) under the data directory's imports/ folder. Returns its path.
-    Raises InvalidInput when no place can be written."""
-    from django.conf import settings
-
-    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
-    places = [target] if target else [
-        source.resolve().parent / f"{source.stem}.errors.csv",
-        Path(settings.DATA_DIR) / "imports" / f"{source.stem}-{stamp}.errors.csv"]
-    problem = ""
-    for path in places:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return write_error_report(report, path)
-        except OSError as exc:
-            problem = f"Cannot write the error report to {path}: {exc.strerror or exc}."
-    raise InvalidInput(problem, field="errors")
 
 
 # --- Mappings, jobs ---------------------------------------------------------------------
