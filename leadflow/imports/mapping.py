@@ -63,6 +63,15 @@ FOLDED = {fold(name): to for to, names in SYNONYMS.items() for name in names} | 
     fold(name): name for name in (*LEAD_FIELDS, *SPECIAL)}
 
 
+def label_of(target: str) -> str:
+    """A target as people read it: the field's label, translated ("custom.x" stays)."""
+    if target in SPECIAL_LABELS:
+        return str(SPECIAL_LABELS[target])
+    if target in LEAD_FIELDS:
+        return dict(target_labels())[target]
+    return target
+
+
 def target_labels() -> list[tuple[str, str]]:
     """(target, label) of every lead field, translated, for the mapping screen."""
     return [(name, str(getattr(Lead._meta.get_field(name), "verbose_name", name))

@@ -32,6 +32,7 @@ from leadflow.imports.mapping import (
     RowProblem,
     definitions_for,
     guess_spec,
+    label_of,
     load_spec_file,
     map_row,
     parse,
@@ -74,6 +75,11 @@ class PreviewRow:
     status: str
     message: str = ""
     field: str | None = None
+
+    @property
+    def labelled(self) -> list[tuple[str, Any]]:
+        """The values under their fields' labels, for the preview."""
+        return [(label_of(k), v) for k, v in self.values.items()]
 
 
 @dataclass
@@ -383,6 +389,20 @@ def set_encoding(job: ImportJob, encoding: str) -> ImportJob:
     job.header = [h.strip() for h in table.header]
     job.save(update_fields=["encoding", "header"])
     return job
+
+
+def read_again(job: ImportJob, encoding: str, *, guess: bool) -> ImportReport | None:
+    """Read the job's file with another encoding (set_encoding); with `guess`, its
+    mapping is guessed again from the header. Returns the preview, or None while the
+    mapping is not usable yet (the person maps the columns first)."""
+    set_encoding(job, encoding)
+    if guess:
+        job.spec = guess_spec(job.header)
+        job.save(update_fields=["spec"])
+    try:
+        return preview(job, job.spec)
+    except InvalidInput:
+        return None
 
 
 def _table(job: ImportJob) -> Table:

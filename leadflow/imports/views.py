@@ -61,10 +61,10 @@ def map_columns(request: AuthedRequest, job_id: int) -> HttpResponse:
     encoding = request.GET.get("encoding", "")
     if encoding and encoding != job.encoding:
         try:
-            services.set_encoding(job, encoding)
-            if not saved and chosen not in mappings.shipped_mappings():
-                spec = job.spec = mappings.guess_spec(job.header)  # the header reads anew
-                job.save(update_fields=["spec"])
+            # A guessed mapping is guessed again from the header read anew.
+            context["report"] = services.read_again(
+                job, encoding, guess=not saved and chosen not in mappings.shipped_mappings())
+            spec = job.spec
         except LeadflowError as exc:
             context.update(error=exc.message, status=exc.status)
     columns = services.columns(job)
@@ -86,12 +86,12 @@ def map_columns(request: AuthedRequest, job_id: int) -> HttpResponse:
             context["report"] = services.preview(job, spec)
         except LeadflowError as exc:
             context.update(error=exc.message, status=exc.status)
-    context.update(_mapping_context(columns, spec))
+    context.update(_mapping_context(job, columns, spec))
     return render(request, "imports/map.html", context, status=context.get("status", 200))
 
 
-def _mapping_context(columns: list[tuple[str, list[str]]], spec: dict[str, Any]
-                     ) -> dict[str, Any]:
+def _mapping_context(job: ImportJob, columns: list[tuple[str, list[str]]],
+                     spec: dict[str, Any]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for i, (column, samples) in enumerate(columns):
         to, values = mappings.first_target(spec, column)
@@ -105,6 +105,7 @@ def _mapping_context(columns: list[tuple[str, list[str]]], spec: dict[str, Any]
     return {"rows": rows, "fields": mappings.target_labels(),
             "special": list(mappings.SPECIAL_LABELS.items()),
             "encodings": list(ENCODINGS.items()), "customs": customs,
+            "encoding_label": ENCODINGS.get(job.encoding, job.encoding),
             "saved_mappings": ImportMapping.objects.all(),
             "shipped_mappings": list(mappings.shipped_mappings()),
             "placeholders": ", ".join(p for p in spec.get(

@@ -133,3 +133,15 @@ def test_api_takes_the_encoding(make_user):
     assert resp.status_code == 200, resp.content
     assert Lead.objects.get().last_name == "Lœw"
     assert ImportJob.objects.get().encoding == "iso-8859-15"
+
+
+def test_choosing_an_encoding_previews_the_rows_read_with_it(client, make_user, upload):
+    client.force_login(make_user("mia", Role.MARKETING))
+    upload("Courriel;Société\nana@example.com;Lœw & fils\n".encode("iso-8859-15"))
+    url = f"/imports/{ImportJob.objects.get().pk}/map/"
+    assert "L½w &amp; fils" in client.get(url).content.decode()  # read as Windows-1252
+
+    page = client.get(url, {"encoding": "iso-8859-15"}).content.decode()
+
+    assert "Read as ISO 8859-15 (Latin-9)." in page
+    assert "<strong>Company name</strong>: Lœw &amp; fils" in page  # the preview
