@@ -125,12 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     importer = commands.add_parser(
         "import", help="import leads from a CSV or Excel (xlsx) file",
-        description="Create or update leads from a CSV (any separator, UTF-8 or Latin-1) or "
-                    "xlsx file. Without --mapping, the header must name lead fields (email, "
-                    "external_id, first_name, last_name, phone, title, company_name, country, "
-                    "city, language, source, medium, campaign, channel, stage, owner). A lead "
-                    "is matched by email, else external_id. Rejected rows go to an error "
-                    "report (CSV) whose path is printed; the exit status is then 1.")
+        description="Create or update leads from a CSV (any separator; UTF-8, UTF-16 or "
+                    "Windows-1252, detected) or xlsx file. Without --mapping, columns are "
+                    "recognised by their English or French names (Email, Courriel, Prénom, "
+                    "Last name, Société, Téléphone, Pays, Ville, Poste, Date de création, "
+                    "Notes...; see docs/imports.md) or by lead field names. A lead is matched "
+                    "by email, else external_id. Rejected rows go to an error report (CSV) "
+                    "whose path is printed; the exit status is then 1.")
     importer.add_argument("path", help="the CSV or xlsx file")
     importer.add_argument("--mapping", type=Path, default=None, metavar="FILE",
                           help="a JSON column mapping (e.g. leadflow/imports/mappings/"
@@ -141,7 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the user the import is recorded as (on the timeline)")
     importer.add_argument("--errors", type=Path, default=None, metavar="FILE",
                           help="where to write the error report (default: next to the file, "
-                               "else in the temporary directory)")
+                               "else, in a read-only folder, under the data directory's "
+                               "imports/)")
+    importer.add_argument("--encoding", default=None, metavar="CODEC",
+                          help="the CSV's text encoding (default: detected; one of "
+                               "utf-8, utf-16-le, utf-16-be, cp1252, iso-8859-15, latin-1, "
+                               "mac-roman)")
 
     demo = commands.add_parser(
         "demo", help="load demo data into an empty database",
@@ -339,7 +345,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from leadflow.imports.services import import_path, write_error_report
+    from leadflow.imports.reports import save_error_report
+    from leadflow.imports.services import import_path
 
     actor = None
     if args.as_user:
@@ -348,7 +355,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         actor = User.objects.filter(username=args.as_user, is_active=True).first()
         if actor is None:
             raise CommandError(f"--as: no active user {args.as_user!r}")
-    report = import_path(args.path, args.mapping, dry_run=args.dry_run, actor=actor)
+    report = import_path(args.path, args.mapping, dry_run=args.dry_run, actor=actor,
+                         encoding=args.encoding)
     if report.ignored_columns:
         print(f"ignored columns: {', '.join(report.ignored_columns)}", file=sys.stderr)
     print(report.summary)
@@ -356,19 +364,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 0
     for error in report.errors[:10]:
         print(f"{args.path}: {error}", file=sys.stderr)
-    path = args.errors or _error_report_path(Path(args.path))
-    write_error_report(report, path)
+    path = save_error_report(report, Path(args.path), args.errors)
     print(f"error report: {path}")
     return 1
-
-
-def _error_report_path(source: Path) -> Path:
-    import tempfile
-
-    name = f"{source.stem}.errors.csv"
-    if os.access(source.resolve().parent, os.W_OK):
-        return source.resolve().parent / name
-    return Path(tempfile.gettempdir()) / name
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

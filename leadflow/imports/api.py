@@ -42,13 +42,17 @@ class JobOut(Schema):
 @router.post("", response=answers({200: JobOut, 202: JobOut}, 404, 413, 422),
              summary="Import a CSV or xlsx file (202 and a job to poll for large files)")
 def create_import(request, file: File[UploadedFile], mapping_id: Form[int | None] = None,
-                  mapping: Form[str | None] = None, dry_run: Form[bool] = False):
+                  mapping: Form[str | None] = None, dry_run: Form[bool] = False,
+                  encoding: Form[str | None] = None):
+    """`encoding`: the CSV's text encoding (utf-8, utf-16-le, utf-16-be, cp1252,
+    iso-8859-15, latin-1, mac-roman); default: detected (docs/imports.md)."""
     services.check_can_import(request.user)
     if file.size and file.size > reader.MAX_FILE_BYTES:
         raise InvalidInput("The file is larger than 100 MB.", field="file")
     spec, saved = services.spec_from(mapping_id=mapping_id, mapping_json=mapping)
     job = services.create_job(request.user, file, name=file.name or "import.csv",
-                              spec=spec if (saved or mapping) else None, mapping=saved)
+                              spec=spec if (saved or mapping) else None, mapping=saved,
+                              encoding=encoding or None)
     job = services.start_job(job, spec=job.spec, dry_run=dry_run)
     return Status(200 if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED)
                   else 202, job)

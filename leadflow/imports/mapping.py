@@ -14,8 +14,12 @@ A mapping is JSON (saved as an ImportMapping, or a file for the CLI):
                                        "after_contact": false}}}
 
 Targets: a lead field (LEAD_FIELDS), `custom.<key>`, `stage`, `owner` (username or
-email), `outcome` (won/lost) or `ignore`. Columns a mapping does not name are ignored;
-without a mapping, columns are guessed from their header (guess_spec). Value maps apply to
+email), `outcome` (won/lost), `created_at` (when a lead the import creates was created:
+see parse_date), `notes` (a note on the lead's timeline) or `ignore`. `"date_order":
+"mdy"` reads an ambiguous 03/04/2024 month first (default "dmy", day first).
+
+Columns a mapping does not name are ignored; without a mapping, columns are guessed from
+their header (guess_spec, SYNONYMS). Value maps apply to
 the trimmed cell (exact, then case-insensitive); a value that maps to "" is empty. Empty
 and placeholder cells change nothing. Custom fields not declared yet are declared (text,
 labelled with the column's header) when the import runs.
@@ -27,6 +31,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +39,43 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core.errors import InvalidInput
-from leadflow.leads.models import CustomFieldDefinition
+from leadflow.imports.dates import parse_date
+from leadflow.imports.headers import CREATED_AT, NOTES, SYNONYMS, fold
+from leadflow.leads.models import CustomFieldDefinition, Lead
 from leadflow.leads.services import PROFILE_FIELDS
 from leadflow.leads.stages import Stage
 
 LEAD_FIELDS = ("email", "external_id", *PROFILE_FIELDS)
-SPECIAL = ("stage", "owner", "outcome")
+SPECIAL = ("stage", "owner", "outcome", CREATED_AT, NOTES)
 IGNORE = "ignore"
 DEFAULT_PLACEHOLDERS = ["", "Select", "NA", "N/A", "null", "-"]
 BOOLEAN_FIELDS = ("do_not_email", "do_not_call")
 TRUE = {"yes", "y", "true", "1", "oui", "o", "x", "vrai"}
 FALSE = {"no", "n", "false", "0", "non", "faux"}
 AFTER_CONTACT = _("known only after contact")
-# A few spellings people and spreadsheets use for the same columns.
-ALIASES = {"e_mail": "email", "mail": "email", "company": "company_name", "id": "external_id",
-           "firstname": "first_name", "lastname": "last_name", "job_title": "title",
-           "utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign",
-           "prospect_id": "external_id", "lead_source": "source", "do_not_email": "do_not_email",
-           "do_not_call": "do_not_call", "converted": "outcome", "lead_stage": "stage",
-           "lead_owner": "owner"}
+MAX_NOTE = 5000
+# Labels of the targets that are not Lead fields (the mapping screen shows labels).
+SPECIAL_LABELS = {"stage": _("Stage"), "owner": _("Owner"), "outcome": _("Outcome (won/lost)"),
+                  CREATED_AT: _("Creation date"), NOTES: _("Note (on the timeline)")}
+
+
+FOLDED = {fold(name): to for to, names in SYNONYMS.items() for name in names} | {
+    fold(name): name for name in (*LEAD_FIELDS, *SPECIAL)}
+
+
+def label_of(target: str) -> str:
+    """A target as people read it: the field's label, translated ("custom.x" stays)."""
+    if target in SPECIAL_LABELS:
+        return str(SPECIAL_LABELS[target])
+    if target in LEAD_FIELDS:
+        return dict(target_labels())[target]
+    return target
+
+
+def target_labels() -> list[tuple[str, str]]:
+    """(target, label) of every lead field, translated, for the mapping screen."""
+    return [(name, str(getattr(Lead._meta.get_field(name), "verbose_name", name))
+             .capitalize()) for name in LEAD_FIELDS]
 
 
 @dataclass
@@ -67,21 +90,14 @@ class Mapping:
     columns: dict[str, list[Target]]
     placeholders: set[str]
     custom_fields: dict[str, dict[str, Any]]
+    month_first: bool = False
 
     def targets(self) -> set[str]:
         return {t.to for targets in self.columns.values() for t in targets}
 
 
-def header_key(name: str) -> str:
-    return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
 def guess_target(header: str) -> str:
-    key = header_key(header)
-    key = ALIASES.get(key, key)
-    if key in LEAD_FIELDS or key in SPECIAL:
-        return key
-    return IGNORE
+    return FOLDED.get(fold(header), IGNORE)
 
 
 # Value maps a guessed column starts with.
@@ -92,9 +108,13 @@ SHIPPED = Path(__file__).resolve().parent / "mappings"
 def guess_spec(header: list[str]) -> dict[str, Any]:
     """A mapping from the header names alone (lead fields and their usual spellings)."""
     columns: dict[str, Any] = {}
+    taken: set[str] = set()
     for h in header:
         if h.strip():
             to = guess_target(h)
+            if to in taken:  # "Phone" and "Mobile": the first one wins
+                to = IGNORE
+            taken.add(to)
             columns[h] = {"to": to, "values": GUESSED_VALUES[to]} if to in GUESSED_VALUES \
                 else to
     return {"columns": columns}
@@ -132,6 +152,9 @@ def parse(spec: Any) -> Mapping:
             raise InvalidInput(f"custom field {key!r}: type must be one of "
                                f"{', '.join(CustomFieldDefinition.Type.values)}.",
                                field="custom_fields")
+    if spec.get("date_order", "dmy") not in ("dmy", "mdy"):
+        raise InvalidInput('date_order must be "dmy" (day first) or "mdy" (month first).',
+                           field="date_order")
     columns: dict[str, list[Target]] = {}
     for column, raw in spec["columns"].items():
         items = raw if isinstance(raw, list) else [raw]
@@ -140,7 +163,7 @@ def parse(spec: Any) -> Mapping:
         if targets:
             columns[column] = targets
     mapping = Mapping(columns, {p.strip().lower() for p in placeholders} | {""},
-                      dict(custom_fields))
+                      dict(custom_fields), spec.get("date_order") == "mdy")
     used = [t.to for ts in columns.values() for t in ts]
     twice = sorted({t for t in used if used.count(t) > 1})
     if twice:
@@ -200,6 +223,8 @@ class MappedRow:
     stage: str | None = None
     owner: str | None = None
     outcome: str | None = None
+    created_at: datetime | None = None
+    note: str = ""
 
 
 class RowProblem(Exception):
@@ -244,11 +269,24 @@ def map_row(mapping: Mapping, index: dict[str, int], cells: list[str],
                 row.outcome = str(value)
             elif to == "owner":
                 row.owner = str(value).strip().lower()
+            elif to == CREATED_AT:
+                row.created_at = _created_at(str(value), mapping.month_first)
+            elif to == NOTES:
+                if len(str(value)) > MAX_NOTE:
+                    raise RowProblem(f"the note is longer than {MAX_NOTE} characters", NOTES)
+                row.note = str(value)
             else:
                 row.data[to] = str(value)
     if custom:
         row.data["custom"] = custom
     return row
+
+
+def _created_at(text: str, month_first: bool) -> datetime:
+    try:
+        return parse_date(text, month_first=month_first)
+    except ValueError as exc:
+        raise RowProblem(str(exc), CREATED_AT) from None
 
 
 def _boolean(value: Any, name: str) -> bool:

@@ -41,6 +41,9 @@ class ImportJob(WorkItem):
 
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
+    # The CSV's text encoding (imports.reader.ENCODINGS), detected at upload; "xlsx" for
+    # an Excel file.
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     mapping = models.ForeignKey(ImportMapping, verbose_name=_("saved mapping"), null=True,
                                 blank=True, on_delete=models.SET_NULL, related_name="jobs")
     spec = models.JSONField(_("mapping used"), default=dict)

@@ -9,15 +9,13 @@ with its line and never blocks the good ones; re-importing the same file changes
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,20 +24,22 @@ from django.db import transaction
 from django.db.models import Q
 
 from leadflow.core import clock, failpoints, workqueue
-from leadflow.core.csvsafe import safe_row
 from leadflow.core.errors import Forbidden, InvalidInput, NotFound, contains_nul
+from leadflow.imports import extras
 from leadflow.imports.mapping import (
     MappedRow,
     Mapping,
     RowProblem,
     definitions_for,
     guess_spec,
+    label_of,
     load_spec_file,
     map_row,
     parse,
 )
 from leadflow.imports.models import ImportJob, ImportMapping
-from leadflow.imports.reader import Table, UnreadableRow, open_table
+from leadflow.imports.reader import ENCODINGS, XLSX, Table, UnreadableRow, open_table
+from leadflow.imports.reports import error_report_csv
 from leadflow.leads.bulk import CHUNK_SIZE, CREATED, ERROR, UNCHANGED, UPDATED, bulk_upsert
 from leadflow.leads.models import CustomFieldDefinition, Lead
 from leadflow.tracking.models import Event
@@ -74,6 +74,12 @@ class PreviewRow:
     values: dict[str, Any]
     status: str
     message: str = ""
+    field: str | None = None
+
+    @property
+    def labelled(self) -> list[tuple[str, Any]]:
+        """The values under their fields' labels, for the preview."""
+        return [(label_of(k), v) for k, v in self.values.items()]
 
 
 @dataclass
@@ -101,11 +107,13 @@ class ImportReport:
 
 def import_path(path: str | Path, mapping: dict[str, Any] | str | Path | None = None, *,
                 dry_run: bool = False, actor: User | None = None,
-                heartbeat: Callable[[], None] | None = None) -> ImportReport:
+                heartbeat: Callable[[], None] | None = None,
+                encoding: str | None = None) -> ImportReport:
     """Import a CSV or xlsx file. `mapping` is a mapping (dict), the path of a JSON mapping
-    file, or None to guess the columns from their header. Raises InvalidInput when the file
-    or the mapping cannot be used at all; rejected rows are in the report."""
-    table = open_table(path)
+    file, or None to guess the columns from their header; `encoding` a codec of
+    reader.ENCODINGS (default: detected). Raises InvalidInput when the file or the mapping
+    cannot be used at all; rejected rows are in the report."""
+    table = open_table(path, encoding)
     if mapping is None:
         spec = guess_spec(table.header)
     elif isinstance(mapping, str | Path):
@@ -141,7 +149,8 @@ def import_table(table: Table, spec: dict[str, Any], *, dry_run: bool = False,
                 batch.append((line, cells, _map(mapping, index, cells, header, definitions,
                                                 users)))
             except RowProblem as exc:
-                report.errors.append(RowError(line, exc.message, exc.field, cells))
+                _reject(report, RowError(line, exc.message, exc.field, cells),
+                        preview=limit is not None)
             if len(batch) >= CHUNK_SIZE:
                 _import_batch(batch, report, actor=actor, definitions=definitions,
                               users=users, preview=limit is not None)
@@ -151,12 +160,20 @@ def import_table(table: Table, spec: dict[str, Any], *, dry_run: bool = False,
             if limit is not None and report.total >= limit:
                 break
     except UnreadableRow as exc:
-        report.errors.append(RowError(exc.line, exc.message))
+        _reject(report, RowError(exc.line, exc.message), preview=limit is not None)
     if batch:
         _import_batch(batch, report, actor=actor, definitions=definitions, users=users,
                       preview=limit is not None)
     report.errors.sort(key=lambda e: e.line)
+    report.preview.sort(key=lambda r: r.line)
     return report
+
+
+def _reject(report: ImportReport, error: RowError, *, preview: bool) -> None:
+    """A rejected row: in the errors, and once in the preview (which lists every row)."""
+    report.errors.append(error)
+    if preview:
+        report.preview.append(PreviewRow(error.line, {}, ERROR, error.message, error.field))
 
 
 def _column_index(header: list[str], mapping: Mapping) -> dict[str, int]:
@@ -207,22 +224,30 @@ def _import_batch(batch: list[tuple[int, list[str], MappedRow]], report: ImportR
     dry_run = report.dry_run
     results = bulk_upsert([row.data for _, _, row in batch], via=Event.Via.IMPORT,
                           actor=actor, route=False, dry_run=dry_run, definitions=definitions)
+    known_notes = extras.known_notes(results, [row for _, _, row in batch])
+    notes: list[tuple[Lead, str]] = []
+    dated: list[tuple[Lead, datetime]] = []
     owners: list[tuple[Lead, User]] = []
     stages: dict[str, list[Lead]] = defaultdict(list)
     outcomes: dict[str, list[Lead]] = defaultdict(list)
     created: list[Lead] = []
     for (line, cells, row), result in zip(batch, results, strict=True):
+        extra = False
         status = result.status
         if status == ERROR or result.lead is None:
-            report.errors.append(RowError(line, result.message, result.field, cells))
-            if preview:
-                report.preview.append(PreviewRow(line, row.data, ERROR, result.message))
+            _reject(report, RowError(line, result.message, result.field, cells),
+                    preview=preview)
             continue
         lead = result.lead
         if status == CREATED:
             created.append(lead)
+            if row.created_at is not None:
+                dated.append((lead, row.created_at))
+        if row.note and (lead.pk, row.note) not in known_notes:
+            notes.append((lead, row.note))
+            known_notes.add((lead.pk, row.note))
+            extra = True
         owner = users.get(row.owner) if row.owner else None
-        extra = False
         if owner is not None and lead.owner_id != owner.pk:
             owners.append((lead, owner))
             extra = True
@@ -239,7 +264,9 @@ def _import_batch(batch: list[tuple[int, list[str], MappedRow]], report: ImportR
             report.preview.append(PreviewRow(line, _shown(row), status))
     if dry_run:
         return
+    extras.set_created_at(dated)
     _apply_extras(owners, stages, outcomes, created, actor=actor)
+    extras.record_notes(notes, actor=actor)
 
 
 def _apply_extras(owners: list[tuple[Lead, User]], stages: dict[str, list[Lead]],
@@ -268,27 +295,11 @@ def _shown(row: MappedRow) -> dict[str, Any]:
     for name in ("stage", "owner", "outcome"):
         if getattr(row, name):
             values[name] = getattr(row, name)
+    if row.created_at is not None:
+        values["created_at"] = row.created_at.isoformat(" ", "minutes")
+    if row.note:
+        values["notes"] = row.note
     return values
-
-
-# --- Error report -----------------------------------------------------------------------
-
-def error_report_csv(header: list[str], errors: Iterable[RowError | dict[str, Any]]) -> str:
-    """The rejected rows as CSV: line, field, message, then the row's original cells."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(safe_row(["line", "field", "message", *header]))
-    for e in errors:
-        d = e if isinstance(e, dict) else e.__dict__
-        # Cells are the file's text: "-5" is prefixed too, which is safe for a report.
-        writer.writerow(safe_row([str(d["line"]), d.get("field") or "", d["message"],
-                                  *d.get("cells", [])]))
-    return out.getvalue()
-
-
-def write_error_report(report: ImportReport, path: Path) -> Path:
-    path.write_text(error_report_csv(report.header, report.errors), encoding="utf-8")
-    return path
 
 
 # --- Mappings, jobs ---------------------------------------------------------------------
@@ -334,15 +345,19 @@ def spec_from(*, mapping_id: int | None = None, mapping_json: str | None = None,
 
 
 def create_job(user: User, upload: File, *, name: str, spec: dict[str, Any] | None = None,
-               mapping: ImportMapping | None = None, dry_run: bool = False) -> ImportJob:
-    """Store an uploaded file as a new job (not run yet). Its mapping defaults to one
-    guessed from the header. Raises Forbidden, InvalidInput (unreadable file)."""
+               mapping: ImportMapping | None = None, dry_run: bool = False,
+               encoding: str | None = None) -> ImportJob:
+    """Store an uploaded file as a new job (not run yet), read with `encoding` (default:
+    detected). Its mapping defaults to one guessed from the header. Raises Forbidden,
+    InvalidInput (a file that is not text in that encoding, not a table, or has no
+    rows)."""
     check_can_import(user)
     job = ImportJob(original_name=name[:255], created_by=user, created_at=clock.now(),
                     mapping=mapping, dry_run=dry_run, spec=spec or {})
     job.file.save(Path(name).name[-100:] or "import.csv", upload, save=False)
     try:
-        table = open_table(job.file.path)
+        table = open_table(job.file.path, encoding)
+        job.encoding = table.encoding
         if contains_nul(table.header):  # PostgreSQL stores no NUL, even in JSON
             raise InvalidInput("The header row holds a NUL character: is this a CSV or "
                                "xlsx file?", field="file")
@@ -364,9 +379,39 @@ def get_job(user: User, job_id: int) -> ImportJob:
     return job
 
 
+def set_encoding(job: ImportJob, encoding: str) -> ImportJob:
+    """Read the job's file with another encoding from now on. Raises InvalidInput when
+    its bytes are not text in that encoding (the job keeps the one it had)."""
+    if job.encoding == XLSX:
+        raise InvalidInput("An Excel file has no text encoding to choose.", field="encoding")
+    table = open_table(job.file.path, encoding)
+    job.encoding = table.encoding
+    job.header = [h.strip() for h in table.header]
+    job.save(update_fields=["encoding", "header"])
+    return job
+
+
+def read_again(job: ImportJob, encoding: str, *, guess: bool) -> ImportReport | None:
+    """Read the job's file with another encoding (set_encoding); with `guess`, its
+    mapping is guessed again from the header. Returns the preview, or None while the
+    mapping is not usable yet (the person maps the columns first)."""
+    set_encoding(job, encoding)
+    if guess:
+        job.spec = guess_spec(job.header)
+        job.save(update_fields=["spec"])
+    try:
+        return preview(job, job.spec)
+    except InvalidInput:
+        return None
+
+
+def _table(job: ImportJob) -> Table:
+    return open_table(job.file.path, job.encoding if job.encoding in ENCODINGS else None)
+
+
 def columns(job: ImportJob, samples: int = 3) -> list[tuple[str, list[str]]]:
     """Each column with a few non-empty sample values, for the mapping screen."""
-    table = open_table(job.file.path)
+    table = _table(job)
     found: list[list[str]] = [[] for _ in table.header]
     for n, (_, cells) in enumerate(table.rows):
         for i, cell in enumerate(cells[:len(found)]):
@@ -379,7 +424,7 @@ def columns(job: ImportJob, samples: int = 3) -> list[tuple[str, list[str]]]:
 
 def preview(job: ImportJob, spec: dict[str, Any]) -> ImportReport:
     """The first rows mapped, each with what would happen to it. Writes nothing."""
-    return import_table(open_table(job.file.path), spec, limit=PREVIEW_ROWS)
+    return import_table(_table(job), spec, limit=PREVIEW_ROWS)
 
 
 def start_job(job: ImportJob, *, spec: dict[str, Any], dry_run: bool) -> ImportJob:
@@ -448,8 +493,8 @@ def _run_claimed(claim: workqueue.Claim) -> str:
             raise _LeaseLost
 
     try:
-        report = import_path(job.file.path, job.spec, dry_run=job.dry_run,
-                             actor=job.created_by, heartbeat=heartbeat)
+        report = import_table(_table(job), job.spec, dry_run=job.dry_run,
+                              actor=job.created_by, heartbeat=heartbeat)
     except _LeaseLost:
         return "lost"
     except InvalidInput as exc:  # the file or mapping cannot be used: no retry helps

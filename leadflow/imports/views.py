@@ -18,6 +18,7 @@ from leadflow.core.params import parse_id
 from leadflow.imports import mapping as mappings
 from leadflow.imports import services
 from leadflow.imports.models import ImportJob, ImportMapping
+from leadflow.imports.reader import ENCODINGS
 from leadflow.leads.models import CustomFieldDefinition
 
 
@@ -56,8 +57,17 @@ def map_columns(request: AuthedRequest, job_id: int) -> HttpResponse:
         job.save(update_fields=["spec"])
     # The chosen mapping becomes the job's: its columns' further targets and its custom
     # field declarations carry over when the screen is posted.
-    columns = services.columns(job)
     context: dict[str, Any] = {"job": job, "saved": saved, "chosen": chosen}
+    encoding = request.GET.get("encoding", "")
+    if encoding and encoding != job.encoding:
+        try:
+            # A guessed mapping is guessed again from the header read anew.
+            context["report"] = services.read_again(
+                job, encoding, guess=not saved and chosen not in mappings.shipped_mappings())
+            spec = job.spec
+        except LeadflowError as exc:
+            context.update(error=exc.message, status=exc.status)
+    columns = services.columns(job)
     if request.method == "POST":
         header = [c for c, _ in columns]
         try:
@@ -76,12 +86,12 @@ def map_columns(request: AuthedRequest, job_id: int) -> HttpResponse:
             context["report"] = services.preview(job, spec)
         except LeadflowError as exc:
             context.update(error=exc.message, status=exc.status)
-    context.update(_mapping_context(columns, spec))
+    context.update(_mapping_context(job, columns, spec))
     return render(request, "imports/map.html", context, status=context.get("status", 200))
 
 
-def _mapping_context(columns: list[tuple[str, list[str]]], spec: dict[str, Any]
-                     ) -> dict[str, Any]:
+def _mapping_context(job: ImportJob, columns: list[tuple[str, list[str]]],
+                     spec: dict[str, Any]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for i, (column, samples) in enumerate(columns):
         to, values = mappings.first_target(spec, column)
@@ -92,8 +102,11 @@ def _mapping_context(columns: list[tuple[str, list[str]]], spec: dict[str, Any]
     known = {value for value, _ in customs}
     customs += [(r["to"], r["to"][7:]) for r in rows
                 if r["to"].startswith("custom.") and r["to"] not in known]
-    return {"rows": rows, "fields": mappings.LEAD_FIELDS, "special": mappings.SPECIAL,
-            "customs": customs, "saved_mappings": ImportMapping.objects.all(),
+    return {"rows": rows, "fields": mappings.target_labels(),
+            "special": list(mappings.SPECIAL_LABELS.items()),
+            "encodings": list(ENCODINGS.items()), "customs": customs,
+            "encoding_label": ENCODINGS.get(job.encoding, job.encoding),
+            "saved_mappings": ImportMapping.objects.all(),
             "shipped_mappings": list(mappings.shipped_mappings()),
             "placeholders": ", ".join(p for p in spec.get(
                 "placeholders", mappings.DEFAULT_PLACEHOLDERS) if p)}

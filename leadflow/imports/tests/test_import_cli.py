@@ -64,3 +64,18 @@ def test_expected_errors_exit_2(csv_file, tmp_path, monkeypatch, capsys, args, m
     assert cli.main(["import", *args]) == 2
     assert message in capsys.readouterr().err
     assert not Lead.objects.exists()
+
+
+def test_the_readme_command_imports_a_french_spreadsheet_export(tmp_path, leadflow_import):
+    # As after `make run`: a migrated database, no --as, no mapping, Excel's CSV (cp1252).
+    path = tmp_path / "leads.csv"
+    path.write_bytes("Prénom;Nom;Adresse e-mail;Société;Téléphone;Pays;Ville;"
+                     "Date de création;Commentaires\r\n"
+                     "Zoé;Lœw;zoe@example.fr;Café € ;06 12 34 56 78;France;Lyon;"
+                     '25/12/2023;"Rappeler\r\nen mai"\r\n'.encode("cp1252"))
+
+    result = leadflow_import(str(path))
+
+    assert result.returncode == 0, result.stderr
+    assert "rows 1, created 1, updated 0, unchanged 0, rejected 0" in result.stdout
+    assert "ignored columns" not in result.stderr

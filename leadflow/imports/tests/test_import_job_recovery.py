@@ -118,9 +118,9 @@ def test_a_job_queued_or_running_at_the_upgrade_is_run_after_it(admin_user, tmp_
     from django.db.migrations.executor import MigrationExecutor
 
     settings.MEDIA_ROOT = tmp_path
-    MigrationExecutor(connection).migrate([("imports", "0002_import_job_lease")])
     job = services.create_job(admin_user, SimpleUploadedFile("a.csv", b"email\na@b.org\n"),
                               name="a.csv")
+    MigrationExecutor(connection).migrate([("imports", "0002_import_job_lease")])
     # 0002 added the lease columns: a job from before has no due time.
     ImportJob.objects.filter(pk=job.pk).update(status=status, due_at=None)
     executor = MigrationExecutor(connection)

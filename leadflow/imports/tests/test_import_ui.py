@@ -35,7 +35,7 @@ def test_upload_leads_to_the_mapping_screen_prefilled_from_the_header(client, ma
 
     assert "ana@example.com" in page  # sample values
     assert '<option value="email" selected>' in page
-    assert '<option value="ignore" selected>' in page  # "Notes" is not guessed
+    assert '<option value="notes" selected>' in page  # a note on the timeline
 
 
 def test_preview_then_run_then_result_and_error_report(client, marketer):
