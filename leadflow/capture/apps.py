@@ -11,3 +11,8 @@ class CaptureConfig(AppConfig):
         from leadflow.emails.services import register_marketing_hold
 
         register_marketing_hold(awaiting_confirmation)
+
+        # A hook of leads: sources `form:<slug>` read as the form's name.
+        from leadflow.capture import labels
+
+        labels.register()
