@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CampaignsConfig(AppConfig):
     name = "leadflow.campaigns"
     label = "campaigns"
+    verbose_name = gettext_lazy("Campaigns")
 
     def ready(self) -> None:
         # Hooks of leads, which stands below campaigns (docs/architecture.md, "Layers").

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CaptureConfig(AppConfig):
     name = "leadflow.capture"
     label = "capture"
+    verbose_name = gettext_lazy("Forms and capture")
 
     def ready(self) -> None:
         # A hook of emails, which stands below capture (docs/architecture.md, "Layers").

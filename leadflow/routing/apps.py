@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class RoutingConfig(AppConfig):
     name = "leadflow.routing"
     label = "routing"
+    verbose_name = gettext_lazy("Routing")
 
     def ready(self) -> None:
         from leadflow.leads.signals import leads_to_route
