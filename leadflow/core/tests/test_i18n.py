@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gettext
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,54 @@ def test_french_catalog_is_complete_and_compiled():
     assert _untranslated(text) == []
     assert "#, fuzzy" not in text
     assert PO_FILE.with_suffix(".mo").stat().st_size > 0
+
+
+def _entries(po_text: str) -> dict[tuple[str, str], str]:
+    """(msgctxt, msgid) -> msgstr of a .po file's live entries (plural forms: the first)."""
+    entries = {}
+    for entry in po_text.split("\n\n")[1:]:
+        values: dict[str, str] = {}
+        key = ""
+        for line in entry.splitlines():
+            if line.startswith("#"):
+                continue
+            if line.startswith('"'):
+                values[key] += line[1:-1]
+            else:
+                key, _, rest = line.partition(" ")
+                values[key] = rest[1:-1]
+        if "msgid" in values:
+            msgstr = values.get("msgstr", values.get("msgstr[0]", ""))
+            entries[(values.get("msgctxt", ""), values["msgid"])] = msgstr
+    return entries
+
+
+def test_french_catalog_has_no_fuzzy_untranslated_or_obsolete_entry():
+    text = PO_FILE.read_text(encoding="utf-8")
+    entries = _entries(text)
+    assert [msgid for msgid, msgstr in entries.items() if not msgstr] == []
+    # "#, fuzzy" is also written "#, fuzzy, python-format".
+    assert re.findall(r"^#,.*\bfuzzy\b.*$", text, flags=re.MULTILINE) == []
+    assert "\n#~ " not in text  # obsolete entries: a string the code no longer asks for
+
+
+def test_french_translations_keep_their_placeholders():
+    placeholder = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
+    wrong = [(msgid, msgstr) for (_ctx, msgid), msgstr in _entries(
+        PO_FILE.read_text(encoding="utf-8")).items()
+        if sorted(placeholder.findall(msgid)) != sorted(placeholder.findall(msgstr))]
+    assert wrong == []
+
+
+def test_compiled_french_catalog_matches_the_po_file():
+    """django.mo is what Django reads: every entry of the .po must be in it as written."""
+    with PO_FILE.with_suffix(".mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    stale = []
+    for (context, msgid), msgstr in _entries(PO_FILE.read_text(encoding="utf-8")).items():
+        text = msgid.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+        expected = msgstr.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+        got = compiled.pgettext(context, text) if context else compiled.gettext(text)
+        if text and got != expected:
+            stale.append(msgid)
+    assert stale == [], "compile it: msgfmt -o django.mo django.po"
