@@ -43,14 +43,14 @@ ENGLISH = [
     "Export", "Language", "Password", "Username", "Consent", "Outcome", "Reason", "When",
     "Today", "This week", "Hot leads", "Map columns", "Goes to", "Column", "Dry run",
 ]
-STOP = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, ENGLISH)))
+STOP = re.compile(r"\b(?:" + "|".join(map(re.escape, ENGLISH)) + r")\b")
 # A code Leadflow stores, shown as is: a source `form:<slug>`, a consent purpose, a channel,
 # an event type, an enrollment's end ("completed"). UTM values (paid_social) are data.
 LEADFLOW_CODES = ({"marketing_email", "completed", "double opt-in"}
                   | {c for c in Channel.values if "_" in c}
                   | {v for k, v in vars(EventType).items() if k.isupper() and isinstance(v, str)})
-RAW_CODE = re.compile(r"\bform:|(?<![\w-])(?:%s)(?![\w-])" % "|".join(
-    map(re.escape, sorted(LEADFLOW_CODES))))
+RAW_CODE = re.compile(r"\bform:|(?<![\w-])(?:"
+                      + "|".join(map(re.escape, sorted(LEADFLOW_CODES))) + r")(?![\w-])")
 
 CHROME = ("nav a, h1, h2, h3, th, label, legend, button, summary, dt, .field > span, "
           ".kpi-label, .stat-label, .crumbs, .msg, .page-head p")
