@@ -103,6 +103,7 @@ class Walk:
 
     def __init__(self, page, base_url: str):
         self.page, self.base_url, self.count = page, base_url, 0
+        self.prefix = "first-hour"  # each test names its screenshots
         SHOTS.mkdir(parents=True, exist_ok=True)
 
     def language(self, code: str) -> None:
@@ -120,14 +121,15 @@ class Walk:
                 page.reload()
             page.wait_for_load_state()
             assert page.locator("html").get_attribute("lang") == code, name
-            self._shoot(f"{self.count:02d}-{name}-{code}")
+            self._shoot(f"{self.prefix}-{self.count:02d}-{name}-{code}")
             assert overflow(page) <= 0, f"{name} ({code}) scrolls sideways at {WIDE} px"
             if page.locator("header nav").count():
                 assert header_rows(page) < 1.5, f"{name} ({code}): the menu wraps at {WIDE} px"
             if code == "fr":
                 assert english_left(page) == [], f"{name}: English or raw codes in French"
             page.set_viewport_size({"width": PHONE, "height": 844})
-            self._shoot(f"{self.count:02d}-{name}-{code}-{PHONE}", full_page=False)
+            self._shoot(f"{self.prefix}-{self.count:02d}-{name}-{code}-{PHONE}",
+                        full_page=False)
             assert overflow(page) <= 0, f"{name} ({code}) scrolls sideways at {PHONE} px"
             page.set_viewport_size({"width": WIDE, "height": 900})
         if french:
@@ -188,13 +190,14 @@ def test_the_pages_a_new_user_opens_speak_french_and_fit(walk):
     from leadflow.server.demo import load_demo
 
     load_demo()
+    walk.prefix = "pages"
     sign_in(walk)
     page = walk.page
     pages = [("/leads/", "leads"), ("/reports/", "reports"), ("/forms/", "forms"),
              ("/forms/new/", "form-new"), ("/capture/quick-add/", "quick-add"),
              ("/tracking/", "tracking"), ("/imports/", "imports"),
              ("/leads/retention/", "retention"), ("/leads/duplicates/", "duplicates"),
-             ("/audit/", "audit")]
+             ("/audit/", "audit"), ("/admin/", "admin"), ("/f/newsletter/", "hosted-form")]
     pages += [(f"/leads/{pk}/", f"lead-{name}") for name, pk in _demo_leads().items()]
     for path, name in pages:
         page.goto(path)
@@ -204,6 +207,7 @@ def test_the_pages_a_new_user_opens_speak_french_and_fit(walk):
 def test_home_page(walk):
     # needs part C: "/" is a home page (new leads today and this week, hot leads, a chart),
     # no longer a redirect to the leads list.
+    walk.prefix = "home"
     sign_in(walk)
     page = walk.page
     page.goto("/")
@@ -214,6 +218,7 @@ def test_home_page(walk):
 def test_a_form_with_an_extra_question_its_answer_on_the_lead_and_the_phone_edited(walk):
     from playwright.sync_api import expect
 
+    walk.prefix = "form"
     sign_in(walk)
     page = walk.page
     page.goto("/forms/new/")
@@ -282,6 +287,7 @@ COLUMNS = {"Prénom": "first_name", "Nom": "last_name", "Société": "company_na
 def test_a_french_spreadsheet_imported_through_the_import_page(walk, tmp_path):
     from playwright.sync_api import expect
 
+    walk.prefix = "import"
     sign_in(walk)
     page = walk.page
     csv = tmp_path / "contacts.csv"
