@@ -143,3 +143,32 @@ def test_compiled_french_catalog_matches_the_po_file():
         if text and got != expected:
             stale.append(msgid)
     assert stale == [], "compile it: msgfmt -o django.mo django.po"
+
+
+# Text a template may show untranslated: the product's name, and the honeypot's label,
+# which is bait for bots (people never see it).
+NOT_WORDS = {"Leadflow", "Website"}
+
+
+def _template_texts(html: str) -> list[str]:
+    """Words a template shows outside {% translate %} and the variables: text between tags
+    and the placeholder, title, aria-label and alt attributes written in the file."""
+    html = re.sub(r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}", "", html, flags=re.S)
+    html = re.sub(r"{%.*?%}|{{.*?}}|{#.*?#}|<script.*?</script>|<style.*?</style>", "", html,
+                  flags=re.S)
+    texts = re.findall(r">([^<>]+)<", html)
+    texts += re.findall(r'\b(?:placeholder|title|aria-label|alt)="([^"]*)"', html)
+    texts = [t.strip(" \n·–-|:") for t in texts]
+    return [t for t in texts if re.search(r"[A-Za-z]{3,}", t) and t not in NOT_WORDS]
+
+
+def test_templates_show_no_text_outside_translate():
+    base = Path(settings.BASE_DIR)
+    found = {str(path.relative_to(base)): texts
+             for path in sorted(base.rglob("templates/**/*.html"))
+             if (texts := _template_texts(path.read_text(encoding="utf-8")))}
+    # A sample domain is what a person types in that box, in any language.
+    assert found == {
+        "tracking/templates/tracking/settings.html": ["example.com www.example.org"]}
+    assert _template_texts('<p title="Open it">{% translate "Hi" %} there</p>') == [
+        "there", "Open it"]
