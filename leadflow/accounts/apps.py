@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class AccountsConfig(AppConfig):
     name = "leadflow.accounts"
     label = "accounts"
+    verbose_name = gettext_lazy("Accounts")

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CampaignsConfig(AppConfig):
     name = "leadflow.campaigns"
     label = "campaigns"
+    verbose_name = gettext_lazy("Campaigns")
 
     def ready(self) -> None:
         # Hooks of leads, which stands below campaigns (docs/architecture.md, "Layers").
@@ -13,7 +15,24 @@ class CampaignsConfig(AppConfig):
         from leadflow.leads.privacy import register_store
 
         register_store(forget_in_enrollment_errors)
+        _register_reasons()
 
         signals.merging.connect(services.on_merging, dispatch_uid="campaigns.merging")
         signals.merge_undone.connect(services.on_merge_undone,
                                      dispatch_uid="campaigns.merge_undone")
+
+
+def _register_reasons() -> None:
+    """The reasons services.py writes when an enrollment ends, in the reader's words."""
+    from django.utils.translation import gettext as _
+
+    from leadflow.leads.labels import register_reason
+    from leadflow.tracking.events import label
+
+    register_reason(r"completed", lambda m: _("all steps completed"))
+    register_reason(r"campaign stopped", lambda m: _("campaign stopped"))
+    register_reason(r"merged into another lead", lambda m: _("merged into another lead"))
+    register_reason(r"goal reached: (.+)",
+                    lambda m: _("goal reached: %(goal)s") % {"goal": label(m[1])})
+    register_reason(r"step (\d+): (.*)", lambda m: _("step %(position)s: %(error)s") % {
+        "position": m[1], "error": m[2]})

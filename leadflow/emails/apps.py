@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class EmailsConfig(AppConfig):
     name = "leadflow.emails"
     label = "emails"
+    verbose_name = gettext_lazy("Emails")
 
     def ready(self) -> None:
         # A hook of leads, which stands below emails (docs/architecture.md, "Layers").

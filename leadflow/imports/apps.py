@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ImportsConfig(AppConfig):
     name = "leadflow.imports"
     label = "imports"
+    verbose_name = gettext_lazy("Imports")
 
     def ready(self) -> None:
         # A hook of leads, which stands below imports (docs/architecture.md, "Layers").

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from leadflow.leads.labels import purpose_label, reason_label, source_label
 from leadflow.leads.models import Channel, Lead
 from leadflow.leads.quality import FLAG_LABELS
 from leadflow.leads.stages import Stage
@@ -18,7 +19,8 @@ from leadflow.tracking.models import EventType
 def _created(p: Props) -> str:
     origin = [str(Channel(p["channel"]).label) if p.get("channel") in Channel.values
               else str(p.get("channel") or "")]
-    origin += [str(p[k]) for k in ("source", "medium", "campaign") if p.get(k)]
+    origin += [source_label(str(p["source"]))] if p.get("source") else []
+    origin += [str(p[k]) for k in ("medium", "campaign") if p.get(k)]
     return " · ".join(part for part in origin if part)
 
 
@@ -65,6 +67,10 @@ def _shown(pair: Any, i: int) -> str:
     return "–" if value in (None, "") else str(value)
 
 
+def _reason(p: Props) -> str:
+    return reason_label(str(p.get("reason") or ""))
+
+
 def register() -> None:
     describe_with(EventType.LEAD_UPDATED, title=_edited_title, detail=_edited_detail)
     describe_with(EventType.LEAD_CREATED, detail=_created)
@@ -72,3 +78,9 @@ def register() -> None:
                   title=lambda p: _("Stage: %(from)s → %(to)s") % {
                       "from": _stage(p.get("from")), "to": _stage(p.get("to"))})
     describe_with(EventType.QUALITY_FLAGS_CHANGED, detail=_flags)
+    # Reasons Leadflow writes (thresholds, round-robin, campaign ends) in the reader's words.
+    for type in (EventType.STAGE_CHANGED, EventType.ASSIGNED, EventType.CAMPAIGN_LEFT,
+                 EventType.WON, EventType.LOST):
+        describe_with(type, detail=_reason)
+    describe_with(EventType.CONSENT_WITHDRAWN,
+                  detail=lambda p: purpose_label(str(p.get("purpose") or "")))

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ScoringConfig(AppConfig):
     name = "leadflow.scoring"
     label = "scoring"
+    verbose_name = gettext_lazy("Scoring")
 
     def ready(self) -> None:
         # A hook of leads, which stands below scoring (docs/architecture.md, "Layers").

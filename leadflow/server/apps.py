@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ServerConfig(AppConfig):
@@ -8,6 +9,7 @@ class ServerConfig(AppConfig):
 
     name = "leadflow.server"
     label = "server"
+    verbose_name = gettext_lazy("Server")
 
     def ready(self) -> None:
         from leadflow.campaigns import services as campaigns

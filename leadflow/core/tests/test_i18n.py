@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gettext
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,83 @@ def test_french_catalog_is_complete_and_compiled():
     assert _untranslated(text) == []
     assert "#, fuzzy" not in text
     assert PO_FILE.with_suffix(".mo").stat().st_size > 0
+
+
+def _entries(po_text: str) -> dict[tuple[str, str], str]:
+    """(msgctxt, msgid) -> msgstr of a .po file's live entries (plural forms: the first)."""
+    entries = {}
+    for entry in po_text.split("\n\n")[1:]:
+        values: dict[str, str] = {}
+        key = ""
+        for line in entry.splitlines():
+            if line.startswith("#"):
+                continue
+            if line.startswith('"'):
+                values[key] += line[1:-1]
+            else:
+                key, _, rest = line.partition(" ")
+                values[key] = rest[1:-1]
+        if "msgid" in values:
+            msgstr = values.get("msgstr", values.get("msgstr[0]", ""))
+            entries[(values.get("msgctxt", ""), values["msgid"])] = msgstr
+    return entries
+
+
+def test_french_catalog_has_no_fuzzy_untranslated_or_obsolete_entry():
+    text = PO_FILE.read_text(encoding="utf-8")
+    entries = _entries(text)
+    assert [msgid for msgid, msgstr in entries.items() if not msgstr] == []
+    # "#, fuzzy" is also written "#, fuzzy, python-format".
+    assert re.findall(r"^#,.*\bfuzzy\b.*$", text, flags=re.MULTILINE) == []
+    assert "\n#~ " not in text  # obsolete entries: a string the code no longer asks for
+
+
+def test_french_translations_keep_their_placeholders():
+    placeholder = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
+    wrong = [(msgid, msgstr) for (_ctx, msgid), msgstr in _entries(
+        PO_FILE.read_text(encoding="utf-8")).items()
+        if sorted(placeholder.findall(msgid)) != sorted(placeholder.findall(msgstr))]
+    assert wrong == []
+
+
+def test_compiled_french_catalog_matches_the_po_file():
+    """django.mo is what Django reads: every entry of the .po must be in it as written."""
+    with PO_FILE.with_suffix(".mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    stale = []
+    for (context, msgid), msgstr in _entries(PO_FILE.read_text(encoding="utf-8")).items():
+        text = msgid.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+        expected = msgstr.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+        got = compiled.pgettext(context, text) if context else compiled.gettext(text)
+        if text and got != expected:
+            stale.append(msgid)
+    assert stale == [], "compile it: msgfmt -o django.mo django.po"
+
+
+# Text a template may show untranslated: the product's name, and the honeypot's label,
+# which is bait for bots (people never see it).
+NOT_WORDS = {"Leadflow", "Website"}
+
+
+def _template_texts(html: str) -> list[str]:
+    """Words a template shows outside {% translate %} and the variables: text between tags
+    and the placeholder, title, aria-label and alt attributes written in the file."""
+    html = re.sub(r"{%\s*blocktranslate.*?{%\s*endblocktranslate\s*%}", "", html, flags=re.S)
+    html = re.sub(r"{%.*?%}|{{.*?}}|{#.*?#}|<script.*?</script>|<style.*?</style>", "", html,
+                  flags=re.S)
+    texts = re.findall(r">([^<>]+)<", html)
+    texts += re.findall(r'\b(?:placeholder|title|aria-label|alt)="([^"]*)"', html)
+    texts = [t.strip(" \n·–-|:") for t in texts]
+    return [t for t in texts if re.search(r"[A-Za-z]{3,}", t) and t not in NOT_WORDS]
+
+
+def test_templates_show_no_text_outside_translate():
+    base = Path(settings.BASE_DIR)
+    found = {str(path.relative_to(base)): texts
+             for path in sorted(base.rglob("templates/**/*.html"))
+             if (texts := _template_texts(path.read_text(encoding="utf-8")))}
+    # A sample domain is what a person types in that box, in any language.
+    assert found == {
+        "tracking/templates/tracking/settings.html": ["example.com www.example.org"]}
+    assert _template_texts('<p title="Open it">{% translate "Hi" %} there</p>') == [
+        "there", "Open it"]
