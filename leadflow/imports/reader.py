@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leadflow.core.errors import InvalidInput
 
@@ -32,11 +33,11 @@ ENCODINGS = {"utf-8": "UTF-8", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE
              "latin-1": "ISO 8859-1 (Latin-1)", "mac-roman": "Mac Roman"}
 XLSX = "xlsx"  # Table.encoding of an Excel file
 # Known non-text formats by their first bytes, named in the refusal.
-SIGNATURES = [(b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
-              (b"GIF8", "a GIF image"), (b"%PDF", "a PDF document"),
-              (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Office file"),
-              (b"\x1f\x8b", "a gzip archive"), (b"7z\xbc\xaf", "a 7-Zip archive"),
-              (b"Rar!", "a RAR archive"), (b"\x7fELF", "a program")]
+SIGNATURES = [(b"\x89PNG", gettext_noop("a PNG image")), (b"\xff\xd8\xff", gettext_noop("a JPEG image")),
+              (b"GIF8", gettext_noop("a GIF image")), (b"%PDF", gettext_noop("a PDF document")),
+              (b"\xd0\xcf\x11\xe0", gettext_noop("an old Excel (.xls) or Office file")),
+              (b"\x1f\x8b", gettext_noop("a gzip archive")), (b"7z\xbc\xaf", gettext_noop("a 7-Zip archive")),
+              (b"Rar!", gettext_noop("a RAR archive")), (b"\x7fELF", gettext_noop("a program"))]
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _utf16_without_bom(raw: bytes) -> str:
         return "utf-16-le"
     if even and even.count(0) > len(even) * 0.9 and not odd.count(0):
         return "utf-16-be"
-    raise not_a_table("binary data (it contains NUL bytes)")
+    raise not_a_table(gettext_noop("binary data (it contains NUL bytes)"))
 
 
 def _undecodable(encoding: str | None) -> InvalidInput:
@@ -152,7 +153,7 @@ def decode(raw: bytes, encoding: str | None = None) -> tuple[str, str]:
         raise _undecodable(encoding) from None
     text = text.removeprefix("\ufeff")
     if "\x00" in text[:65536] or _control_share(text[:65536]) > 0.01:
-        raise not_a_table("binary data")
+        raise not_a_table(gettext_noop("binary data"))
     return text, codec
 
 
@@ -211,13 +212,13 @@ def _xlsx(path: Path) -> Table:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
     except zipfile.BadZipFile:
-        raise not_a_table("a damaged zip archive") from None
+        raise not_a_table(gettext_noop("a damaged zip archive")) from None
     if "xl/workbook.xml" not in names:
         if "content.xml" in names:
-            raise not_a_table("an OpenDocument file (save it as xlsx or CSV)")
+            raise not_a_table(gettext_noop("an OpenDocument file (save it as xlsx or CSV)"))
         if "word/document.xml" in names:
-            raise not_a_table("a Word document")
-        raise not_a_table("a zip archive that is not an Excel workbook")
+            raise not_a_table(gettext_noop("a Word document"))
+        raise not_a_table(gettext_noop("a zip archive that is not an Excel workbook"))
     handle = path.open("rb")  # a file, not a name: openpyxl would insist on ".xlsx"
     try:
         book = load_workbook(handle, read_only=True, data_only=True)
