@@ -290,7 +290,12 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"},
                 "leadflow.requests": {"handlers": ["requests"], "propagate": False},
                 # Our request log replaces Django's own lines for 4xx/5xx answers.
-                "django.request": {"level": "ERROR"}},
+                "django.request": {"level": "ERROR"},
+                # One line per task state is noise beside the worker's own summary lines;
+                # failures still show (WARNING and above).
+                "django.tasks": {"level": "WARNING"},
+                # django-axes narrates every sign-in at INFO; leadflow.security records them.
+                "axes": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
