@@ -109,6 +109,7 @@ def valid_phone(rng: random.Random, country: str) -> str:
     """A valid mobile number of `country`, written as people type it (international form):
     the country's example number with its last digits drawn at random."""
     example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+    assert example is not None, country  # phonenumbers has one for every country we use
     national = str(example.national_number)
     for _ in range(50):
         digits = national[:-5] + "".join(str(rng.randint(0, 9)) for _ in range(5))

@@ -81,14 +81,14 @@ def _admin_token_and_form(data_dir) -> str:
     return token.stdout.strip()
 
 
-def test_serve_port_moves_the_links_when_no_base_url_is_set(cli_data_dir):
+def test_serve_port_moves_the_links_when_no_base_url_is_set(cli_data_dir):  # noqa: F811
     token = _admin_token_and_form(cli_data_dir)
     with _serving(cli_data_dir) as (server, port):
         _wait_for(lambda: _answers(port) or server.poll() is not None, "an answer")
         assert _hosted_url(port, token) == f"http://127.0.0.1:{port}/f/contact/"
 
 
-def test_serve_port_keeps_an_explicit_base_url(cli_data_dir):
+def test_serve_port_keeps_an_explicit_base_url(cli_data_dir):  # noqa: F811
     token = _admin_token_and_form(cli_data_dir)
     with _serving(cli_data_dir, LEADFLOW_BASE_URL="https://leads.example.com") as (server,
                                                                                     port):
