@@ -243,6 +243,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 _saved_banner(url, args.banner)
             webserver.run_server(sock, args.threads, on_stop=stop_worker)
         else:
+            if args.banner is not None:
+                _saved_banner(url, args.banner)
             webserver.run_processes(sock, args.threads, args.processes,
                                     on_start=worker.start if worker is not None else None,
                                     on_stop=stop_worker)
@@ -447,6 +449,7 @@ def _banner(url: str, username: str, password: str, token: str, path: Path,
         f"  API docs:    {url}/api/v1/docs",
         f"  Try it:      curl -H 'Authorization: Bearer {token}' \\",
         f"                    {url}/api/v1/me",
+        f"  Commands:    {_command_hint()}",
         "",
         f"  Data:        {settings.DATA_DIR} (kept between runs)",
         f"  Login saved: {path}",
@@ -459,6 +462,22 @@ def _banner(url: str, username: str, password: str, token: str, path: Path,
     rule = "=" * 78
     print("\n".join(["", rule, *(f"  {line}".rstrip() for line in lines), rule, ""]),
           flush=True)
+
+
+def _command_hint() -> str:
+    """How to run `leadflow` from this shell: its name when it is on the PATH, else the
+    virtualenv's script (make run does not activate the virtualenv)."""
+    import shutil
+
+    script = Path(sys.executable).with_name("leadflow")
+    found = shutil.which("leadflow")
+    if not script.exists() or (found and Path(found).resolve() == script.resolve()):
+        return "leadflow --help"
+    try:
+        shown = script.relative_to(Path.cwd())
+    except ValueError:
+        shown = script
+    return f"{shown} --help  (or 'source {shown.parent}/activate', then leadflow ...)"
 
 
 def _manage(argv: list[str]) -> int:
