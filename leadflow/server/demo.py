@@ -6,6 +6,8 @@ about 300 leads' journeys in time order with the clock moved to each moment: lea
 from several sources, sign up to the newsletter, get the campaign's emails (the campaign
 steps really run), open and click them, request demos, are accepted or rejected by their
 rep, and some are won or lost. Scores, stages, owners and timelines are therefore real.
+The people (names, companies, titles, valid phone numbers of their country, and the few
+data problems a real list has) come from demo_people.
 
 The random seed is fixed, so two loads give the same data. Nothing is loaded when the
 database already has leads. The emails of that replayed past are not delivered (the
