@@ -10,6 +10,7 @@ LF := $(VENV)/bin/leadflow
 STAMP := $(VENV)/.leadflow-installed
 TEST_STAMP := $(VENV)/.leadflow-test-installed
 PORT ?= $(or $(LEADFLOW_PORT),8000)
+DATA := $(abspath $(or $(LEADFLOW_DATA_DIR),var))
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 # True when the Python given as $$1 runs and is at least 3.12 (pyenv shims of versions
@@ -62,20 +63,22 @@ $(TEST_STAMP): pyproject.toml | venv
 	@touch $@ $(STAMP)
 
 # The demo: migrations, demo data on the first run, the admin login kept in
-# var/demo-credentials.json, then the server with its worker. Ctrl-C stops it; the data
-# stays in var/ for the next run.
+# $(DATA)/demo-credentials.json, then the server with its worker; the login banner is the
+# last thing printed before the request log. Ctrl-C stops it; the data stays in $(DATA)
+# (LEADFLOW_DATA_DIR, default var/) for the next run. The secret key is a file there:
+# every `leadflow` command run from this folder finds it (leadflow/settings.py).
 run: $(STAMP)
-	@mkdir -p var
-	@test -s var/secret-key || (umask 077 && $(PY) -c \
-	  'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key)
+	@mkdir -p "$(DATA)"
+	@test -s "$(DATA)/secret-key" || (umask 077 && $(PY) -c \
+	  'import secrets; print(secrets.token_urlsafe(50))' > "$(DATA)/secret-key")
 	@unset LEADFLOW_DEBUG; \
-	export LEADFLOW_DEMO=1 LEADFLOW_PORT=$(PORT) \
-	  LEADFLOW_SECRET_KEY="$${LEADFLOW_SECRET_KEY:-$$(cat var/secret-key)}" \
+	export LEADFLOW_DEMO=1 LEADFLOW_PORT=$(PORT) LEADFLOW_DATA_DIR="$(DATA)" \
 	  LEADFLOW_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
-	  LEADFLOW_EMAIL_FILE_PATH="$(CURDIR)/var/sent-emails"; \
+	  LEADFLOW_EMAIL_FILE_PATH="$(DATA)/sent-emails"; \
 	$(LF) migrate && \
-	$(LF) demo --credentials var/demo-credentials.json --url http://127.0.0.1:$(PORT) && \
-	exec $(LF) serve --with-worker --host 127.0.0.1 --port $(PORT)
+	$(LF) demo --credentials "$(DATA)/demo-credentials.json" --no-banner && \
+	exec $(LF) serve --with-worker --host 127.0.0.1 --port $(PORT) \
+	  --banner "$(DATA)/demo-credentials.json"
 
 # Browser tests drive Debian's Chromium; install it when we can, else they skip.
 chromium:

@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: %(default)s; 0.0.0.0 for all)")
     serve.add_argument("--port", type=_port, default=None,
-                       help="port to listen on (default: $LEADFLOW_PORT or 8000)")
+                       help="port to listen on (default: $LEADFLOW_PORT or 8000); links in "
+                            "emails and forms follow it unless LEADFLOW_BASE_URL is set")
     serve.add_argument("--threads", type=_positive_int, default=8,
                        help="request threads per process (default: %(default)s)")
     serve.add_argument("--processes", type=_positive_int, default=1,
@@ -75,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--with-worker", action="store_true",
                        help="also run the background worker in this process (one-machine "
                             "setups; otherwise run 'leadflow worker' beside it)")
+    serve.add_argument("--banner", type=Path, default=None, metavar="FILE",
+                       help="once listening, print the sign-in and API token saved in FILE "
+                            "by 'leadflow demo --credentials FILE' (make run)")
 
     worker = commands.add_parser(
         "worker", help="run background work: queued tasks and timed campaign steps",
@@ -88,8 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="this worker's name, unique among running workers "
                              "(default: HOST.PID)")
 
-    commands.add_parser("migrate", help="create or update the database tables",
-                        description="Apply the database migrations (safe to repeat).")
+    migrate = commands.add_parser(
+        "migrate", help="create or update the database tables",
+        description="Apply the database migrations (safe to repeat) and print one line: "
+                    "how many were applied.")
+    migrate.add_argument("--verbose", action="store_true",
+                         help="list each migration as it is applied")
 
     admin = commands.add_parser(
         "createadmin", help="create an administrator (or reset its password)",
@@ -158,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "token, saved in FILE (mode 600), and print a start-up banner")
     demo.add_argument("--url", default=None,
                       help="the address printed in the banner (default: from --port)")
+    demo.add_argument("--no-banner", action="store_true",
+                      help="save the credentials without printing them ('leadflow serve "
+                           "--banner FILE' prints them once it listens)")
 
     manage = commands.add_parser(
         "manage", help="run a Django management command (e.g. 'leadflow manage shell')",
@@ -182,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Everything after "manage" belongs to Django, options included.
         return _run(lambda: _manage(args_list[1:]))
     args = build_parser().parse_args(args_list)
+    if args.command == "serve" and args.port is not None:
+        # Before the settings load: BASE_URL (links in emails, form snippets, hosted_url)
+        # follows the port served on unless LEADFLOW_BASE_URL names another address.
+        os.environ["LEADFLOW_PORT"] = str(args.port)
     handler = COMMANDS[args.command]
     return _run(lambda: handler(args))
 
@@ -221,15 +236,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     worker = Worker(name=f"{_hostname()}.{os.getpid()}.web") if args.with_worker else None
     stop_worker = (lambda: worker.stop(timeout=30)) if worker is not None else None
-    print(f"leadflow: serving on http://{_url_host(args.host)}:{port}/ "
+    url = f"http://{_url_host(args.host)}:{port}"
+    print(f"leadflow: serving on {url}/ "
           f"({args.processes} process{'es' if args.processes > 1 else ''} of {args.threads} "
           f"threads{', with a worker' if worker else ''})", flush=True)
     try:
         if args.processes == 1:
             if worker is not None:
                 worker.start()
+                worker.wait_started(timeout=5)
+            if args.banner is not None:
+                _saved_banner(url, args.banner)
             webserver.run_server(sock, args.threads, on_stop=stop_worker)
         else:
+            if args.banner is not None:
+                _saved_banner(url, args.banner)
             webserver.run_processes(sock, args.threads, args.processes,
                                     on_start=worker.start if worker is not None else None,
                                     on_stop=stop_worker)
@@ -283,8 +304,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=1)
+    before = _applied_migrations()
+    call_command("migrate", interactive=False, verbosity=2 if args.verbose else 0)
+    applied = _applied_migrations() - before
+    print(f"leadflow: database ready ({applied} migration{'' if applied == 1 else 's'} "
+          "applied)", flush=True)
     return 0
+
+
+def _applied_migrations() -> int:
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    return len(MigrationRecorder(connection).applied_migrations())
 
 
 def _admin_password(given: str | None) -> str:
@@ -382,16 +414,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
               "leadflow: the database already has leads; demo data not loaded")
     if args.credentials is not None:
         creds = ensure_demo_admin(args.credentials)
+        if args.no_banner:
+            return 0
         url = (args.url or f"http://127.0.0.1:{_default_port()}").rstrip("/")
         _banner(url, creds.username, creds.password, creds.token, args.credentials)
     return 0
 
 
-def _banner(url: str, username: str, password: str, token: str, path: Path) -> None:
+def _saved_banner(url: str, path: Path) -> None:
+    """The banner from the credentials `leadflow demo` saved (make run)."""
+    import json
+
+    try:
+        saved = json.loads(path.read_text())
+        username, password, token = saved["username"], saved["password"], saved["token"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CommandError(f"--banner: {path} holds no demo credentials (made by "
+                           "'leadflow demo --credentials FILE')") from None
+    _banner(url, username, password, token, path, title="Leadflow is ready")
+
+
+def _banner(url: str, username: str, password: str, token: str, path: Path,
+            title: str = "Leadflow is starting") -> None:
     from django.conf import settings
 
     lines = [
-        "Leadflow is starting",
+        title,
         "",
         f"  Open:        {url}/",
         f"  Sign in:     {username}  /  {password}",
@@ -399,6 +447,7 @@ def _banner(url: str, username: str, password: str, token: str, path: Path) -> N
         f"  API docs:    {url}/api/v1/docs",
         f"  Try it:      curl -H 'Authorization: Bearer {token}' \\",
         f"                    {url}/api/v1/me",
+        f"  Commands:    {_command_hint()}",
         "",
         f"  Data:        {settings.DATA_DIR} (kept between runs)",
         f"  Login saved: {path}",
@@ -411,6 +460,22 @@ def _banner(url: str, username: str, password: str, token: str, path: Path) -> N
     rule = "=" * 78
     print("\n".join(["", rule, *(f"  {line}".rstrip() for line in lines), rule, ""]),
           flush=True)
+
+
+def _command_hint() -> str:
+    """How to run `leadflow` from this shell: its name when it is on the PATH, else the
+    virtualenv's script (make run does not activate the virtualenv)."""
+    import shutil
+
+    script = Path(sys.executable).with_name("leadflow")
+    found = shutil.which("leadflow")
+    if not script.exists() or (found and Path(found).resolve() == script.resolve()):
+        return "leadflow --help"
+    try:
+        shown = script.relative_to(Path.cwd())
+    except ValueError:
+        shown = script
+    return f"{shown} --help  (or 'source {shown.parent}/activate', then leadflow ...)"
 
 
 def _manage(argv: list[str]) -> int:

@@ -19,11 +19,22 @@ DATA_DIR = env.path("LEADFLOW_DATA_DIR", Path.cwd() / "var")
 DEBUG = env.bool("LEADFLOW_DEBUG", default=False)
 
 SECRET_KEY = env.str("LEADFLOW_SECRET_KEY")
+# `make run` keeps its key in the data folder: every `leadflow` command run beside it (the
+# README's import, token, manage...) then signs with the same key, with nothing to export.
+# Production sets LEADFLOW_SECRET_KEY and has no such file, so it still refuses to start.
+_SECRET_KEY_FILE = DATA_DIR / "secret-key"
+if not SECRET_KEY and _SECRET_KEY_FILE.is_file():
+    try:
+        SECRET_KEY = _SECRET_KEY_FILE.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the secret key in {_SECRET_KEY_FILE}: "
+                          f"{exc.strerror}") from None
 if not SECRET_KEY:
     if not (DEBUG or TESTING or env.bool("LEADFLOW_DEMO")):
         raise ConfigError(
             "LEADFLOW_SECRET_KEY is not set. Set it to a long random string "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or write one "
+            f"in {_SECRET_KEY_FILE}."
         )
     SECRET_KEY = "insecure-demo-key-only-for-make-run-and-tests"  # noqa: S105
 
@@ -112,6 +123,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: its duration covers the whole answer (leadflow/server/requestlog.py).
+    "leadflow.server.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -262,13 +275,28 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 
+LOG_LEVEL = env.choice("LEADFLOW_LOG_LEVEL", "info",
+                       ("debug", "info", "warning", "error", "critical")).upper()
+# The request log (one line a request: method, path, status, ms) goes to stdout without
+# the logger's name; INFO shows it, WARNING and above hide it.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LEADFLOW_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+                   "request": {"format": "%(asctime)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"},
+                 "requests": {"class": "logging.StreamHandler", "formatter": "request",
+                              "stream": "ext://sys.stdout"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"},
+                "leadflow.requests": {"handlers": ["requests"], "propagate": False},
+                # Our request log replaces Django's own lines for 4xx/5xx answers.
+                "django.request": {"level": "ERROR"},
+                # One line per task state is noise beside the worker's own summary lines;
+                # failures still show (WARNING and above).
+                "django.tasks": {"level": "WARNING"},
+                # django-axes narrates every sign-in at INFO; leadflow.security records them.
+                "axes": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

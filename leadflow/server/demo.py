@@ -6,6 +6,8 @@ about 300 leads' journeys in time order with the clock moved to each moment: lea
 from several sources, sign up to the newsletter, get the campaign's emails (the campaign
 steps really run), open and click them, request demos, are accepted or rejected by their
 rep, and some are won or lost. Scores, stages, owners and timelines are therefore real.
+The people (names, companies, titles, valid phone numbers of their country, and the few
+data problems a real list has) come from demo_people.
 
 The random seed is fixed, so two loads give the same data. Nothing is loaded when the
 database already has leads. The emails of that replayed past are not delivered (the
@@ -20,7 +22,6 @@ import json
 import os
 import random
 import secrets
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
 from leadflow.routing.models import RoutingRule
 from leadflow.scoring.models import ScoreRule
+from leadflow.server import demo_people
 from leadflow.tracking.models import Event, EventType
 
 SEED = 20_240_917
@@ -96,36 +98,7 @@ SOURCES = [
     ("webinar", "web", "webinar", "webinar-scoring-101", 16, Event.Via.FORM),
 ]
 COUNTRIES = [("FR", 26), ("BE", 6), ("CH", 5), ("DE", 8), ("LU", 2), ("NL", 4), ("GB", 10),
-             ("US", 15), ("ES", 6), ("IT", 6), ("CA", 5), ("MA", 3), ("SE", 4)]
-CITIES = {"FR": ["Paris", "Lyon", "Nantes", "Lille", "Bordeaux"], "BE": ["Brussels", "Liège"],
-          "CH": ["Geneva", "Lausanne", "Zurich"], "DE": ["Berlin", "Munich", "Hamburg"],
-          "LU": ["Luxembourg"], "NL": ["Amsterdam", "Utrecht"], "GB": ["London", "Leeds"],
-          "US": ["Boston", "Austin", "Chicago"], "ES": ["Madrid", "Barcelona"],
-          "IT": ["Milan", "Turin"], "CA": ["Montréal", "Toronto"], "MA": ["Casablanca"],
-          "SE": ["Stockholm", "Gothenburg"]}
-FIRST_NAMES = ["Mickaël", "Romain", "Camille", "Léa", "Thomas", "Chloé", "Nicolas", "Inès",
-               "Hugo", "Manon", "Anna", "Jonas", "Elif", "Pieter", "Sanne", "Oliver", "Amelia",
-               "James", "Olivia", "Noah", "Emma", "Liam", "Sofía", "Mateo", "Giulia", "Marco",
-               "Fatima", "Youssef", "Astrid", "Erik", "Chen", "Priya", "Samuel", "Zoé",
-               "Arthur", "Louise", "Maxime", "Julie", "Felix", "Laura"]
-LAST_NAMES = ["Martin", "Bernard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent",
-              "Lefebvre", "Michel", "Müller", "Schmidt", "Fischer", "Janssens", "Peeters",
-              "de Vries", "Smith", "Brown", "Taylor", "Wilson", "Johnson", "Miller", "López",
-              "García", "Rossi", "Bianchi", "El Amrani", "Benali", "Lindqvist", "Nilsson",
-              "Wang", "Patel", "Cohen", "Roux", "Fontaine", "Girard", "Weber", "Keller",
-              "Novak", "Dupont"]
-COMPANIES = ["Atelier Lumière", "Nordwind Logistik", "Brasserie du Port", "Helvetia Robotics",
-             "Kitchenware & Co", "Vertex Analytics", "BlueOak Insurance", "Solaris Energy",
-             "Pixel Forge", "Maison Verte", "Alpine Bank", "Delta Freight", "Orbit Software",
-             "Crédit Horizon", "Green Leaf Foods", "Nova Health", "Quantum Retail",
-             "Riverstone Legal", "Skyline Media", "TerraBuild", "Urban Motors", "Vivid Print",
-             "Westbridge Consulting", "Zenith Electronics", "Ocean Drive Travel",
-             "Lumen Education", "Iron Bridge Capital", "Castle Hotels", "Papeterie Martin",
-             "Fjord Outdoor"]
-TITLES = ["Marketing Director", "Head of Growth", "CMO", "Marketing Manager",
-          "Demand Generation Manager", "Sales Operations Manager", "CEO", "Founder",
-          "Digital Marketing Specialist", "Head of Sales", "IT Manager", "Marketing Assistant",
-          "Consultant", "VP Marketing", "Growth Marketer", "Student"]
+             ("US", 15), ("ES", 6), ("IT", 6), ("CA", 5), ("MA", 3), ("SE", 4), ("AT", 2)]
 PAGES = ["/", "/features", "/features/scoring", "/features/automation", "/pricing",
          "/blog/what-is-marketing-automation", "/blog/setting-up-a-lead-scoring-model",
          "/customers", "/white-paper/marketing-automation-strategy"]
@@ -384,25 +357,15 @@ class _Replay:
         source, channel, medium, campaign, _, via = rng.choices(
             SOURCES, weights=[s[4] for s in SOURCES])[0]
         country = rng.choices([c for c, _ in COUNTRIES], weights=[w for _, w in COUNTRIES])[0]
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        company = rng.choice(COMPANIES)
-        profile = {
-            "first_name": first, "last_name": last, "company_name": company,
-            "email": self._email(first, last, company),
-            "title": rng.choice(TITLES), "country": country,
-            "city": rng.choice(CITIES[country]),
-            "phone": f"+{rng.randint(30, 49)} 5{rng.randint(10_000_000, 99_999_999)}",
-            "source": source, "channel": channel, "medium": medium, "campaign": campaign,
-        }
+        profile = demo_people.person(rng, country)
+        profile["email"] = self._email(profile["first_name"], profile["last_name"],
+                                       demo_people.email_domain(rng, profile["company_name"]))
+        profile.update(source=source, channel=channel, medium=medium, campaign=campaign)
         return lambda: self._arrive(profile, via)
 
-    def _email(self, first: str, last: str, company: str) -> str:
-        def slug(text: str) -> str:
-            ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-            words = "".join(c if c.isalnum() else " " for c in ascii_.lower()).split()
-            return "-".join(words)
-
-        base = f"{slug(first)}.{slug(last)}@{slug(company)}.example"
+    def _email(self, first: str, last: str, domain: str) -> str:
+        slug = demo_people.slug
+        base = f"{slug(first)}.{slug(last)}@{domain}"
         email, n = base, 1
         while email in self.used_emails:
             n += 1
@@ -443,7 +406,7 @@ class _Replay:
                     lambda: self._demo_request(lead_id))
         # A weekly look at the MQLs by their rep; students are weeded out by marketing.
         self.at(now + timedelta(days=rng.uniform(3, 10)), lambda: self._follow_up(lead_id))
-        if profile["title"] == "Student":
+        if profile["title"] in demo_people.STUDENT_TITLES:
             self.at(now + timedelta(hours=rng.uniform(2, 72)),
                     lambda: self._disqualify(lead_id, "Not in the target: a student"))
         elif rng.random() < 0.03:

@@ -232,6 +232,7 @@ class Worker:
         self.tasks_run = 0
         self.periodic_done = 0
         self._stopping = threading.Event()
+        self._started = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_tick = 0.0
 
@@ -246,6 +247,11 @@ class Worker:
                                         daemon=True)
         self._thread.start()
         return self._thread
+
+    def wait_started(self, timeout: float) -> bool:
+        """Wait until the loop has started (or failed to): `leadflow serve` prints its
+        banner after the worker's own start-up lines."""
+        return self._started.wait(timeout)
 
     def stop(self, timeout: float | None = 60) -> bool:
         """Ask the loop to stop after its current task; wait for the thread (if any).
@@ -275,6 +281,8 @@ class Worker:
             log.error("worker %s could not start: %s", self.name, exc)
         except Exception:
             log.exception("worker %s crashed", self.name)
+        finally:
+            self._started.set()
 
     def run(self) -> None:
         """Loop until stop(): queued tasks as they come, the periodic tick on time."""
@@ -282,6 +290,7 @@ class Worker:
         source.open()
         log.info("worker %s started (tasks: %s, tick every %ss)", self.name, source.label,
                  self.tick_seconds)
+        self._started.set()
         try:
             while not self._stopping.is_set():
                 try:

@@ -126,3 +126,33 @@ def test_demo_admin_password_is_restored_when_changed(tmp_path):
 
     assert ensure_demo_admin(path) == creds
     assert User.objects.get(username="admin").check_password(creds.password)
+
+
+def test_demo_leads_look_like_a_real_companys_with_a_few_problems():
+    import phonenumbers
+
+    load_demo(leads=300)
+
+    leads = list(Lead.objects.all())
+    flagged = [lead for lead in leads if lead.quality_flags]
+    # A real list has a few problems (a throwaway address, a mistyped phone, a country
+    # nobody knows), not a red mark on most rows.
+    assert 0 < len(flagged) < 0.10 * len(leads)
+    assert {flag for lead in flagged for flag in lead.quality_flags} >= {
+        "disposable_email", "invalid_phone", "unknown_country"}
+    phones = [lead for lead in leads if lead.phone and "invalid_phone" not in lead.quality_flags]
+    assert len(phones) > len(leads) / 2
+    for lead in phones:
+        number = phonenumbers.parse(lead.phone)
+        assert phonenumbers.is_valid_number(number), lead.phone
+        if lead.country:
+            assert phonenumbers.region_code_for_number(number) == lead.country, (
+                lead.phone, lead.country)
+    # Names fit the country: French leads have French titles, German ones German.
+    assert Lead.objects.filter(country="FR", title__in=["Directrice marketing", "Gérant",
+                                                         "Responsable acquisition"]).exists()
+    assert not Lead.objects.filter(country="US", title="Gérant").exists()
+    # Leads arrive over the whole period, some in the last week.
+    created = sorted(lead.created_at for lead in leads)
+    assert (created[-1] - created[0]).days >= 60
+    assert sum(1 for moment in created if (created[-1] - moment).days < 7) >= 10
