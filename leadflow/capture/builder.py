@@ -264,7 +264,7 @@ def add_question(user: User, form: Form, data: dict[str, Any]) -> FormField:
                              "another key.") % {"key": key}, field="key")
     definition = CustomFieldDefinition.objects.create(
         key=key, label=label, type=identity.QUESTION_TYPES[kind],
-        choices=choices if kind == FormField.Type.SELECT else [])
+        choices=choices if kind == FormField.Type.SELECT else [], labels=labels)
     return save_field(user, form, None,
                       {"key": key, "lead_field": "", "type": kind,
                        "required": bool(data.get("required")), "extra": bool(data.get("extra")),

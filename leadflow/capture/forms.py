@@ -11,6 +11,7 @@ import pycountry
 from django import forms
 from django.conf import settings
 from django.utils import translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.capture.models import Form, FormField
@@ -75,8 +76,11 @@ class FormSettingsForm(forms.ModelForm):
                         and isinstance(self.instance.translations, dict) else {})
         for code, language in settings.LANGUAGES:
             for name in Form.TEXTS:
-                widget = (forms.Textarea(attrs={"rows": 2}) if name in LONG_TEXTS
-                          else forms.TextInput())
+                # Each language's box is named with its language: "Title (Français)",
+                # so that a screen reader tells the three "Title" boxes apart.
+                named = {"aria-label": format_lazy("{} ({})", TEXT_LABELS[name], language)}
+                widget = (forms.Textarea(attrs={"rows": 2, **named}) if name in LONG_TEXTS
+                          else forms.TextInput(attrs=named))
                 self.fields[f"{name}_{code}"] = forms.CharField(
                     label=TEXT_LABELS[name], required=False, widget=widget,
                     initial=(translations.get(code) or {}).get(name, ""))

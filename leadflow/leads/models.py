@@ -69,13 +69,24 @@ class CustomFieldDefinition(models.Model):
     label = models.CharField(_("label"), max_length=100)
     type = models.CharField(_("type"), max_length=10, choices=Type.choices, default=Type.TEXT)
     choices = models.JSONField(_("choices"), default=list, blank=True)
+    # The label in other languages ({"fr": "Taille de l'équipe"}), as a form question gives
+    # it; `label` is shown where a language has none.
+    labels = models.JSONField(_("label per language"), default=dict, blank=True)
 
     class Meta:
         ordering = ["key"]
         verbose_name = _("custom field")
 
     def __str__(self) -> str:
-        return self.label
+        return self.shown_label()
+
+    def shown_label(self, language: str | None = None) -> str:
+        """The label in `language` (default: the active one), else the default label."""
+        from django.utils.translation import get_language
+
+        code = (language or get_language() or "").split("-")[0]
+        translated = self.labels.get(code) if isinstance(self.labels, dict) else None
+        return str(translated or self.label)
 
 
 class Lead(models.Model):

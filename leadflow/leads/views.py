@@ -132,7 +132,7 @@ def custom_answers(lead) -> list[tuple[str, Any]]:
     labels = {d.key: d for d in CustomFieldDefinition.objects.filter(key__in=list(lead.custom))}
     answers = []
     for key, value in sorted(lead.custom.items(),
-                             key=lambda kv: str(labels[kv[0]].label if kv[0] in labels
+                             key=lambda kv: str(labels[kv[0]].shown_label() if kv[0] in labels
                                                 else kv[0]).lower()):
         if value in (None, ""):
             continue
@@ -142,7 +142,7 @@ def custom_answers(lead) -> list[tuple[str, Any]]:
         elif definition is not None and definition.type == "date":
             with suppress(ValueError):
                 value = date.fromisoformat(str(value))
-        answers.append((definition.label if definition else key, value))
+        answers.append((definition.shown_label() if definition else key, value))
     return answers
 
 

@@ -95,7 +95,7 @@ def _typed(d: CustomFieldDefinition, text: str, name: str) -> Any:
         try:
             number = float(text.replace(",", "."))
         except ValueError:
-            raise InvalidInput(_("%(label)s must be a number.") % {"label": d.label},
+            raise InvalidInput(_("%(label)s must be a number.") % {"label": d.shown_label()},
                                field=name) from None
         return int(number) if number.is_integer() else number
     if d.type == Type.BOOLEAN:

@@ -122,3 +122,20 @@ def test_a_rep_cannot_add_questions(make_user, form):
     client.force_login(make_user("rita", Role.SALES_REP))
     assert _question(client, form, label_en="Team size", type="text").status_code == 403
     assert not CustomFieldDefinition.objects.exists()
+
+
+
+def test_the_answer_shows_on_the_lead_page_under_the_question_in_the_readers_language(
+        marketer, form):
+    _question(marketer, form, label_en="Team size", label_fr="Taille de l'équipe",
+              type="select", choices="1-10\n11-50")
+    _submit(form, email="ana@example.com", team_size="11-50")
+    lead = Lead.objects.get(email="ana@example.com")
+
+    french = marketer.get(f"/leads/{lead.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Taille de l&#x27;équipe" in french and "11-50" in french
+    english = marketer.get(f"/leads/{lead.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Team size" in english
+    # A language the question was not given in reads the default label.
+    definition = CustomFieldDefinition.objects.get(key="team_size")
+    assert definition.shown_label("de") == "Team size"
