@@ -11,6 +11,7 @@ from email.message import Message
 import pytest
 from aiosmtpd.controller import Controller
 from django.test import Client
+from django.utils import translation
 
 from leadflow.core import clock
 
@@ -20,6 +21,14 @@ def _reset_clock() -> Iterator[None]:
     clock.reset()
     yield
     clock.reset()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_between_tests() -> Iterator[None]:
+    # LocaleMiddleware leaves the last request's language active in the thread: after a
+    # French request, the next test's error messages would be French.
+    yield
+    translation.deactivate()
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.models import ApiToken, Role, Team, TokenScope, User, hash_token
 from leadflow.accounts.permissions import token_permits
@@ -17,10 +18,11 @@ def create_token(user: User, name: str = "api", *, scope: str = TokenScope.FULL,
     """Create an API token for `user`, maybe limited to a scope (TokenScope) and an expiry
     in the future; returns the row and the raw token (shown once)."""
     if scope not in TokenScope.values:
-        raise InvalidInput(f"scope must be one of {', '.join(TokenScope.values)}, "
-                           f"not {scope!r}.", field="scope")
+        raise InvalidInput(_("scope must be one of %(choices)s, not %(scope)r.")
+                           % {"choices": ", ".join(TokenScope.values), "scope": scope},
+                           field="scope")
     if expires_at is not None and expires_at <= clock.now():
-        raise InvalidInput("The expiry must be in the future.", field="expires_at")
+        raise InvalidInput(_("The expiry must be in the future."), field="expires_at")
     raw = ApiToken.generate()
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], digest=hash_token(raw),
                                     scope=scope, expires_at=expires_at)
@@ -33,7 +35,8 @@ def create_token_for_username(username: str, name: str = "api", *,
     try:
         user = User.objects.get(username=username)
     except User.DoesNotExist:
-        raise NotFound(f"No user named {username!r}.", field="user") from None
+        raise NotFound(_("No user named %(username)r.")
+                       % {"username": username}, field="user") from None
     return create_token(user, name, scope=scope, expires_at=expires_at)[1]
 
 
@@ -45,10 +48,13 @@ def authenticate_token(raw: str, method: str, route: str) -> tuple[User, ApiToke
     if token is None:
         return None
     if token.expires_at is not None and token.expires_at <= clock.now():
-        raise Unauthorized(f"This API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC.")
+        raise Unauthorized(_("This API token expired on %(expires_at)s UTC.")
+                           % {"expires_at": format(token.expires_at, "%Y-%m-%d %H:%M")})
     if not token_permits(token.scope, method, route):
-        raise Forbidden(f"This API token is limited to {token.get_scope_display().lower()}: "
-                        f"it may not call {method} /{route.strip('/')}.")
+        raise Forbidden(_("This API token is limited to %(scope)s: it may not call %(method)s "
+                          "/%(route)s.")
+                        % {"scope": token.get_scope_display().lower(), "method": method,
+                           "route": route.strip("/")})
     _touch(token)
     return token.user, token
 
@@ -80,8 +86,8 @@ def user_for_token(raw: str) -> User | None:
 def create_admin(username: str, password: str, email: str = "") -> User:
     """Create a superuser with the admin role, or reset the password of an existing one."""
     if not username:
-        raise InvalidInput("A username is required.", field="username")
-    user, _ = User.objects.get_or_create(username=username, defaults={"email": email})
+        raise InvalidInput(_("A username is required."), field="username")
+    user, _created = User.objects.get_or_create(username=username, defaults={"email": email})
     user.is_staff = user.is_superuser = True
     user.role = Role.ADMIN
     user.set_password(password)
@@ -112,11 +118,11 @@ def set_time_zone(user: User, name: str, *, actor: User) -> User:
     from leadflow.accounts.timezones import is_valid
 
     if actor.pk != user.pk and not (actor.is_superuser or actor.role == Role.ADMIN):
-        raise Forbidden("You may only change your own time zone.")
+        raise Forbidden(_("You may only change your own time zone."))
     name = (name or "").strip()
     if name and not is_valid(name):
-        raise InvalidInput(f"Unknown time zone {name[:64]!r}: use a name such as "
-                           "Europe/Paris.", field="time_zone")
+        raise InvalidInput(_("Unknown time zone %(name)r: use a name such as Europe/Paris.")
+                           % {"name": name[:64]}, field="time_zone")
     user.time_zone = name
     user.save(update_fields=["time_zone"])
     return user

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import may_read_audit_log
 from leadflow.audit.context import current_request
@@ -64,11 +65,12 @@ def record(kind: str, action: str, *, obj: Any = None, object_type: str = "",
 def entries_for(user: User, *, kind: str = "") -> QuerySet[AuditEntry]:
     """The audit log as `user` may read it: admins only."""
     if not may_read_audit_log(user):
-        raise Forbidden("Only administrators may read the audit log.")
+        raise Forbidden(_("Only administrators may read the audit log."))
     entries = AuditEntry.objects.all()
     if kind:
         if kind not in AuditEntry.Kind.values:
-            raise InvalidInput(f"kind must be one of {', '.join(AuditEntry.Kind.values)}.",
+            raise InvalidInput(_("kind must be one of %(choices)s.")
+                               % {"choices": ", ".join(AuditEntry.Kind.values)},
                                field="kind")
         entries = entries.filter(kind=kind)
     return entries

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.core import clock, workqueue
@@ -89,7 +90,7 @@ def enroll(lead_id: int, campaign: Campaign, *, only_if_new: bool = False) -> En
         return created[0]
     if only_if_new:
         return None
-    raise Conflict(f"The lead is already in the campaign {campaign.name!r}.")
+    raise Conflict(_("The lead is already in the campaign %(name)r.") % {"name": campaign.name})
 
 
 def enroll_many(lead_ids: Sequence[int], campaign: Campaign) -> list[Enrollment]:

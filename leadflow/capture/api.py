@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from leadflow.capture import builder, services
@@ -27,7 +28,7 @@ class FormOut(Schema):
             summary="List the capture forms (admin, marketing)")
 def list_forms(request):
     if not builder.can_build(request.user):
-        raise Forbidden("Only administrators and marketers may list forms.")
+        raise Forbidden(_("Only administrators and marketers may list forms."))
     return [FormOut(id=f.pk, name=f.name, slug=f.slug, title=f.title, event_type=f.event_type,
                     active=f.active, double_opt_in=f.double_opt_in,
                     progressive_profiling=f.progressive_profiling,

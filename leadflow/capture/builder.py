@@ -37,7 +37,7 @@ def can_build(user: User) -> bool:
 
 def ensure_builder(user: User) -> None:
     if not can_build(user):
-        raise Forbidden("Only administrators and marketers may manage forms.")
+        raise Forbidden(_("Only administrators and marketers may manage forms."))
 
 
 @transaction.atomic
@@ -49,22 +49,24 @@ def save_form(user: User, form: Form | None, data: dict[str, Any],
     ensure_builder(user)
     form = form or Form()
     if contains_nul(data):
-        raise InvalidInput("A value contains a NUL character.")
+        raise InvalidInput(_("A value contains a NUL character."))
     old_texts = consent_texts(form) if form.pk else {}
     for name in FORM_SETTINGS:
         if name in data:
             setattr(form, name, data[name])
     form.slug = slugify(form.slug or form.name)[:50]
     if not form.name.strip() or not form.slug:
-        raise InvalidInput("The form needs a name.", field="name")
+        raise InvalidInput(_("The form needs a name."), field="name")
     form.title = form.title or form.name
     if Form.objects.filter(slug=form.slug).exclude(pk=form.pk).exists():
-        raise InvalidInput(f"Another form already uses the address {form.slug}.", field="slug")
+        raise InvalidInput(_("Another form already uses the address %(slug)s.")
+                           % {"slug": form.slug}, field="slug")
     if form.channel not in Channel.values:
-        raise InvalidInput("Unknown channel.", field="channel")
+        raise InvalidInput(_("Unknown channel."), field="channel")
     # Anyone may post a public form: it may record only what a page may send.
     if form.event_type and (refused := refusal(form.event_type, Recorder.PAGE)):
-        raise InvalidInput(f"{refused} Choose another event type for a public form.",
+        raise InvalidInput(_("%(refused)s Choose another event type for a public form.")
+                           % {"refused": refused},
                            field="event_type")
     form.default_country = (form.default_country or "").strip().upper()
     if form.default_country and form.default_country not in phonenumbers.SUPPORTED_REGIONS:
@@ -74,11 +76,11 @@ def save_form(user: User, form: Form | None, data: dict[str, Any],
     if form.pk and not identity.has_identity(fields.all_fields(form)):
         raise InvalidInput(identity.missing_message(), field=None)
     if form.redirect_url and not services.safe_redirect(form):
-        raise InvalidInput("The redirect must be an http(s) address on one of the allowed "
-                           "domains.", field="redirect_url")
+        raise InvalidInput(_("The redirect must be an http(s) address on one of the allowed "
+                           "domains."), field="redirect_url")
     if upload is not None:
         if upload.size and upload.size > MAX_MAGNET_BYTES:
-            raise InvalidInput("The file is larger than 50 MB.", field="lead_magnet")
+            raise InvalidInput(_("The file is larger than 50 MB."), field="lead_magnet")
         form.lead_magnet.save(upload.name or "file", upload, save=False)
     elif remove_file:
         form.lead_magnet = ""  # type: ignore[assignment]
@@ -160,7 +162,7 @@ def save_field(user: User, form: Form, field: FormField | None, data: dict[str, 
     lead field or declared custom field. Raises Forbidden, InvalidInput."""
     ensure_builder(user)
     if contains_nul(data):
-        raise InvalidInput("A value contains a NUL character.")
+        raise InvalidInput(_("A value contains a NUL character."))
     _materialise_defaults(form)
     field = field or FormField(form=form)
     had_identity = identity.has_identity(fields.all_fields(form))
@@ -170,31 +172,32 @@ def save_field(user: User, form: Form, field: FormField | None, data: dict[str, 
     field.custom_field = (CustomFieldDefinition.objects.filter(pk=custom_field_id).first()
                           if custom_field_id else None)
     if custom_field_id and field.custom_field is None:
-        raise InvalidInput("Unknown custom field.", field="custom_field")
+        raise InvalidInput(_("Unknown custom field."), field="custom_field")
     if bool(field.lead_field) == bool(field.custom_field):
-        raise InvalidInput("Map the field to one lead field or one custom field.",
+        raise InvalidInput(_("Map the field to one lead field or one custom field."),
                            field="lead_field")
     if field.lead_field and field.lead_field not in FormField.LeadField.values:
-        raise InvalidInput("Unknown lead field.", field="lead_field")
+        raise InvalidInput(_("Unknown lead field."), field="lead_field")
     if field.type not in FormField.Type.values:
-        raise InvalidInput("Unknown field type.", field="type")
+        raise InvalidInput(_("Unknown field type."), field="type")
     if field.custom_field is not None:
         field.type = identity.fitting_type(field.custom_field, field.type)
     field.key = slugify(field.key or field.lead_field or
                         (field.custom_field.key if field.custom_field else "")).replace("-", "_")
     if not field.key or field.key in ("consent", "page_url", "lf_vid", "lf_token",
                                       services.HONEYPOT, *services.UTM):
-        raise InvalidInput("Choose another key: this one is reserved.", field="key")
+        raise InvalidInput(_("Choose another key: this one is reserved."), field="key")
     if (FormField.objects.filter(form=form, key=field.key).exclude(pk=field.pk).exists()):
-        raise InvalidInput(f"The form already has a field {field.key}.", field="key")
+        raise InvalidInput(_("The form already has a field %(key)s.")
+                           % {"key": field.key}, field="key")
     if not isinstance(field.choices, list) or not all(isinstance(c, str) for c in field.choices):
-        raise InvalidInput("Choices must be a list of texts.", field="choices")
+        raise InvalidInput(_("Choices must be a list of texts."), field="choices")
     if field.type in (FormField.Type.SELECT, FormField.Type.MULTI_SELECT) and not (
             field.choices or (field.custom_field and field.custom_field.choices)):
-        raise InvalidInput("A select needs choices.", field="choices")
+        raise InvalidInput(_("A select needs choices."), field="choices")
     if not isinstance(field.labels, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in field.labels.items()):
-        raise InvalidInput('Labels must look like {"en": "...", "fr": "..."}.', field="labels")
+        raise InvalidInput(_('Labels must look like {"en": "...", "fr": "..."}.'), field="labels")
     after = [f for f in form.fields.all() if f.pk != field.pk] + [field]
     if not identity.has_identity(after):
         raise InvalidInput(identity.last_message() if had_identity else identity.missing_message(),
@@ -239,7 +242,7 @@ def add_question(user: User, form: Form, data: dict[str, Any]) -> FormField:
     extra. Raises Forbidden, InvalidInput."""
     ensure_builder(user)
     if contains_nul(data):
-        raise InvalidInput("A value contains a NUL character.")
+        raise InvalidInput(_("A value contains a NUL character."))
     labels = {code: str(text).strip() for code, text in (data.get("labels") or {}).items()
               if str(text).strip()}
     first = settings.LANGUAGE_CODE.split("-")[0]

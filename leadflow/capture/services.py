@@ -268,7 +268,7 @@ def confirm_optin(token: str, *, ip: str | None = None) -> Lead:
     optin = (OptInRequest.objects.select_for_update(of=("self",)).select_related("lead", "form")
              .filter(pk=optin_id).first() if optin_id else None)
     if optin is None:
-        raise NotFound("This confirmation link is invalid or has expired.")
+        raise NotFound(gettext("This confirmation link is invalid or has expired."))
     lead = optin.lead
     if optin.confirmed_at is not None:
         return lead
@@ -294,7 +294,7 @@ def magnet_for_download(slug: str, token: str) -> Form:
     parsed = tokens.read_magnet_token(token)
     form = Form.objects.filter(slug=slug).first()
     if parsed is None or form is None or parsed[0] != form.pk or not form.lead_magnet:
-        raise NotFound("This download link is invalid or has expired.")
+        raise NotFound(gettext("This download link is invalid or has expired."))
     return form
 
 
@@ -324,9 +324,9 @@ def quick_add(user: User, entry: QuickAdd) -> tuple[Lead, bool]:
     from leadflow.routing.services import assign_lead
 
     if not (entry.email.strip() or entry.phone.strip()):
-        raise InvalidInput("Enter an email address or a phone number.", field="email")
+        raise InvalidInput(gettext("Enter an email address or a phone number."), field="email")
     if len(entry.note) > 5000 or "\x00" in entry.note:
-        raise InvalidInput("The note is longer than 5000 characters.", field="note")
+        raise InvalidInput(gettext("The note is longer than 5000 characters."), field="note")
     data = {k: v for k, v in vars(entry).items() if k != "note" and v.strip()}
     is_rep = adds_own_leads(user)
     if is_rep:

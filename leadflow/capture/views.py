@@ -16,6 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
@@ -58,9 +59,9 @@ def _read_values(request: HttpRequest) -> dict[str, Any]:
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, RecursionError):
-            raise InvalidInput("The request body is not valid JSON.", field="body") from None
+            raise InvalidInput(_("The request body is not valid JSON."), field="body") from None
         if not isinstance(data, dict):
-            raise InvalidInput("The request body must be a JSON object.", field="body")
+            raise InvalidInput(_("The request body must be a JSON object."), field="body")
         return data
     return {k: (v if len(v) > 1 else v[0]) for k, v in request.POST.lists()}
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext as _
 
 from leadflow.core.errors import InvalidInput
 
@@ -47,7 +48,8 @@ def normalise_email(raw: str | None) -> str | None:
     if not email:
         return None
     if len(email) > _MAX_EMAIL:
-        raise InvalidInput("The email address is longer than 254 characters.", field="email")
+        raise InvalidInput(_("The email address is longer than 254 characters."), field="email")
     if not is_valid_email(email):
-        raise InvalidInput(f"{raw[:100]!r} is not a valid email address.", field="email")
+        raise InvalidInput(_("%(address)r is not a valid email address.")
+                           % {"address": raw[:100]}, field="email")
     return email

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 
@@ -35,8 +36,8 @@ def parse_id(raw: str, field: str) -> int:
     # The length first: int() refuses more than 4,300 digits (a ValueError).
     if not (value.isascii() and value.isdecimal() and len(value) <= len(str(MAX_ID))
             and valid_id(int(value))):
-        raise InvalidInput(f"{field} must be a positive whole number (an id), "
-                           f"not {value[:30]!r}.", field=field)
+        raise InvalidInput(_("%(field)s must be a positive whole number (an id), not %(value)r.")
+                           % {"field": field, "value": value[:30]}, field=field)
     return int(value)
 
 
@@ -48,12 +49,13 @@ def text(value: Any, field: str, *, drop_nul: bool = False) -> str:
         return ""
     if isinstance(value, dict | list | tuple):
         kind = "an object" if isinstance(value, dict) else "a list"
-        raise InvalidInput(f"{field} must be a text, not {kind}.", field=field)
+        raise InvalidInput(_("%(field)s must be a text, not %(kind)s.")
+                           % {"field": field, "kind": kind}, field=field)
     result = value if isinstance(value, str) else str(value)
     if drop_nul:
         return result.replace("\x00", "")
     if "\x00" in result:
-        raise InvalidInput(f"{field} contains a NUL character.", field=field)
+        raise InvalidInput(_("%(field)s contains a NUL character.") % {"field": field}, field=field)
     return result
 
 
@@ -66,7 +68,8 @@ def utc(value: datetime, field: str) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise InvalidInput(f"{field} is out of range.", field=field) from None
+        raise InvalidInput(_("%(field)s is out of range.")
+                           % {"field": field}, field=field) from None
 
 
 class Pagination(LimitOffsetPagination):

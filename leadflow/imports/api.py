@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -48,7 +49,7 @@ def create_import(request, file: File[UploadedFile], mapping_id: Form[int | None
     iso-8859-15, latin-1, mac-roman); default: detected (docs/imports.md)."""
     services.check_can_import(request.user)
     if file.size and file.size > reader.MAX_FILE_BYTES:
-        raise InvalidInput("The file is larger than 100 MB.", field="file")
+        raise InvalidInput(_("The file is larger than 100 MB."), field="file")
     spec, saved = services.spec_from(mapping_id=mapping_id, mapping_json=mapping)
     job = services.create_job(request.user, file, name=file.name or "import.csv",
                               spec=spec if (saved or mapping) else None, mapping=saved,

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from django.utils.text import slugify
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leadflow.core.errors import InvalidInput
 from leadflow.imports.dates import parse_date
@@ -52,11 +53,13 @@ DEFAULT_PLACEHOLDERS = ["", "Select", "NA", "N/A", "null", "-"]
 BOOLEAN_FIELDS = ("do_not_email", "do_not_call")
 TRUE = {"yes", "y", "true", "1", "oui", "o", "x", "vrai"}
 FALSE = {"no", "n", "false", "0", "non", "faux"}
-AFTER_CONTACT = _("known only after contact")
+AFTER_CONTACT = gettext_lazy("known only after contact")
 MAX_NOTE = 5000
 # Labels of the targets that are not Lead fields (the mapping screen shows labels).
-SPECIAL_LABELS = {"stage": _("Stage"), "owner": _("Owner"), "outcome": _("Outcome (won/lost)"),
-                  CREATED_AT: _("Creation date"), NOTES: _("Note (on the timeline)")}
+SPECIAL_LABELS = {"stage": gettext_lazy("Stage"), "owner": gettext_lazy("Owner"),
+                  "outcome": gettext_lazy("Outcome (won/lost)"),
+                  CREATED_AT: gettext_lazy("Creation date"),
+                  NOTES: gettext_lazy("Note (on the timeline)")}
 
 
 FOLDED = {fold(name): to for to, names in SYNONYMS.items() for name in names} | {
@@ -129,31 +132,34 @@ def load_spec_file(path: str | Path) -> dict[str, Any]:
     try:
         spec = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.",
+        raise InvalidInput(_("Cannot read %(path)s: %(error)s.")
+                           % {"path": path, "error": exc.strerror or exc},
                            field="mapping") from None
     except ValueError as exc:
-        raise InvalidInput(f"{path} is not valid JSON ({exc}).", field="mapping") from None
+        raise InvalidInput(_("%(path)s is not valid JSON (%(error)s).")
+                           % {"path": path, "error": exc}, field="mapping") from None
     return spec
 
 
 def parse(spec: Any) -> Mapping:
     """Check a mapping (see the module docstring). Raises InvalidInput naming the fault."""
     if not isinstance(spec, dict) or not isinstance(spec.get("columns"), dict):
-        raise InvalidInput('A mapping is an object with a "columns" object.', field="mapping")
+        raise InvalidInput(_('A mapping is an object with a "columns" object.'), field="mapping")
     placeholders = spec.get("placeholders", DEFAULT_PLACEHOLDERS)
     if not isinstance(placeholders, list) or not all(isinstance(p, str) for p in placeholders):
-        raise InvalidInput("placeholders must be a list of texts.", field="placeholders")
+        raise InvalidInput(_("placeholders must be a list of texts."), field="placeholders")
     custom_fields = spec.get("custom_fields") or {}
     if not isinstance(custom_fields, dict):
-        raise InvalidInput("custom_fields must be an object.", field="custom_fields")
+        raise InvalidInput(_("custom_fields must be an object."), field="custom_fields")
     for key, decl in custom_fields.items():
         if not isinstance(decl, dict) or decl.get("type", "text") not in (
                 CustomFieldDefinition.Type.values):
-            raise InvalidInput(f"custom field {key!r}: type must be one of "
-                               f"{', '.join(CustomFieldDefinition.Type.values)}.",
+            raise InvalidInput(_("custom field %(key)r: type must be one of %(choices)s.")
+                               % {"key": key,
+                                  "choices": ", ".join(CustomFieldDefinition.Type.values)},
                                field="custom_fields")
     if spec.get("date_order", "dmy") not in ("dmy", "mdy"):
-        raise InvalidInput('date_order must be "dmy" (day first) or "mdy" (month first).',
+        raise InvalidInput(_('date_order must be "dmy" (day first) or "mdy" (month first).'),
                            field="date_order")
     columns: dict[str, list[Target]] = {}
     for column, raw in spec["columns"].items():
@@ -167,7 +173,8 @@ def parse(spec: Any) -> Mapping:
     used = [t.to for ts in columns.values() for t in ts]
     twice = sorted({t for t in used if used.count(t) > 1})
     if twice:
-        raise InvalidInput(f"{twice[0]!r} is mapped from more than one column.",
+        raise InvalidInput(_("%(column)r is mapped from more than one column.")
+                           % {"column": twice[0]},
                            field="mapping")
     for column, targets in columns.items():
         for t in targets:
@@ -180,19 +187,22 @@ def _target(column: str, item: Any) -> Target:
     if isinstance(item, str):
         item = {"to": item}
     if not isinstance(item, dict) or not isinstance(item.get("to"), str):
-        raise InvalidInput(f"column {column!r}: expected a target name or "
-                           '{"to": ..., "values": {...}}.', field="mapping")
+        raise InvalidInput(_('column %(column)r: expected a target name or {"to": ..., "values": '
+                             "{...}}.") % {"column": column}, field="mapping")
     to = item["to"].strip()
     values = item.get("values") or {}
     if not isinstance(values, dict):
-        raise InvalidInput(f"column {column!r}: values must be an object.", field="mapping")
+        raise InvalidInput(_("column %(column)r: values must be an object.")
+                           % {"column": column}, field="mapping")
     if to.startswith("custom."):
         key = to[7:]
         if not key or slugify(key) != key or len(key) > 60:
-            raise InvalidInput(f"column {column!r}: {key!r} is not a valid custom field key "
-                               "(lower-case letters, digits, - and _).", field="mapping")
+            raise InvalidInput(_("column %(column)r: %(key)r is not a valid custom field key "
+                                 "(lower-case letters, digits, - and _).")
+                               % {"column": column, "key": key}, field="mapping")
     elif to not in (*LEAD_FIELDS, *SPECIAL, IGNORE):
-        raise InvalidInput(f"column {column!r}: unknown target {to!r}.", field="mapping")
+        raise InvalidInput(_("column %(column)r: unknown target %(to)r.")
+                           % {"column": column, "to": to}, field="mapping")
     return Target(to, {str(k).strip(): v for k, v in values.items()},
                   {str(k).strip().lower(): v for k, v in values.items()})
 
@@ -327,7 +337,8 @@ def parse_values(text: str, column: str) -> dict[str, str]:
         if not part.strip():
             continue
         if "=" not in part:
-            raise InvalidInput(f"column {column!r}: write value maps as from=to; from=to.",
+            raise InvalidInput(_("column %(column)r: write value maps as from=to; from=to.")
+                               % {"column": column},
                                field="values")
         key, _eq, value = part.partition("=")
         values[key.strip()] = value.strip()

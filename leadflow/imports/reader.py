@@ -33,10 +33,12 @@ ENCODINGS = {"utf-8": "UTF-8", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE
              "latin-1": "ISO 8859-1 (Latin-1)", "mac-roman": "Mac Roman"}
 XLSX = "xlsx"  # Table.encoding of an Excel file
 # Known non-text formats by their first bytes, named in the refusal.
-SIGNATURES = [(b"\x89PNG", gettext_noop("a PNG image")), (b"\xff\xd8\xff", gettext_noop("a JPEG image")),
+SIGNATURES = [(b"\x89PNG", gettext_noop("a PNG image")),
+              (b"\xff\xd8\xff", gettext_noop("a JPEG image")),
               (b"GIF8", gettext_noop("a GIF image")), (b"%PDF", gettext_noop("a PDF document")),
               (b"\xd0\xcf\x11\xe0", gettext_noop("an old Excel (.xls) or Office file")),
-              (b"\x1f\x8b", gettext_noop("a gzip archive")), (b"7z\xbc\xaf", gettext_noop("a 7-Zip archive")),
+              (b"\x1f\x8b", gettext_noop("a gzip archive")),
+              (b"7z\xbc\xaf", gettext_noop("a 7-Zip archive")),
               (b"Rar!", gettext_noop("a RAR archive")), (b"\x7fELF", gettext_noop("a program"))]
 
 
@@ -64,12 +66,14 @@ def open_table(path: str | Path, encoding: str | None = None) -> Table:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise InvalidInput(f"{path.name} is larger than "
-                               f"{MAX_FILE_BYTES // 1024 // 1024} MB.", field="file")
+            raise InvalidInput(_("%(name)s is larger than %(size)s MB.")
+                               % {"name": path.name, "size": MAX_FILE_BYTES // 1024 // 1024},
+                               field="file")
         xlsx = is_xlsx(path)
         table = _xlsx(path) if xlsx else _csv(path.read_bytes(), encoding)
     except OSError as exc:
-        raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.", field="file") from None
+        raise InvalidInput(_("Cannot read %(path)s: %(error)s.")
+                           % {"path": path, "error": exc.strerror or exc}, field="file") from None
     if not any(h.strip() for h in table.header):
         raise InvalidInput(_("The file is empty: expected a header line."), field="file")
     table.rows = _with_a_row(table.rows)
@@ -184,7 +188,7 @@ def _csv(raw: bytes, encoding: str | None) -> Table:
         raise InvalidInput(_("The file is empty: expected a header line."),
                            field="file") from None
     except csv.Error as exc:
-        raise InvalidInput(f"line 1: {exc}", field="file") from None
+        raise InvalidInput(_("line 1: %(error)s") % {"error": exc}, field="file") from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         while True:
@@ -224,7 +228,8 @@ def _xlsx(path: Path) -> Table:
         book = load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         handle.close()
-        raise InvalidInput(f"{path.name} is not a readable xlsx file ({exc}).",
+        raise InvalidInput(_("%(name)s is not a readable xlsx file (%(error)s).")
+                           % {"name": path.name, "error": exc},
                            field="file") from None
     sheet = book.worksheets[0]
     it = sheet.iter_rows(values_only=True)

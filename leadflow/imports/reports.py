@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext as _
+
 from leadflow.core import clock
 from leadflow.core.csvsafe import safe_row
 from leadflow.core.errors import InvalidInput
@@ -52,5 +54,6 @@ def save_error_report(report: ImportReport, source: Path, target: Path | None = 
             path.parent.mkdir(parents=True, exist_ok=True)
             return write_error_report(report, path)
         except OSError as exc:
-            problem = f"Cannot write the error report to {path}: {exc.strerror or exc}."
+            problem = _("Cannot write the error report to %(path)s: %(error)s.") % {
+                "path": path, "error": exc.strerror or exc}
     raise InvalidInput(problem, field="errors")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from leadflow.core import clock, failpoints, workqueue
 from leadflow.core.errors import Forbidden, InvalidInput, NotFound, contains_nul
@@ -179,13 +180,14 @@ def _reject(report: ImportReport, error: RowError, *, preview: bool) -> None:
 def _column_index(header: list[str], mapping: Mapping) -> dict[str, int]:
     twice = sorted({h for h in header if h and header.count(h) > 1 and h in mapping.columns})
     if twice:
-        raise InvalidInput(f"line 1: column {twice[0]!r} appears twice.", field="file")
+        raise InvalidInput(_("line 1: column %(column)r appears twice.")
+                           % {"column": twice[0]}, field="file")
     index = {h: i for i, h in enumerate(header) if h in mapping.columns}
     present = {t.to for column in index for t in mapping.columns[column]}
     if "email" not in present and "external_id" not in present:
-        raise InvalidInput("Map a column to email or to external_id: leads are matched by "
-                           "them (columns found: " + ", ".join(h for h in header if h) + ").",
-                           field="mapping")
+        raise InvalidInput(_("Map a column to email or to external_id: leads are matched by "
+                             "them (columns found: %(columns)s).")
+                           % {"columns": ", ".join(h for h in header if h)}, field="mapping")
     return index
 
 
@@ -309,7 +311,7 @@ def check_can_import(user: User) -> None:
     from leadflow.accounts.permissions import may_import
 
     if not may_import(user):
-        raise Forbidden("Only administrators and marketing may import leads.")
+        raise Forbidden(_("Only administrators and marketing may import leads."))
 
 
 @transaction.atomic
@@ -317,9 +319,9 @@ def save_mapping(name: str, spec: dict[str, Any], *, user: User | None) -> Impor
     """Create or replace the mapping called `name`. Raises InvalidInput."""
     name = name.strip()
     if not name or len(name) > 100 or "\x00" in name:
-        raise InvalidInput("A mapping needs a name of at most 100 characters.", field="name")
+        raise InvalidInput(_("A mapping needs a name of at most 100 characters."), field="name")
     parse(spec)
-    mapping, _ = ImportMapping.objects.update_or_create(
+    mapping, _created = ImportMapping.objects.update_or_create(
         name=name, defaults={"spec": spec, "created_by": user, "updated_at": clock.now()})
     return mapping
 
@@ -330,15 +332,16 @@ def spec_from(*, mapping_id: int | None = None, mapping_json: str | None = None,
     if mapping_id is not None:
         saved = ImportMapping.objects.filter(pk=mapping_id).first()
         if saved is None:
-            raise NotFound(f"No saved mapping #{mapping_id}.", field="mapping_id")
+            raise NotFound(_("No saved mapping #%(id)s.") % {"id": mapping_id}, field="mapping_id")
         return saved.spec, saved
     if mapping_json:
         try:
             spec = json.loads(mapping_json)
         except ValueError as exc:
-            raise InvalidInput(f"mapping is not valid JSON ({exc}).", field="mapping") from None
+            raise InvalidInput(_("mapping is not valid JSON (%(error)s).")
+                               % {"error": exc}, field="mapping") from None
         if contains_nul(spec):
-            raise InvalidInput("mapping contains a NUL character.", field="mapping")
+            raise InvalidInput(_("mapping contains a NUL character."), field="mapping")
         parse(spec)
         return spec, None
     return guess_spec(header or []), None
@@ -359,8 +362,8 @@ def create_job(user: User, upload: File, *, name: str, spec: dict[str, Any] | No
         table = open_table(job.file.path, encoding)
         job.encoding = table.encoding
         if contains_nul(table.header):  # PostgreSQL stores no NUL, even in JSON
-            raise InvalidInput("The header row holds a NUL character: is this a CSV or "
-                               "xlsx file?", field="file")
+            raise InvalidInput(_("The header row holds a NUL character: is this a CSV or "
+                               "xlsx file?"), field="file")
     except InvalidInput:
         job.file.delete(save=False)
         raise
@@ -375,7 +378,7 @@ def get_job(user: User, job_id: int) -> ImportJob:
     check_can_import(user)
     job = ImportJob.objects.filter(pk=job_id).first() if 0 < job_id < 2**63 else None
     if job is None:
-        raise NotFound(f"No import #{job_id}.")
+        raise NotFound(_("No import #%(id)s.") % {"id": job_id})
     return job
 
 
@@ -383,7 +386,7 @@ def set_encoding(job: ImportJob, encoding: str) -> ImportJob:
     """Read the job's file with another encoding from now on. Raises InvalidInput when
     its bytes are not text in that encoding (the job keeps the one it had)."""
     if job.encoding == XLSX:
-        raise InvalidInput("An Excel file has no text encoding to choose.", field="encoding")
+        raise InvalidInput(_("An Excel file has no text encoding to choose."), field="encoding")
     table = open_table(job.file.path, encoding)
     job.encoding = table.encoding
     job.header = [h.strip() for h in table.header]
@@ -413,7 +416,7 @@ def columns(job: ImportJob, samples: int = 3) -> list[tuple[str, list[str]]]:
     """Each column with a few non-empty sample values, for the mapping screen."""
     table = _table(job)
     found: list[list[str]] = [[] for _ in table.header]
-    for n, (_, cells) in enumerate(table.rows):
+    for n, (_line, cells) in enumerate(table.rows):
         for i, cell in enumerate(cells[:len(found)]):
             if cell.strip() and len(found[i]) < samples and cell.strip() not in found[i]:
                 found[i].append(cell.strip()[:60])
@@ -433,7 +436,7 @@ def start_job(job: ImportJob, *, spec: dict[str, Any], dry_run: bool) -> ImportJ
     parse(spec)
     if job.status not in (ImportJob.Status.UPLOADED, ImportJob.Status.DONE,
                           ImportJob.Status.FAILED):
-        raise InvalidInput("This import is already queued or running.", field="status")
+        raise InvalidInput(_("This import is already queued or running."), field="status")
     job.status, job.due_at, job.attempts = ImportJob.Status.QUEUED, clock.now(), 0
     job.save(update_fields=["spec", "dry_run", "status", "due_at", "attempts"])
     if job.file.size <= INLINE_MAX_BYTES:

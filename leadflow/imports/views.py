@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from leadflow.core.errors import InvalidInput, LeadflowError
@@ -30,7 +31,7 @@ def index(request: AuthedRequest) -> HttpResponse:
         if request.method == "POST":
             upload = request.FILES.get("file")
             if upload is None:
-                raise InvalidInput("Choose a CSV or xlsx file.", field="file")
+                raise InvalidInput(_("Choose a CSV or xlsx file."), field="file")
             job = services.create_job(request.user, upload, name=upload.name or "import.csv")
             return redirect("imports:map", job_id=job.pk)
     except LeadflowError as exc:

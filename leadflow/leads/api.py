@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -159,8 +160,8 @@ def bulk_upsert(request, payload: BulkIn):
     from leadflow.leads.bulk import bulk_summary, bulk_upsert
 
     if len(payload.leads) > MAX_BULK:
-        raise InvalidInput(f"At most {MAX_BULK} leads per request "
-                           f"(got {len(payload.leads)}).", field="leads")
+        raise InvalidInput(_("At most %(limit)s leads per request (got %(count)s).")
+                           % {"limit": MAX_BULK, "count": len(payload.leads)}, field="leads")
     items: list[Any] = []
     for item in payload.leads:  # one malformed item must not fail the others
         try:
@@ -168,7 +169,8 @@ def bulk_upsert(request, payload: BulkIn):
         except ItemError as exc:
             first = exc.errors()[0]
             name = ".".join(str(p) for p in first["loc"]) or None
-            items.append(InvalidInput(f"{name}: {first['msg']}", field=name))
+            items.append(InvalidInput(_("%(name)s: %(message)s")
+                                      % {"name": name, "message": first["msg"]}, field=name))
     return bulk_summary(bulk_upsert(items, via=Event.Via.API, actor=request.user))
 
 
@@ -220,8 +222,8 @@ def _suggestion(request, suggestion_id: int):
     found = (dedupe.open_suggestions(request.user).filter(pk=suggestion_id).first()
              if services.valid_id(suggestion_id) else None)
     if found is None:
-        raise NotFound(f"No open duplicate suggestion #{suggestion_id} (or you may not "
-                       "see both leads).")
+        raise NotFound(_("No open duplicate suggestion #%(id)s (or you may not see both leads).")
+                       % {"id": suggestion_id})
     return found
 
 
@@ -233,7 +235,7 @@ def merge_duplicates(request, suggestion_id: int, payload: MergeIn):
     suggestion = _suggestion(request, suggestion_id)
     pair = {suggestion.lead_a_id: suggestion.lead_a, suggestion.lead_b_id: suggestion.lead_b}
     if payload.keep not in pair:
-        raise InvalidInput("keep must be the id of one of the two leads.", field="keep")
+        raise InvalidInput(_("keep must be the id of one of the two leads."), field="keep")
     other = next(lead for pk, lead in pair.items() if pk != payload.keep)
     return merge.merge_leads(pair[payload.keep], other, actor=request.user)
 
@@ -252,7 +254,7 @@ def undo_merge(request, merge_id: int):
     audit = LeadMerge.objects.filter(pk=merge_id).first() if services.valid_id(
         merge_id) else None
     if audit is None:
-        raise NotFound(f"No merge #{merge_id}.")
+        raise NotFound(_("No merge #%(id)s.") % {"id": merge_id})
     services.get_visible_lead(request.user, audit.kept_id)
     return merge.undo_merge(audit, actor=request.user)
 

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from psycopg import errors as psycopg_errors
 
 from leadflow.accounts.permissions import Actor, may_change_lead
@@ -66,7 +68,7 @@ CHUNK_SIZE = 5000
 TOUCH = ("channel", "source", "medium", "campaign")
 CREATED, UPDATED, UNCHANGED, ERROR = "created", "updated", "unchanged", "error"
 CONFLICT = "conflict"
-ANOTHER_REP = "This lead is handled by another rep."
+ANOTHER_REP = gettext_noop("This lead is handled by another rep.")
 # Kept by leads.services from the lead's values (quality flags, duplicate keys).
 DERIVED = ("quality_flags", "contact_data_incorrect", "email_domain", "name_key")
 NOT_FIELDS = {"last_touch", *DERIVED}  # changed, but not named in lead_updated
@@ -147,11 +149,11 @@ def _validate(data: Any, definitions: dict[str, CustomFieldDefinition],
     if isinstance(data, InvalidInput):  # the caller already found this row malformed
         raise data
     if not isinstance(data, dict):
-        raise InvalidInput("Each lead must be an object.")
+        raise InvalidInput(_("Each lead must be an object."))
     email = normalise_email(data.get("email"))
     external_id = clean_external_id(data.get("external_id"))
     if require_identifier and not email and not external_id:
-        raise InvalidInput("needs an email or an external_id", field="email")
+        raise InvalidInput(_("needs an email or an external_id"), field="email")
     fields = _clean(data)
     unknown = "country" in fields and not fields["country"] and bool(
         str(data.get("country") or "").strip())
@@ -202,7 +204,7 @@ def _plan_and_write(chunk: Sequence[dict[str, Any]], *, via: str, who: Actor, ro
         elif id(found) not in new and not may_change_lead(
                 who, owner_id=found.owner_id, team_id=found.team_id):
             proposals.append((found, row))
-            results[i] = RowResult(CONFLICT, message=ANOTHER_REP)
+            results[i] = RowResult(CONFLICT, message=_(ANOTHER_REP))
             continue
         else:
             lead = found
@@ -214,7 +216,7 @@ def _plan_and_write(chunk: Sequence[dict[str, Any]], *, via: str, who: Actor, ro
                 continue
             results[i] = RowResult(UPDATED, lead, changed=sorted(names - NOT_FIELDS))
             if lead.pk is not None:
-                _, before = changed.setdefault(lead.pk, (lead, set()))
+                _lead, before = changed.setdefault(lead.pk, (lead, set()))
                 before.update(names)
         if lead.email:
             by_email[lead.email] = lead
@@ -286,9 +288,9 @@ def _match(row: _Row, by_email: dict[str, Lead], by_ext: dict[str, Lead]
     by_mail = by_email.get(row.email) if row.email else None
     by_id = by_ext.get(row.external_id) if row.external_id else None
     if by_mail is not None and by_id is not None and by_mail is not by_id:
-        return None, (f"The email {row.email} and the external_id {row.external_id} "
-                      "belong to two different leads: send one of them, or merge the two "
-                      "leads first.")
+        return None, _("The email %(email)s and the external_id %(external_id)s belong to "
+                       "two different leads: send one of them, or merge the two leads "
+                       "first.") % {"email": row.email, "external_id": row.external_id}
     return by_mail or by_id, ""
 
 

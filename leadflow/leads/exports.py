@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import may_export
 from leadflow.core import clock
@@ -59,7 +60,7 @@ def lead_rows(user: User, filters: dict[str, str]) -> Iterator[str]:
 def csv_response(user: User, filters: dict[str, str]) -> StreamingHttpResponse:
     """Raises Forbidden, or InvalidInput for bad filters, before anything is streamed."""
     if not may_export(user):
-        raise Forbidden("You may not export leads.")
+        raise Forbidden(_("You may not export leads."))
     search_leads(user, **filters)  # validate now: a 422, not a broken download
     name = f"leads-{clock.now():%Y%m%d-%H%M}.csv"
     response = StreamingHttpResponse(lead_rows(user, filters), content_type="text/csv")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import Actor, may_change_lead
 from leadflow.core import clock
@@ -124,11 +125,11 @@ def merge_leads(keep: Lead, other: Lead, *, actor: User | None) -> LeadMerge:
     from leadflow.tracking.services import record_event
 
     if keep.pk == other.pk:
-        raise InvalidInput("A lead cannot be merged with itself.", field="other")
+        raise InvalidInput(_("A lead cannot be merged with itself."), field="other")
     locked = {lead.pk: lead for lead in Lead.objects.select_for_update()
               .filter(pk__in=[keep.pk, other.pk], erased_at__isnull=True)}
     if len(locked) != 2:
-        raise Conflict("One of the two leads no longer exists (merged or erased already).")
+        raise Conflict(_("One of the two leads no longer exists (merged or erased already)."))
     keep, other = locked[keep.pk], locked[other.pk]
     kept_before, other_snapshot = snapshot(keep), snapshot(other)
     sources = _pick_values(keep, other)
@@ -174,12 +175,12 @@ def undo_merge(audit: LeadMerge, *, actor: User | None) -> Lead:
     # The message names nothing of it.
     if not may_change_lead(Actor.of(actor), owner_id=audit.snapshot.get("owner_id"),
                            team_id=audit.snapshot.get("team_id")):
-        raise Conflict("You may not undo this merge: the merged lead is outside your leads.")
+        raise Conflict(_("You may not undo this merge: the merged lead is outside your leads."))
     if audit.undone_at:
-        raise Conflict("This merge was already undone.")
+        raise Conflict(_("This merge was already undone."))
     keep = Lead.objects.select_for_update().get(pk=audit.kept_id)
     if Lead.objects.filter(pk=audit.merged_lead_id).exists():
-        raise Conflict("A lead with the merged lead's id exists again.")
+        raise Conflict(_("A lead with the merged lead's id exists again."))
     _restore(keep, {k: v for k, v in audit.kept_before.items()
                     if k not in ("id", "score", "fit_score", "engagement_score",
                                  "interest_score")})
@@ -190,7 +191,8 @@ def undo_merge(audit: LeadMerge, *, actor: User | None) -> Lead:
     for name in ("email", "external_id"):
         value = getattr(restored, name)
         if value and Lead.objects.filter(**{name: value}).exclude(pk=restored.pk).exists():
-            raise Conflict(f"Another lead now has the {name} {value!r}: merge them first.")
+            raise Conflict(_("Another lead now has the %(name)s %(value)r: merge them first.")
+                           % {"name": name, "value": value})
     restored.save(force_insert=True)
     relations = {f"{_label(model)}.{fk}": (model, fk) for model, fk in _relations()}
     for key, ids in audit.moved.items():

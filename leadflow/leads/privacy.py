@@ -26,6 +26,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
 
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden
@@ -144,7 +145,7 @@ def erase_lead(lead: Lead, *, actor: User) -> ErasureRecord:
     (see the module docstring). Preconditions: `actor` is an admin or in marketing
     (Forbidden otherwise) and may see the lead. Returns the ErasureRecord."""
     if not can_erase(actor):
-        raise Forbidden("Only administrators and marketing may erase a person.")
+        raise Forbidden(_("Only administrators and marketing may erase a person."))
     with transaction.atomic():
         return _erase([lead.pk], actor=actor, again=True)[0]
 
@@ -155,7 +156,7 @@ def erase_leads(lead_ids: list[int], *, actor: User | None) -> int:
     (the automatic retention job); a user must be allowed to erase (Forbidden otherwise).
     Leads already erased are skipped. Returns how many were erased."""
     if actor is not None and not can_erase(actor):
-        raise Forbidden("Only administrators and marketing may erase a person.")
+        raise Forbidden(_("Only administrators and marketing may erase a person."))
     ids = sorted(set(lead_ids))
     erased = 0
     for start in range(0, len(ids), CHUNK):

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import DateTimeField, QuerySet
 from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import may_manage_retention
 from leadflow.core import clock
@@ -70,8 +71,8 @@ def due_leads(cutoff: datetime) -> QuerySet[Lead]:
 
 def check_may_manage(user: User) -> None:
     if not may_manage_retention(user):
-        raise Forbidden("Only administrators see and erase the leads due under the "
-                        "retention policy.")
+        raise Forbidden(_("Only administrators see and erase the leads due under the "
+                        "retention policy."))
 
 
 def list_due(user: User, *, limit: int = 100, offset: int = 0) -> DueList:
@@ -90,13 +91,15 @@ def erase_due(user: User, *, cutoff: datetime) -> int:
     check_may_manage(user)
     policy = Policy.current()
     if policy.mode == "off":
-        raise Conflict("Retention is off (LEADFLOW_RETENTION_MODE=off): nothing is erased.")
+        raise Conflict(_("Retention is off (LEADFLOW_RETENTION_MODE=off): nothing is erased."))
     if cutoff.tzinfo is None:
-        raise InvalidInput("cutoff needs a time zone (e.g. 2026-01-31T00:00:00Z).",
+        raise InvalidInput(_("cutoff needs a time zone (e.g. 2026-01-31T00:00:00Z)."),
                            field="cutoff")
     if cutoff > policy.cutoff:
-        raise InvalidInput(f"cutoff must be at most {policy.cutoff.isoformat()}: leads active "
-                           f"in the last {policy.days} days are not due.", field="cutoff")
+        raise InvalidInput(_("cutoff must be at most %(cutoff)s: leads active in the last "
+                             "%(days)s days are not due.")
+                           % {"cutoff": policy.cutoff.isoformat(), "days": policy.days},
+                           field="cutoff")
     ids = list(due_leads(cutoff).values_list("pk", flat=True))
     return privacy.erase_leads(ids, actor=user)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Case, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import Actor, scoped
 from leadflow.core import clock
@@ -33,7 +34,7 @@ def clean_external_id(raw: Any) -> str | None:
     """The trimmed external id, or None when empty. Raises InvalidInput."""
     external_id = str(raw or "").strip() or None
     if external_id and (len(external_id) > 100 or contains_nul(external_id)):
-        raise InvalidInput("external_id must be at most 100 characters, without NUL.",
+        raise InvalidInput(_("external_id must be at most 100 characters, without NUL."),
                            field="external_id")
     return external_id
 
@@ -44,26 +45,30 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         if name in data and data[name] is not None:
             value = data[name]
             if contains_nul(value):
-                raise InvalidInput(f"{name} contains a NUL character.", field=name)
+                raise InvalidInput(_("%(name)s contains a NUL character.")
+                                   % {"name": name}, field=name)
             clean[name] = value.strip() if isinstance(value, str) else value
     for utm, name in UTM_KEYS.items():
         if data.get(utm) and not clean.get(name):
             if contains_nul(data[utm]):
-                raise InvalidInput(f"{utm} contains a NUL character.", field=utm)
+                raise InvalidInput(_("%(name)s contains a NUL character.")
+                                   % {"name": utm}, field=utm)
             clean[name] = str(data[utm]).strip()
     if "country" in clean:
         # A code or a name ("France", "Royaume-Uni"); an unknown one is left empty and
         # flagged (see unknown_country()).
         clean["country"] = quality.normalise_country(clean["country"]) or ""
     if "channel" in clean and clean["channel"] not in Channel.values:
-        raise InvalidInput(f"channel must be one of {', '.join(Channel.values)}.",
+        raise InvalidInput(_("channel must be one of %(choices)s.")
+                           % {"choices": ", ".join(Channel.values)},
                            field="channel")
     for name, limit in (("first_name", 100), ("last_name", 100), ("phone", 40),
                         ("title", 150), ("company_name", 200), ("city", 100),
                         ("language", 8), ("source", 100), ("medium", 100),
                         ("campaign", 150)):
         if len(str(clean.get(name, ""))) > limit:
-            raise InvalidInput(f"{name} is longer than {limit} characters.", field=name)
+            raise InvalidInput(_("%(name)s is longer than %(limit)s characters.")
+                               % {"name": name, "limit": limit}, field=name)
     return clean
 
 
@@ -74,7 +79,7 @@ def _clean_custom(custom: dict[str, Any] | None,
     if not custom:
         return {}
     if not isinstance(custom, dict):
-        raise InvalidInput("custom must be an object.", field="custom")
+        raise InvalidInput(_("custom must be an object."), field="custom")
     if defined is None:
         # A key holding NUL would fail the query itself (PostgreSQL): it is unknown.
         keys = [key for key in custom if not contains_nul(key)]
@@ -82,29 +87,33 @@ def _clean_custom(custom: dict[str, Any] | None,
     for key, value in custom.items():
         definition = defined.get(key)
         if definition is None:
-            raise InvalidInput(f"Unknown custom field {key!r}: declare it first.",
+            raise InvalidInput(_("Unknown custom field %(key)r: declare it first.") % {"key": key},
                                field=f"custom.{key}")
         if value is None:
             continue
         if contains_nul(value):
-            raise InvalidInput(f"custom field {key!r} contains a NUL character.",
+            raise InvalidInput(_("custom field %(key)r contains a NUL character.") % {"key": key},
                                field=f"custom.{key}")
         if definition.type == CustomFieldDefinition.Type.TEXT and not (
                 isinstance(value, str) and len(value) <= MAX_CUSTOM_TEXT):
-            raise InvalidInput(f"custom field {key!r} must be a text of at most "
-                               f"{MAX_CUSTOM_TEXT} characters.", field=f"custom.{key}")
+            raise InvalidInput(_("custom field %(key)r must be a text of at most %(limit)s "
+                                 "characters.")
+                               % {"key": key, "limit": MAX_CUSTOM_TEXT}, field=f"custom.{key}")
         if definition.type == CustomFieldDefinition.Type.DATE and not _is_iso_date(value):
-            raise InvalidInput(f"custom field {key!r} must be a date (YYYY-MM-DD).",
+            raise InvalidInput(_("custom field %(key)r must be a date (YYYY-MM-DD).")
+                               % {"key": key},
                                field=f"custom.{key}")
         if definition.type == CustomFieldDefinition.Type.NUMBER and (
                 isinstance(value, bool) or not isinstance(value, int | float)):
-            raise InvalidInput(f"custom field {key!r} must be a number.", field=f"custom.{key}")
+            raise InvalidInput(_("custom field %(key)r must be a number.")
+                               % {"key": key}, field=f"custom.{key}")
         if definition.type == CustomFieldDefinition.Type.BOOLEAN and not isinstance(value, bool):
-            raise InvalidInput(f"custom field {key!r} must be true or false.",
+            raise InvalidInput(_("custom field %(key)r must be true or false.") % {"key": key},
                                field=f"custom.{key}")
         if definition.type == CustomFieldDefinition.Type.CHOICE and value not in (
                 definition.choices or []):
-            raise InvalidInput(f"custom field {key!r} must be one of {definition.choices}.",
+            raise InvalidInput(_("custom field %(key)r must be one of %(choices)s.")
+                               % {"key": key, "choices": definition.choices},
                                field=f"custom.{key}")
     return custom
 
@@ -187,7 +196,7 @@ def get_visible_lead(user: User, lead_id: int) -> Lead:
             .filter(pk=lead_id, erased_at__isnull=True).first()
             if valid_id(lead_id) else None)
     if lead is None:
-        raise NotFound(f"No lead #{lead_id} (or you may not see it).")
+        raise NotFound(_("No lead #%(id)s (or you may not see it).") % {"id": lead_id})
     return lead
 
 
@@ -199,7 +208,7 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
     leads = visible_leads(user).filter(erased_at__isnull=True)
     for name, value in (("q", q), ("stage", stage), ("owner", owner), ("source", source)):
         if contains_nul(value):
-            raise InvalidInput(f"{name} contains a NUL character.", field=name)
+            raise InvalidInput(_("%(name)s contains a NUL character.") % {"name": name}, field=name)
     if q:
         q = q.strip()
         cond = (Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
@@ -226,7 +235,8 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
         "-last_touch_at": ("-last_touch_at", "-id"),
     }
     if sort not in orderings:
-        raise InvalidInput(f"sort must be one of {', '.join(orderings)}.", field="sort")
+        raise InvalidInput(_("sort must be one of %(choices)s.")
+                           % {"choices": ", ".join(orderings)}, field="sort")
     return leads.select_related("owner").order_by(*orderings[sort])
 
 
@@ -241,7 +251,8 @@ def _quality_filter(leads: QuerySet[Lead], value: str) -> QuerySet[Lead]:
         # The JSON text holds '"code"': portable where JSON `contains` is not (SQLite).
         return leads.filter(contact_data_incorrect=True,
                             quality_flags__icontains=f'"{value}"')
-    raise InvalidInput(f"quality must be problems, ok or one of {', '.join(ALL_FLAGS)}.",
+    raise InvalidInput(_("quality must be problems, ok or one of %(choices)s.")
+                       % {"choices": ", ".join(ALL_FLAGS)},
                        field="quality")
 
 
@@ -288,22 +299,22 @@ def edit_lead(lead: Lead, changes: dict[str, Any], *, actor: User,
 
     if not may_change_lead(Actor.of(actor), owner_id=lead.owner_id, team_id=lead.team_id) \
             or lead.erased_at is not None:
-        raise NotFound(f"No lead #{lead.pk} (or you may not see it).")
+        raise NotFound(_("No lead #%(id)s (or you may not see it).") % {"id": lead.pk})
     unknown = set(changes) - set(EDITABLE_FIELDS) - {"custom"}
     if unknown:
         name = sorted(unknown)[0]
-        raise InvalidInput(f"{name} cannot be edited here.", field=name)
+        raise InvalidInput(_("%(name)s cannot be edited here.") % {"name": name}, field=name)
     new: dict[str, Any] = _clean({k: "" if v is None else v for k, v in changes.items()
                                   if k in PROFILE_FIELDS})
     if "country" in changes and changes["country"] and not new.get("country"):
-        raise InvalidInput("Unknown country: use a two-letter code such as FR.",
+        raise InvalidInput(_("Unknown country: use a two-letter code such as FR."),
                            field="country")
     if "email" in changes:
         raw = str(changes["email"] or "").strip()
         new["email"] = normalise_email(raw) if raw else None
         if new["email"] and Lead.objects.filter(email=new["email"]).exclude(
                 pk=lead.pk).exists():
-            raise Conflict("Another lead already has this email address.", field="email")
+            raise Conflict(_("Another lead already has this email address."), field="email")
     if new.get("phone"):
         new["phone"] = quality.normalise_phone(new["phone"],
                                                new.get("country", lead.country) or None)[0]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import may_close_deals
 from leadflow.core import clock
@@ -83,7 +84,7 @@ def _move(moves: Sequence[tuple[Lead, str]], to_stage: str, *, actor: User | Non
     record_events([NewEvent(type=EventType.STAGE_CHANGED, lead_id=lead.pk,
                             properties={"from": lead.stage, "to": to_stage, "reason": reason})
                    for lead, reason in moves], via=via, actor=actor)
-    for lead, _ in moves:
+    for lead, _reason in moves:
         lead.stage, lead.stage_changed_at = to_stage, now
     return changes
 
@@ -96,7 +97,7 @@ def change_stage(lead: Lead, to_stage: str, *, reason: str = "", actor: User | N
     Returns None (and records nothing) when the lead is already in that stage.
     """
     if to_stage not in Stage.values:
-        raise InvalidInput(f"Unknown stage {to_stage!r}.", field="stage")
+        raise InvalidInput(_("Unknown stage %(stage)r.") % {"stage": to_stage}, field="stage")
     via = via or (Event.Via.UI if actor else Event.Via.SYSTEM)
     changes = _move([(lead, reason)], to_stage, actor=actor, via=via)
     return changes[0] if changes else None
@@ -111,9 +112,9 @@ def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason:
     Precondition: outcome is "won" or "lost"; the actor, if any, works in sales or is an
     admin (deals are sales' to close; marketing reads the outcome)."""
     if outcome not in (Stage.WON, Stage.LOST):
-        raise InvalidInput("Outcome must be 'won' or 'lost'.", field="outcome")
+        raise InvalidInput(_("Outcome must be 'won' or 'lost'."), field="outcome")
     if actor is not None and not may_close_deals(actor):
-        raise Forbidden("Only sales reps, sales managers and admins mark deals won or lost.")
+        raise Forbidden(_("Only sales reps, sales managers and admins mark deals won or lost."))
     reason = reason.replace("\x00", "")  # as in _move
     from leadflow.tracking.services import record_event
 
@@ -132,7 +133,7 @@ def change_stages(leads: Sequence[Lead], to_stage: str, *, reason: str = "",
     """change_stage for many leads at once (imports), in a constant number of queries.
     Leads already in `to_stage` are skipped. Returns how many moved."""
     if to_stage not in Stage.values:
-        raise InvalidInput(f"Unknown stage {to_stage!r}.", field="stage")
+        raise InvalidInput(_("Unknown stage %(stage)r.") % {"stage": to_stage}, field="stage")
     return len(_move([(lead, reason) for lead in leads], to_stage, actor=actor, via=via))
 
 
@@ -146,7 +147,7 @@ def mark_outcomes(leads: Sequence[Lead], outcome: str, *, reason: str = "",
     from leadflow.tracking.services import NewEvent, record_events
 
     if outcome not in (Stage.WON, Stage.LOST):
-        raise InvalidInput("Outcome must be 'won' or 'lost'.", field="outcome")
+        raise InvalidInput(_("Outcome must be 'won' or 'lost'."), field="outcome")
     reason = reason.replace("\x00", "")
     changes = _move([(lead, reason or f"marked {outcome}") for lead in leads], outcome,
                     actor=actor, via=via)

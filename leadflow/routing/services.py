@@ -164,12 +164,12 @@ def reassign_lead(lead: Lead, owner_id: int, *, actor: User) -> User:
     from leadflow.core.errors import Forbidden, InvalidInput, NotFound
 
     if not may_change_lead(Actor.of(actor), owner_id=lead.owner_id, team_id=lead.team_id):
-        raise NotFound(f"No lead #{lead.pk} (or you may not see it).")
+        raise NotFound(gettext("No lead #%(id)s (or you may not see it).") % {"id": lead.pk})
     owner = User.objects.filter(pk=owner_id).first()
     if owner is None:
-        raise InvalidInput("Choose the new owner among the people listed.", field="owner")
+        raise InvalidInput(gettext("Choose the new owner among the people listed."), field="owner")
     if not may_assign_to(actor, owner):
-        raise Forbidden("You may not give this lead to that person.", field="owner")
+        raise Forbidden(gettext("You may not give this lead to that person."), field="owner")
     if owner.pk != lead.owner_id:
         assign_lead(lead, owner, actor=actor, reason=gettext("Reassigned by hand"))
     return owner

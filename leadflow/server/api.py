@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -81,13 +82,14 @@ class JsonParser(Parser):
             data = from_json(request.body)
         except ValueError as exc:
             if "recursion limit" in str(exc):
-                raise InvalidInput("The request body is nested too deeply.",
+                raise InvalidInput(_("The request body is nested too deeply."),
                                    field="body") from exc
-            raise InvalidInput(f"The request body is not valid JSON ({exc}).",
+            raise InvalidInput(_("The request body is not valid JSON (%(error)s).")
+                               % {"error": exc},
                                field="body") from exc
         # Every endpoint takes an object; ninja would silently ignore an array instead.
         if not isinstance(data, dict):
-            raise InvalidInput("The request body must be a JSON object.", field="body")
+            raise InvalidInput(_("The request body must be a JSON object."), field="body")
         return data
 
 

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import Actor
 from leadflow.core import clock
@@ -105,7 +106,7 @@ def check_rate(ip: str) -> None:
     except ValueError:  # expired between add and incr
         count = 1
     if count > limit:
-        raise TooManyRequests("Too many tracking requests from this address; slow down.")
+        raise TooManyRequests(_("Too many tracking requests from this address; slow down."))
 
 
 def host_of(url: str) -> str:
@@ -123,12 +124,12 @@ def site_allows(site: TrackingSite, origin: str) -> bool:
 def find_site(key: object, origin: str) -> TrackingSite:
     """The site named by `key`, if the request comes from one of its domains."""
     if not isinstance(key, str) or not key or len(key) > 40:
-        raise InvalidInput("Missing or malformed site key.", field="site")
+        raise InvalidInput(_("Missing or malformed site key."), field="site")
     site = TrackingSite.objects.filter(key=key).first()
     if site is None:
-        raise Forbidden("Unknown site key.", field="site")
+        raise Forbidden(_("Unknown site key."), field="site")
     if not site_allows(site, origin):
-        raise Forbidden("This site key does not accept events from this origin.",
+        raise Forbidden(_("This site key does not accept events from this origin."),
                         field="origin")
     return site
 
@@ -149,15 +150,16 @@ def collect(beacon: Beacon, grant: list[str] | None = None) -> CollectResult:
     the caller has it for an error too."""
     check_rate(beacon.ip)
     if len(beacon.body) > MAX_BODY_BYTES:
-        raise TooLarge(f"A beacon may be at most {MAX_BODY_BYTES} bytes.")
+        raise TooLarge(_("A beacon may be at most %(limit)s bytes.")
+                       % {"limit": MAX_BODY_BYTES})
     if beacon.do_not_track and settings.LEADFLOW_TRACKING_RESPECT_DNT:
         return CollectResult(ignored="dnt")
     try:
         data = json.loads(beacon.body)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInput("The body must be a JSON object.") from None
+        raise InvalidInput(_("The body must be a JSON object.")) from None
     if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
+        raise InvalidInput(_("The body must be a JSON object."))
     site = find_site(data.get("site"), beacon.origin)
     if grant is not None:
         grant.append(allowed_origin(beacon.origin_header, site))
@@ -167,10 +169,11 @@ def collect(beacon: Beacon, grant: list[str] | None = None) -> CollectResult:
         return result
     vid = data.get("vid")
     if not visitors.valid_visitor_id(vid):
-        raise InvalidInput("vid must be 8 to 64 letters, digits, - or _.", field="vid")
+        raise InvalidInput(_("vid must be 8 to 64 letters, digits, - or _."), field="vid")
     items = data.get("events")
     if not isinstance(items, list) or len(items) > MAX_ITEMS:
-        raise InvalidInput(f"events must be a list of at most {MAX_ITEMS} items.",
+        raise InvalidInput(_("events must be a list of at most %(limit)s items.")
+                           % {"limit": MAX_ITEMS},
                            field="events")
     if bots.is_bot(beacon.user_agent):
         _mark_bot(vid, beacon.user_agent, site)
@@ -196,7 +199,7 @@ def collect(beacon: Beacon, grant: list[str] | None = None) -> CollectResult:
         else:
             instructions.append((index, kind, new))
     if events:
-        for _, created in record_events(events, via=Event.Via.TRACKING):
+        for _event, created in record_events(events, via=Event.Via.TRACKING):
             if created:
                 result.accepted += 1
             else:
@@ -236,22 +239,23 @@ def _mark_bot(vid: object, user_agent: str, site: TrackingSite) -> None:
 def _parse_item(item: object, vid: str,
                 lead_id: int | None) -> tuple[str, NewEvent | dict[str, Any]]:
     if not isinstance(item, dict):
-        raise InvalidInput("An event must be an object.")
+        raise InvalidInput(_("An event must be an object."))
     kind = item.get("type")
     if not isinstance(kind, str) or not 1 <= len(kind) <= 60 or not kind.isprintable():
-        raise InvalidInput("type must be 1 to 60 printable characters.", field="type")
+        raise InvalidInput(_("type must be 1 to 60 printable characters."), field="type")
     props = item.get("props", {})
     if not isinstance(props, dict):
-        raise InvalidInput("props must be an object.", field="props")
+        raise InvalidInput(_("props must be an object."), field="props")
     if contains_nul(props) or _too_big(props):
-        raise InvalidInput("props are too large or hold NUL characters.", field="props")
+        raise InvalidInput(_("props are too large or hold NUL characters."), field="props")
     if kind in ("identify", "lf_id"):
         return kind, props
     if refused := refusal(kind, Recorder.PAGE):
         raise InvalidInput(refused, field="type")
     key = item.get("key")
     if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY or contains_nul(key):
-        raise InvalidInput(f"key must be 1 to {MAX_KEY} characters.", field="key")
+        raise InvalidInput(_("key must be 1 to %(limit)s characters.")
+                           % {"limit": MAX_KEY}, field="key")
     if kind == EventType.PAGE_VIEW:
         props = _page_view(props)
     # Namespaced by visitor: a browser cannot collide with another visitor's keys, nor
@@ -277,7 +281,7 @@ def _too_big(props: dict[str, Any]) -> bool:
 def _page_view(props: dict[str, Any]) -> dict[str, Any]:
     url = props.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise InvalidInput("A page view needs the page's http(s) url.", field="url")
+        raise InvalidInput(_("A page view needs the page's http(s) url."), field="url")
     out = {k: text(props[k], k)[:1000] for k in ("url", "title", "referrer") if props.get(k)}
     try:
         query = dict(parse_qsl(urlsplit(url).query))
@@ -303,7 +307,7 @@ def _run_instruction(kind: str, props: dict[str, Any], vid: str,
     if kind == "identify":
         data = {k: props[k] for k in IDENTIFY_FIELDS if isinstance(props.get(k), str)}
         if not data.get("email"):
-            raise InvalidInput("identify needs an email.", field="email")
+            raise InvalidInput(_("identify needs an email."), field="email")
         verified = sites.verifies(site, data["email"], props.get("user_hash"))
         data["channel"] = "web"
         actor = Actor.public(f"tracking:{site.key}", trusted=verified)
@@ -316,7 +320,7 @@ def _run_instruction(kind: str, props: dict[str, Any], vid: str,
         lead_id = visitors.read_lf_id(props.get("token"))
         found = visitors.lead_model().objects.filter(pk=lead_id).first() if lead_id else None
         if found is None:
-            raise InvalidInput("The lf_id token is invalid or expired.", field="token")
+            raise InvalidInput(_("The lf_id token is invalid or expired."), field="token")
         lead = found
     visitors.identify(vid, lead)
 

@@ -205,8 +205,8 @@ def refusal(type: str, source: Recorder) -> str:
     if may_record(type, source):
         return ""
     if recorder(type) == Recorder.LEADFLOW:
-        return f"{type!r} is recorded by Leadflow itself."
-    return f"{type!r} may be sent by your server (the API), not by a page."
+        return _("%(type)r is recorded by Leadflow itself.") % {"type": type}
+    return _("%(type)r may be sent by your server (the API), not by a page.") % {"type": type}
 
 
 def is_authentic(event: Event) -> bool:

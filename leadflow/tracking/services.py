@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from psycopg import errors as psycopg_errors
 from pydantic_core import PydanticSerializationError, to_json
 
@@ -150,32 +151,37 @@ def _record_one_by_one(items: Sequence[NewEvent], *, via: str,
 def _validate(item: NewEvent, index: int) -> None:
     """Check one event, and serialise its properties (`properties_json`, stored as is)."""
     if not item.type or len(item.type) > 60:
-        raise InvalidInput(f"Event {index}: type must be 1 to 60 characters.", field="type")
+        raise InvalidInput(_("Event %(index)s: type must be 1 to 60 characters.")
+                           % {"index": index}, field="type")
     if not isinstance(item.properties, dict):
-        raise InvalidInput(f"Event {index}: properties must be an object.",
+        raise InvalidInput(_("Event %(index)s: properties must be an object.") % {"index": index},
                            field="properties")
     try:
         raw = to_json(item.properties)
     except PydanticSerializationError:
-        raise InvalidInput(f"Event {index}: properties must be JSON values.",
+        raise InvalidInput(_("Event %(index)s: properties must be JSON values.") % {"index": index},
                            field="properties") from None
     if len(raw) > MAX_PROPERTIES_BYTES:
-        raise InvalidInput(f"Event {index}: properties are larger than "
-                           f"{MAX_PROPERTIES_BYTES} bytes.", field="properties")
+        raise InvalidInput(_("Event %(index)s: properties are larger than %(limit)s bytes.")
+                           % {"index": index, "limit": MAX_PROPERTIES_BYTES}, field="properties")
     if item.occurred_at is not None:
         try:
             item.occurred_at = utc(item.occurred_at, "occurred_at")
         except InvalidInput as exc:
-            raise InvalidInput(f"Event {index}: {exc.message}", field=exc.field) from None
+            raise InvalidInput(_("Event %(index)s: %(message)s")
+                               % {"index": index, "message": exc.message},
+                               field=exc.field) from None
     if item.idempotency_key is not None and len(item.idempotency_key) > 120:
-        raise InvalidInput(f"Event {index}: idempotency_key is longer than 120 characters.",
+        raise InvalidInput(_("Event %(index)s: idempotency_key is longer than 120 characters.")
+                           % {"index": index},
                            field="idempotency_key")
     # JSON writes a NUL as \u0000: the full walk runs only when that text is there
     # (per-event cost matters in batches of 1,000).
     if ("\x00" in item.type or "\x00" in item.visitor_id
             or "\x00" in (item.idempotency_key or "")
             or (b"\\u0000" in raw and contains_nul(item.properties))):
-        raise InvalidInput(f"Event {index}: text may not contain NUL characters.",
+        raise InvalidInput(_("Event %(index)s: text may not contain NUL characters.")
+                           % {"index": index},
                            field="properties")
     item.properties_json = raw.decode()
 
@@ -220,7 +226,8 @@ def ingest_events(user: User, items: Sequence[EventItem], *,
     from leadflow.tracking.events import Recorder, refusal
 
     if len(items) > MAX_BATCH:
-        raise InvalidInput(f"At most {MAX_BATCH} events per batch.", field="events")
+        raise InvalidInput(_("At most %(limit)s events per batch.")
+                           % {"limit": MAX_BATCH}, field="events")
     # An erased person is an anonymous row kept for reports: nothing may be added to it.
     leads = scoped(_LEAD._default_manager.all(), user).filter(erased_at__isnull=True)
     emails: set[str] = set()
@@ -264,7 +271,7 @@ def ingest_events(user: User, items: Sequence[EventItem], *,
         accepted.append((idx, new))
     if accepted:
         stored = _store([new for _, new in accepted], via=via, actor=user)
-        for (idx, _), (event, created) in zip(accepted, stored, strict=True):
+        for (idx, _item), (event, created) in zip(accepted, stored, strict=True):
             results[idx] = IngestResult(idx, "created" if created else "duplicate", event.pk)
     return [r for r in results if r is not None]
 
@@ -283,17 +290,18 @@ def api_key(user_id: int, key: str) -> str:
 def _resolve(item: EventItem, by_id, by_email, by_ext) -> int | None:
     if item.lead_id:
         if item.lead_id not in by_id:
-            raise InvalidInput(f"No lead #{item.lead_id} (or you may not see it).")
+            raise InvalidInput(_("No lead #%(id)s (or you may not see it).") % {"id": item.lead_id})
         return item.lead_id
     if item.email:
         email = normalise_email(item.email)
         if email not in by_email:
-            raise InvalidInput(f"No lead with email {email}.")
+            raise InvalidInput(_("No lead with email %(email)s.") % {"email": email})
         return by_email[email]
     if item.external_id:
         if item.external_id not in by_ext:
-            raise InvalidInput(f"No lead with external id {item.external_id!r}.")
+            raise InvalidInput(_("No lead with external id %(external_id)r.")
+                               % {"external_id": item.external_id})
         return by_ext[item.external_id]
     if not item.visitor_id:
-        raise InvalidInput("Name a lead (lead_id, email or external_id) or a visitor_id.")
+        raise InvalidInput(_("Name a lead (lead_id, email or external_id) or a visitor_id."))
     return None

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import may_manage_secrets
 from leadflow.core import clock
@@ -31,7 +32,8 @@ def _clean_domains(raw: str) -> list[str]:
         host = part.strip().lower()
         host = host.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
         if not host or len(host) > 253 or not all(c.isalnum() or c in ".-" for c in host):
-            raise InvalidInput(f"{part[:100]!r} is not a domain name.", field="domains")
+            raise InvalidInput(_("%(domain)r is not a domain name.")
+                               % {"domain": part[:100]}, field="domains")
         domains.append(host)
     return domains
 
@@ -41,10 +43,10 @@ def create_site(name: str, domains: str) -> TrackingSite:
     from any other origin are refused)."""
     name = name.strip()
     if not name or len(name) > 120:
-        raise InvalidInput("Give the site a name of at most 120 characters.", field="name")
+        raise InvalidInput(_("Give the site a name of at most 120 characters."), field="name")
     hosts = _clean_domains(domains)
     if not hosts:
-        raise InvalidInput("List at least one domain the site is served from.",
+        raise InvalidInput(_("List at least one domain the site is served from."),
                            field="domains")
     return TrackingSite.objects.create(name=name, key="lf_" + secrets.token_urlsafe(12),
                                        allowed_domains="\n".join(hosts))
@@ -65,8 +67,8 @@ def verifies(site: TrackingSite, email: str, user_hash: object) -> bool:
         return False
     if not isinstance(user_hash, str) or not hmac.compare_digest(
             identity_hash(site.identity_secret, email).encode(), user_hash.encode()):
-        raise InvalidInput("user_hash does not match this email (HMAC-SHA256 of the "
-                           "lower-cased email with the site's identity secret, in hex).",
+        raise InvalidInput(_("user_hash does not match this email (HMAC-SHA256 of the "
+                           "lower-cased email with the site's identity secret, in hex)."),
                            field="user_hash")
     return True
 
@@ -75,10 +77,10 @@ def set_identity_secret(user: User, site_id: int, *, enabled: bool) -> TrackingS
     """Give the site a new random identity secret (the old one stops verifying at once),
     or remove it (`enabled` False: identifies are no longer trusted). Admins only."""
     if not may_manage_secrets(user):
-        raise Forbidden("Only an administrator may change a site's identity secret.")
+        raise Forbidden(_("Only an administrator may change a site's identity secret."))
     site = TrackingSite.objects.filter(pk=site_id).first()
     if site is None:
-        raise NotFound("No such tracking site.")
+        raise NotFound(_("No such tracking site."))
     site.identity_secret = secrets.token_hex(32) if enabled else ""
     site.save(update_fields=["identity_secret"])
     return site
