@@ -18,15 +18,16 @@ class AuditEntry(models.Model):
     # token_revoked, role_changed.
     action = models.CharField(_("action"), max_length=30)
     # Kept as text too: the entry must outlive the user who acted (or was acted on).
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True,
+                              blank=True,
                               on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(_("who"), max_length=150, blank=True)
     object_type = models.CharField(_("what"), max_length=60, blank=True)
-    object_id = models.CharField(max_length=40, blank=True)
-    object_repr = models.CharField(max_length=200, blank=True)
+    object_id = models.CharField(_("object ID"), max_length=40, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
     # {field: [before, after]} for a change; {field: value} for a creation or deletion.
-    changes = models.JSONField(default=dict, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
