@@ -1,8 +1,23 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# The actions Leadflow records, stored as codes, shown in the reader's language.
+ACTIONS = {
+    "created": pgettext_lazy("audit action", "created"),
+    "changed": pgettext_lazy("audit action", "changed"),
+    "deleted": pgettext_lazy("audit action", "deleted"),
+    "login": pgettext_lazy("audit action", "signed in"),
+    "login_failed": pgettext_lazy("audit action", "sign-in failed"),
+    "locked_out": pgettext_lazy("audit action", "locked out"),
+    "token_created": pgettext_lazy("audit action", "API token created"),
+    "token_revoked": pgettext_lazy("audit action", "API token revoked"),
+    "role_changed": pgettext_lazy("audit action", "role changed"),
+}
 
 
 class AuditEntry(models.Model):
@@ -37,3 +52,13 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    def action_label(self) -> str:
+        return str(ACTIONS.get(self.action, self.action))
+
+    def object_type_label(self) -> str:
+        """The model's name ("scoring rule") for its label ("scoring.ScoreRule")."""
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type

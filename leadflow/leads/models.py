@@ -143,8 +143,9 @@ class Lead(models.Model):
     quality_flags = models.JSONField(_("data quality flags"), default=list, blank=True)
     contact_data_incorrect = models.BooleanField(_("contact data incorrect"), default=False)
     # Duplicate detection keys (leadflow.leads.dedupe), kept in step by save paths.
-    email_domain = models.CharField(_("email domain"), max_length=200, blank=True,
-                                    help_text="Company domain of the email; empty for free mail")
+    email_domain = models.CharField(
+        _("email domain"), max_length=200, blank=True,
+        help_text=_("Company domain of the email; empty for free mail"))
     name_key = models.CharField(_("name key (for duplicates)"), max_length=200, blank=True)
     # An erased person leaves an anonymous tombstone so past reports keep their totals.
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from leadflow.leads.services import upsert_lead
 
@@ -212,3 +213,19 @@ def test_admin_index_names_the_models_in_french(client, admin_user):
         assert french in body, french
     for english in ("Api tokens", "Enrollments", "Email messages", "Form rejections"):
         assert english not in body, english
+
+
+def test_admin_lists_and_audit_log_name_codes_in_french(signed_in):
+    from leadflow.tracking import events
+
+    french = {"headers": {"Accept-Language": "fr"}}
+    audit = html.unescape(signed_in.get(reverse("audit:log"), **french).content.decode())
+    assert "Sécurité: connexion" in audit and "utilisateur boss" in audit
+    audit_admin = html.unescape(
+        signed_in.get("/admin/audit/auditentry/", **french).content.decode())
+    assert ">connexion<" in audit_admin and ">login<" not in audit_admin
+    event_admin = html.unescape(
+        signed_in.get("/admin/tracking/event/", **french).content.decode())
+    with translation.override("fr"):
+        created = events.label("lead_created")
+    assert f">{created}<" in event_admin and ">lead_created<" not in event_admin
