@@ -4,6 +4,7 @@ rep would type them, shown in the reader's language (leads.labels.reason_label).
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -42,12 +43,16 @@ _WORDS: dict[str, Promise] = {
 }
 
 
+def _words(english: str, match: re.Match[str] | None = None) -> str:
+    return str(_WORDS.get(english, english))
+
+
 def register() -> None:
     """Called from the server's AppConfig.ready(): leads stands below the server."""
     from leadflow.leads.labels import register_reason
 
-    for english, words in _WORDS.items():
-        register_reason(re.escape(english), lambda m, words=words: str(words))
+    for english in _WORDS:
+        register_reason(re.escape(english), partial(_words, english))
     register_reason(re.escape(REJECTED_BY_SALES.format("")) + "(.+)",
                     lambda m: gettext("Rejected by sales: %(reason)s") % {
-                        "reason": str(_WORDS.get(m[1], m[1]))})
+                        "reason": _words(m[1])})
