@@ -236,6 +236,14 @@ def _configure() -> _Setup:
         "consent_version": "2024-09",
         "thank_you": "Thank you! Check your inbox for a welcome email.",
         "source": "newsletter",
+        # What a French visitor reads (the form's own texts are the English ones).
+        "translations": {"fr": {
+            "title": "Recevez la newsletter Leadflow",
+            "intro": "Une idée concrète par mois pour répondre plus vite à vos leads.",
+            "consent_text": "J'accepte de recevoir la newsletter Leadflow et des e-mails "
+                            "marketing associés. Je peux me désinscrire à tout moment avec le "
+                            "lien présent dans chaque e-mail.",
+            "thank_you": "Merci ! Un e-mail de bienvenue vous attend dans votre boîte."}},
     })
     demo_form, _ = Form.objects.get_or_create(slug="demo-request", defaults={
         "name": "Demo request", "title": "Book a demo",
@@ -244,6 +252,11 @@ def _configure() -> _Setup:
         "consent_text": "I agree to be contacted by a Leadflow sales representative.",
         "consent_version": "2024-09",
         "thank_you": "Thank you! Your sales contact will call you shortly.",
+        "translations": {"fr": {
+            "title": "Réservez une démo",
+            "intro": "Découvrez Leadflow sur vos propres leads en 20 minutes.",
+            "consent_text": "J'accepte d'être contacté par un commercial de Leadflow.",
+            "thank_you": "Merci ! Votre contact commercial vous appelle très vite."}},
     })
     return _Setup(users=users, newsletter=newsletter, demo_form=demo_form, campaign=campaign)
 

@@ -38,7 +38,7 @@ def test_every_reason_the_demo_writes_reads_in_french():
         assert reason_label("Proposal sent") == "Proposal sent"
 
 
-def test_a_demo_lead_page_shows_its_stage_reasons_in_french(client, admin_user):
+def test_a_demo_lead_page_and_form_read_in_french(client, admin_user):
     load_demo(leads=80)
     change = StageChange.objects.filter(reason=demo_reasons.ACCEPTED).first()
     assert change is not None
@@ -48,3 +48,6 @@ def test_a_demo_lead_page_shows_its_stage_reasons_in_french(client, admin_user):
     body = html.unescape(page.content.decode())
     assert "Accepté par les ventes" in body
     assert "Accepted by sales" not in body
+    form = html.unescape(client.get("/f/newsletter/", headers={"Accept-Language": "fr"})
+                         .content.decode())
+    assert "Recevez la newsletter Leadflow" in form
