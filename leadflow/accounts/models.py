@@ -20,8 +20,9 @@ class Team(models.Model):
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
-        ordering = ["name"]
         verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -33,7 +34,7 @@ class User(AbstractUser):
     team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="members")
     # Round-robin routing hands the next lead to the active rep who waited longest.
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
     accepts_leads = models.BooleanField(_("accepts new leads"), default=True)
     # An IANA name ("Europe/Paris"); empty: the installation's (LEADFLOW_TIME_ZONE). Pages
     # show times, and count "today" and "this week", in it (accounts.middleware).
@@ -63,16 +64,22 @@ class TokenScope(models.TextChoices):
 class ApiToken(models.Model):
     """A bearer token for the REST API. Only its SHA-256 is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, default="api")
-    prefix = models.CharField(max_length=12, help_text=_("first characters, to recognise it"))
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked = models.BooleanField(default=False)
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, default="api")
+    prefix = models.CharField(_("prefix"), max_length=12,
+                              help_text=_("first characters, to recognise it"))
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked = models.BooleanField(_("revoked"), default=False)
     scope = models.CharField(_("scope"), max_length=10, choices=TokenScope.choices,
                              default=TokenScope.FULL)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.core.admin import ViewOnlyAdmin
+from leadflow.tracking.admin import event_type_column
 
 
 class StepInline(admin.TabularInline):
@@ -12,7 +14,8 @@ class StepInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "entry_event_type", "goal_event_type", "active")
+    list_display = ("name", event_type_column("entry_event_type", _("enters on event")),
+                    event_type_column("goal_event_type", _("goal event")), "active")
     inlines = [StepInline]
 
 

@@ -17,11 +17,12 @@ class Campaign(models.Model):
     goal_event_type = models.CharField(_("goal event"), max_length=60, blank=True,
                                        help_text=_("leads leave when this happens, e.g. won"))
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["name"]
         verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -35,15 +36,19 @@ class Step(models.Model):
         WAIT = "wait", _("Wait")
         ADD_POINTS = "add_points", _("Add points")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="steps")
     position = models.PositiveIntegerField(_("position"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    template = models.ForeignKey("emails.EmailTemplate", null=True, blank=True,
+    template = models.ForeignKey("emails.EmailTemplate", verbose_name=_("template"), null=True,
+                                 blank=True,
                                  on_delete=models.PROTECT)
     wait_seconds = models.PositiveIntegerField(_("wait (seconds)"), default=0)
     points = models.IntegerField(_("points"), default=0)
 
     class Meta:
+        verbose_name = _("campaign step")
+        verbose_name_plural = _("campaign steps")
         ordering = ["campaign", "position"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "position"], name="step_position"),
@@ -64,25 +69,29 @@ class Enrollment(WorkItem):
         EXITED = "exited", _("exited")
         FAILED = "failed", _("failed")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE,
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
                                  related_name="enrollments")
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE,
+    lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), on_delete=models.CASCADE,
                              related_name="enrollments")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    next_position = models.PositiveIntegerField(default=1)
-    next_run_at = models.DateTimeField(null=True, blank=True)
-    entered_at = models.DateTimeField()
-    left_at = models.DateTimeField(null=True, blank=True)
-    exit_reason = models.CharField(max_length=200, blank=True)
-    last_error = models.TextField(blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.ACTIVE)
+    next_position = models.PositiveIntegerField(_("next step"), default=1)
+    next_run_at = models.DateTimeField(_("next run at"), null=True, blank=True)
+    entered_at = models.DateTimeField(_("entered at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    exit_reason = models.CharField(_("exit reason"), max_length=200, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
     # The email a send step queued and waits for before the walk goes on.
-    waiting_for = models.ForeignKey("emails.EmailMessage", null=True, blank=True,
+    waiting_for = models.ForeignKey("emails.EmailMessage", verbose_name=_("waiting for"),
+                                    null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
 
     work_due_field = "next_run_at"
     work_error_field = "last_error"
 
     class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
         ordering = ["-entered_at"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "lead"],

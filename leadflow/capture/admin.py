@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.capture.models import Form, FormConsentVersion, FormField, FormRejection
 from leadflow.core.admin import ViewOnlyAdmin
+from leadflow.tracking.admin import event_type_column
 
 
 class FormFieldInline(admin.TabularInline):
@@ -11,7 +13,8 @@ class FormFieldInline(admin.TabularInline):
 
 @admin.register(Form)
 class FormAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "event_type", "consent_version", "active")
+    list_display = ("name", "slug", event_type_column("event_type", _("extra event")),
+                    "consent_version", "active")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [FormFieldInline]
 

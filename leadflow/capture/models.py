@@ -40,8 +40,9 @@ class Form(models.Model):
     TEXTS = ("title", "intro", "consent_text", "thank_you", "submit_label")
 
     class Meta:
-        ordering = ["name"]
         verbose_name = _("form")
+        verbose_name_plural = _("forms")
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -89,7 +90,8 @@ class FormField(models.Model):
         COUNTRY = "country", _("Country")
         CITY = "city", _("City")
 
-    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="fields")
+    form = models.ForeignKey(Form, verbose_name=_("form"), on_delete=models.CASCADE,
+                             related_name="fields")
     key = models.SlugField(_("key"), max_length=60)
     lead_field = models.CharField(_("lead field"), max_length=20, blank=True,
                                   choices=LeadField.choices)
@@ -106,8 +108,9 @@ class FormField(models.Model):
     extra = models.BooleanField(_("progressive question"), default=False)
 
     class Meta:
-        ordering = ["position", "id"]
         verbose_name = _("form field")
+        verbose_name_plural = _("form fields")
+        ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["form", "key"],
                                                name="form_field_key_unique")]
 
@@ -119,13 +122,16 @@ class FormConsentVersion(models.Model):
     """Every consent text a form has shown, append-only: editing the text (in any language)
     adds a version, one row per language that has a text ("" is the form's own text)."""
 
-    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="consent_versions")
-    version = models.CharField(max_length=40)
-    language = models.CharField(max_length=8, blank=True, default="")
-    text = models.TextField()
-    created_at = models.DateTimeField()
+    form = models.ForeignKey(Form, verbose_name=_("form"), on_delete=models.CASCADE,
+                             related_name="consent_versions")
+    version = models.CharField(_("version"), max_length=40)
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created at"))
 
     class Meta:
+        verbose_name = _("consent text version")
+        verbose_name_plural = _("consent text versions")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["form", "version", "language"],
                                                name="form_consent_version_lang_unique")]
@@ -137,12 +143,15 @@ class FormConsentVersion(models.Model):
 class FormRejection(models.Model):
     """Posts refused (spam, abuse, invalid), counted per form, reason and day."""
 
-    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="rejections")
-    day = models.DateField()
-    reason = models.CharField(max_length=30)
-    count = models.PositiveIntegerField(default=0)
+    form = models.ForeignKey(Form, verbose_name=_("form"), on_delete=models.CASCADE,
+                             related_name="rejections")
+    day = models.DateField(_("day"))
+    reason = models.CharField(_("reason"), max_length=30)
+    count = models.PositiveIntegerField(_("count"), default=0)
 
     class Meta:
+        verbose_name = _("refused submission")
+        verbose_name_plural = _("refused submissions")
         ordering = ["-day", "reason"]
         constraints = [models.UniqueConstraint(fields=["form", "day", "reason"],
                                                name="form_rejection_unique")]
@@ -163,6 +172,8 @@ class OptInRequest(models.Model):
     page_url = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("opt-in confirmation request")
+        verbose_name_plural = _("opt-in confirmation requests")
         indexes = [models.Index(fields=["lead", "confirmed_at"], name="optin_lead_idx")]
 
     def __str__(self) -> str:

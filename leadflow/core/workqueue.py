@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 
 from django.db import connection, models, transaction
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from leadflow.core import clock
 
@@ -45,9 +46,9 @@ class WorkItem(models.Model):
     column (`work_due_field`) and the column its last error goes to (`work_error_field`),
     so existing columns keep their names."""
 
-    attempts = models.PositiveIntegerField("attempts", default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
     # The token of the claim holding the row; empty when nobody holds it.
-    claimed_by = models.CharField("claimed by", max_length=64, blank=True, default="")
+    claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True, default="")
 
     work_due_field: ClassVar[str] = "due_at"
     work_error_field: ClassVar[str] = "last_error"

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from leadflow.core.admin import ViewOnlyAdmin
 from leadflow.emails import services
@@ -22,7 +24,9 @@ class EmailMessageAdmin(ViewOnlyAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Send the failed ones again")
+    @admin.action(description=_("Send the failed ones again"))
     def send_again(self, request, queryset):
         count = services.retry_failed(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{count} failed message(s) queued again.", messages.INFO)
+        self.message_user(request, ngettext("%(count)d failed email queued again.",
+                                            "%(count)d failed emails queued again.",
+                                            count) % {"count": count}, messages.INFO)

@@ -18,8 +18,9 @@ class EmailTemplate(models.Model):
     marketing = models.BooleanField(_("marketing email"), default=True)
 
     class Meta:
-        ordering = ["name"]
         verbose_name = _("email template")
+        verbose_name_plural = _("email templates")
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -37,29 +38,34 @@ class EmailMessage(WorkItem):
         FAILED = "failed", _("failed")
         SKIPPED = "skipped", _("skipped (opted out)")
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="emails")
-    template = models.ForeignKey(EmailTemplate, null=True, on_delete=models.SET_NULL)
-    campaign = models.ForeignKey("campaigns.Campaign", null=True, blank=True,
+    lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), on_delete=models.CASCADE,
+                             related_name="emails")
+    template = models.ForeignKey(EmailTemplate, verbose_name=_("template"), null=True,
+                                 on_delete=models.SET_NULL)
+    campaign = models.ForeignKey("campaigns.Campaign", verbose_name=_("campaign"), null=True,
+                                 blank=True,
                                  on_delete=models.SET_NULL, related_name="emails")
-    dedupe_key = models.CharField(max_length=120, unique=True)
-    to_email = models.EmailField(max_length=254)
-    subject = models.CharField(max_length=200)
-    message_id = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices)
-    error = models.TextField(blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=120, unique=True)
+    to_email = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200)
+    message_id = models.CharField(_("Message-ID"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    error = models.TextField(_("error"), blank=True)
     # The outbox: when the next attempt is due (null once sent, skipped or failed for
     # good), and what it sends, rendered when queued so that every attempt sends the same.
-    due_at = models.DateTimeField(null=True, blank=True)
-    body_text = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
-    headers = models.JSONField(default=dict, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    clicked_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    body_text = models.TextField(_("plain text body"), blank=True)
+    body_html = models.TextField(_("HTML body"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
 
     work_error_field = "error"
 
     class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
         ordering = ["-id"]
         indexes = [models.Index(fields=["due_at"], condition=models.Q(due_at__isnull=False),
                                 name="email_outbox_due_idx")]
@@ -77,6 +83,8 @@ class EmailLink(models.Model):
     url = models.URLField(max_length=2000)
 
     class Meta:
+        verbose_name = _("tracked email link")
+        verbose_name_plural = _("tracked email links")
         constraints = [models.UniqueConstraint(fields=["message", "index"],
                                                name="email_link_message_index_unique")]
 

@@ -15,13 +15,15 @@ class ImportMapping(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     spec = models.JSONField(_("mapping"), default=dict)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
+                                   null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(_("updated"))
 
     class Meta:
-        ordering = ["name"]
         verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -55,23 +57,24 @@ class ImportJob(WorkItem):
     updated = models.PositiveIntegerField(_("updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
-    header = models.JSONField(default=list, blank=True)
+    header = models.JSONField(_("header row"), default=list, blank=True)
     # Rejected rows: [{"line", "field", "message", "cells"}], for the error report.
-    errors = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
     message = models.TextField(_("message"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True,
                                    blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("uploaded at"))
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
 
     work_error_field = "message"
     max_attempts = 3
 
     class Meta:
-        ordering = ["-created_at", "-id"]
         verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["due_at"], condition=models.Q(due_at__isnull=False),
                                 name="import_job_due_idx")]
 

@@ -44,7 +44,7 @@ class Company(models.Model):
     size = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("company")
@@ -74,8 +74,9 @@ class CustomFieldDefinition(models.Model):
     labels = models.JSONField(_("label per language"), default=dict, blank=True)
 
     class Meta:
-        ordering = ["key"]
         verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["key"]
 
     def __str__(self) -> str:
         return self.shown_label()
@@ -125,7 +126,7 @@ class Lead(models.Model):
 
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices,
                              default=Stage.NEW)
-    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    stage_changed_at = models.DateTimeField(_("stage changed at"), null=True, blank=True)
     # Derived from the score ledger (scoring.ScoreEntry); recomputable at any time.
     score = models.IntegerField(_("score"), default=0)
     fit_score = models.IntegerField(_("fit"), default=0)
@@ -142,9 +143,10 @@ class Lead(models.Model):
     quality_flags = models.JSONField(_("data quality flags"), default=list, blank=True)
     contact_data_incorrect = models.BooleanField(_("contact data incorrect"), default=False)
     # Duplicate detection keys (leadflow.leads.dedupe), kept in step by save paths.
-    email_domain = models.CharField(max_length=200, blank=True,
-                                    help_text="Company domain of the email; empty for free mail")
-    name_key = models.CharField(max_length=200, blank=True)
+    email_domain = models.CharField(
+        _("email domain"), max_length=200, blank=True,
+        help_text=_("Company domain of the email; empty for free mail"))
+    name_key = models.CharField(_("name key (for duplicates)"), max_length=200, blank=True)
     # An erased person leaves an anonymous tombstone so past reports keep their totals.
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
 
@@ -153,6 +155,7 @@ class Lead(models.Model):
 
     class Meta:
         verbose_name = _("lead")
+        verbose_name_plural = _("leads")
         constraints = [
             models.UniqueConstraint(fields=["email"], condition=Q(email__isnull=False),
                                     name="lead_email_unique"),
@@ -211,18 +214,21 @@ class Consent(models.Model):
         GRANTED = "granted", _("granted")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE,
+                             related_name="consents")
     purpose = models.CharField(_("purpose"), max_length=50, default="marketing_email")
-    action = models.CharField(max_length=10, choices=Action.choices)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     text = models.TextField(_("text shown"), blank=True)
-    text_version = models.CharField(max_length=40, blank=True)
+    text_version = models.CharField(_("text version"), max_length=40, blank=True)
     method = models.CharField(_("how"), max_length=40, help_text=_("form, api, import, "
                               "unsubscribe link, ui"))
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    page_url = models.URLField(max_length=500, blank=True)
-    recorded_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    page_url = models.URLField(_("page URL"), max_length=500, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
         ordering = ["-recorded_at", "-id"]
 
     def __str__(self) -> str:
@@ -253,6 +259,8 @@ class DuplicateSuggestion(models.Model):
                                    on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
         ordering = ["-score", "-id"]
         constraints = [models.UniqueConstraint(fields=["lead_a", "lead_b"],
                                                name="duplicate_pair_unique")]
@@ -278,6 +286,8 @@ class LeadMerge(models.Model):
     undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("lead merge")
+        verbose_name_plural = _("lead merges")
         ordering = ["-merged_at", "-id"]
 
     def __str__(self) -> str:
@@ -294,6 +304,8 @@ class ErasureRecord(models.Model):
     deleted = models.JSONField(default=dict)  # "app.Model" -> rows removed
 
     class Meta:
+        verbose_name = _("erasure record")
+        verbose_name_plural = _("erasure records")
         ordering = ["-erased_at"]
 
     def __str__(self) -> str:

@@ -14,8 +14,9 @@ class StageThreshold(models.Model):
     min_score = models.IntegerField(_("minimum score"))
 
     class Meta:
-        ordering = ["min_score"]
         verbose_name = _("stage threshold")
+        verbose_name_plural = _("stage thresholds")
+        ordering = ["min_score"]
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()} ≥ {self.min_score}"
@@ -38,6 +39,8 @@ class StageChange(models.Model):
     ERASURE_BLANKS = ("reason",)
 
     class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
         ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:

@@ -21,8 +21,9 @@ class RoutingRule(models.Model):
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
-        ordering = ["priority", "id"]
         verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["priority", "id"]
 
     def __str__(self) -> str:
         return self.name

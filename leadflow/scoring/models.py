@@ -24,8 +24,9 @@ class ScoreRule(models.Model):
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
-        ordering = ["event_type", "name"]
         verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+        ordering = ["event_type", "name"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.points:+d})"
@@ -54,6 +55,8 @@ class ScoreEntry(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("score entry")
+        verbose_name_plural = _("score entries")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["rule", "event"], name="score_entry_once"),

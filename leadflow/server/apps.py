@@ -19,6 +19,7 @@ class ServerConfig(AppConfig):
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
         from leadflow.scoring import services as scoring
+        from leadflow.server import demo_reasons
 
         # The order is the behaviour: scores before the single lead write, the stage
         # after the new scores, campaigns reacting to both.
@@ -27,3 +28,4 @@ class ServerConfig(AppConfig):
         # Campaign steps queue emails, so the outbox comes after them.
         periodic.configure((imports.run_due_jobs, campaigns.run_due_enrollments,
                             outbox.send_due, retention.erase_due_automatically))
+        demo_reasons.register()

@@ -45,6 +45,7 @@ from leadflow.lifecycle.models import StageThreshold
 from leadflow.routing.models import RoutingRule
 from leadflow.scoring.models import ScoreRule
 from leadflow.server import demo_people
+from leadflow.server import demo_reasons as reasons
 from leadflow.tracking.models import Event, EventType
 
 SEED = 20_240_917
@@ -102,9 +103,6 @@ COUNTRIES = [("FR", 26), ("BE", 6), ("CH", 5), ("DE", 8), ("LU", 2), ("NL", 4), 
 PAGES = ["/", "/features", "/features/scoring", "/features/automation", "/pricing",
          "/blog/what-is-marketing-automation", "/blog/setting-up-a-lead-scoring-model",
          "/customers", "/white-paper/marketing-automation-strategy"]
-LOST_REASONS = ["Chose a competitor", "Budget cut", "No decision made", "Timing beyond 12 months"]
-REJECT_REASONS = ["No budget within 12 months", "Product not adapted to their needs",
-                  "Not the decision maker yet"]
 
 
 @dataclass
@@ -238,6 +236,14 @@ def _configure() -> _Setup:
         "consent_version": "2024-09",
         "thank_you": "Thank you! Check your inbox for a welcome email.",
         "source": "newsletter",
+        # What a French visitor reads (the form's own texts are the English ones).
+        "translations": {"fr": {
+            "title": "Recevez la newsletter Leadflow",
+            "intro": "Une idée concrète par mois pour répondre plus vite à vos leads.",
+            "consent_text": "J'accepte de recevoir la newsletter Leadflow et des e-mails "
+                            "marketing associés. Je peux me désinscrire à tout moment avec le "
+                            "lien présent dans chaque e-mail.",
+            "thank_you": "Merci ! Un e-mail de bienvenue vous attend dans votre boîte."}},
     })
     demo_form, _ = Form.objects.get_or_create(slug="demo-request", defaults={
         "name": "Demo request", "title": "Book a demo",
@@ -246,6 +252,11 @@ def _configure() -> _Setup:
         "consent_text": "I agree to be contacted by a Leadflow sales representative.",
         "consent_version": "2024-09",
         "thank_you": "Thank you! Your sales contact will call you shortly.",
+        "translations": {"fr": {
+            "title": "Réservez une démo",
+            "intro": "Découvrez Leadflow sur vos propres leads en 20 minutes.",
+            "consent_text": "J'accepte d'être contacté par un commercial de Leadflow.",
+            "thank_you": "Merci ! Votre contact commercial vous appelle très vite."}},
     })
     return _Setup(users=users, newsletter=newsletter, demo_form=demo_form, campaign=campaign)
 
@@ -408,10 +419,10 @@ class _Replay:
         self.at(now + timedelta(days=rng.uniform(3, 10)), lambda: self._follow_up(lead_id))
         if profile["title"] in demo_people.STUDENT_TITLES:
             self.at(now + timedelta(hours=rng.uniform(2, 72)),
-                    lambda: self._disqualify(lead_id, "Not in the target: a student"))
+                    lambda: self._disqualify(lead_id, reasons.NOT_A_TARGET))
         elif rng.random() < 0.03:
             self.at(now + timedelta(hours=rng.uniform(2, 72)),
-                    lambda: self._disqualify(lead_id, "Contact data incorrect"))
+                    lambda: self._disqualify(lead_id, reasons.CONTACT_DATA_INCORRECT))
         # Still no sign of interest a month later: a nurture lead (not a bad lead).
         self.at(now + timedelta(days=rng.uniform(28, 35)), lambda: self._age(lead_id))
 
@@ -466,7 +477,7 @@ class _Replay:
         lead = self._lead(lead_id)
         if lead.stage == Stage.NEW:
             change_stage(lead, Stage.NURTURE, actor=self.setup.users[MARKETING_USER[0]],
-                         reason="No sign of buying after a month: nurturing")
+                         reason=reasons.AGED)
 
     def _note(self, lead: Lead, text: str) -> None:
         from leadflow.tracking.services import record_event
@@ -487,12 +498,12 @@ class _Replay:
         roll = rng.random()
         if roll < 0.15:
             change_stage(lead, Stage.NURTURE, actor=lead.owner,
-                         reason=f"Rejected by sales: {rng.choice(REJECT_REASONS)}")
+                         reason=reasons.REJECTED_BY_SALES.format(rng.choice(reasons.REJECTED)))
         elif roll < 0.2:
             change_stage(lead, Stage.DISQUALIFIED, actor=lead.owner,
-                         reason="Contact data incorrect")
+                         reason=reasons.CONTACT_DATA_INCORRECT)
         else:
-            change_stage(lead, Stage.SAL, actor=lead.owner, reason="Accepted by sales")
+            change_stage(lead, Stage.SAL, actor=lead.owner, reason=reasons.ACCEPTED)
             self.at(clock.now() + timedelta(days=rng.uniform(1, 7)),
                     lambda: self._qualify(lead_id))
 
@@ -504,12 +515,12 @@ class _Replay:
             return
         if rng.random() < 0.65:
             change_stage(lead, Stage.SQL, actor=lead.owner,
-                         reason="BANT met: budget, authority, need, timing under 12 months")
+                         reason=reasons.QUALIFIED)
             self.at(clock.now() + timedelta(days=rng.uniform(2, 10)),
                     lambda: self._open_deal(lead_id))
         elif rng.random() < 0.5:
             change_stage(lead, Stage.NURTURE, actor=lead.owner,
-                         reason="Timing beyond 12 months: back to nurturing")
+                         reason=reasons.NOT_NOW)
 
     def _open_deal(self, lead_id: int) -> None:
         from leadflow.lifecycle.services import change_stage
@@ -519,7 +530,7 @@ class _Replay:
             return
         if rng.random() < 0.75:
             change_stage(lead, Stage.OPPORTUNITY, actor=lead.owner,
-                         reason="Proposal sent")
+                         reason=reasons.PROPOSAL)
             self.at(clock.now() + timedelta(days=rng.uniform(5, 30)),
                     lambda: self._close(lead_id))
 
@@ -531,9 +542,9 @@ class _Replay:
             return
         roll = rng.random()
         if roll < 0.5:
-            mark_outcome(lead, Stage.WON, actor=lead.owner, reason="Signed the annual plan")
+            mark_outcome(lead, Stage.WON, actor=lead.owner, reason=reasons.SIGNED)
         elif roll < 0.85:
-            mark_outcome(lead, Stage.LOST, actor=lead.owner, reason=rng.choice(LOST_REASONS))
+            mark_outcome(lead, Stage.LOST, actor=lead.owner, reason=rng.choice(reasons.LOST))
 
 
 # -- the demo administrator (make run) -------------------------------------------------------

@@ -85,22 +85,26 @@ class Event(models.Model):
     # deletion to its events and nulls a deleted actor.
     # Not indexed alone: event_lead_time_idx starts with it and serves every look-up by
     # lead (timeline, cascade), one index fewer to write per event.
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE,
+    lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), null=True, blank=True,
+                             on_delete=models.CASCADE,
                              related_name="events", db_constraint=False, db_index=False)
     # Looked up only for anonymous events (identify, erasure): indexed there alone, so the
     # great majority of events, a known lead's, cost one index entry fewer to store.
-    visitor_id = models.CharField(max_length=64, blank=True)
+    visitor_id = models.CharField(_("visitor ID"), max_length=64, blank=True)
     type = models.CharField(_("type"), max_length=60)
     properties = models.JSONField(_("properties"), default=dict, blank=True)
-    via = models.CharField(max_length=10, choices=Via.choices, default=Via.SYSTEM)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices, default=Via.SYSTEM)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True,
+                              blank=True,
                               on_delete=models.SET_NULL, related_name="+", db_constraint=False)
     occurred_at = models.DateTimeField(_("occurred at"))
     received_at = models.DateTimeField(_("received at"))
     # Replaying a batch with the same keys stores nothing new.
-    idempotency_key = models.CharField(max_length=120, null=True, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120, null=True, blank=True)
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"],
@@ -129,11 +133,12 @@ class TrackingSite(models.Model):
     # With it, the customer's server signs each visitor's email (docs/tracking-trust.md):
     # a signed identify may rewrite the lead; an unsigned one only fills empty fields.
     identity_secret = models.CharField(_("identity secret"), max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["name"]
         verbose_name = _("tracking site")
+        verbose_name_plural = _("tracking sites")
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -146,28 +151,32 @@ class Visitor(models.Model):
     """One browser, named by the first-party `lf_vid` cookie. Linked to a lead once it
     identifies (form, tracked email click, `leadflow('identify')`)."""
 
-    visitor_id = models.CharField(max_length=64, unique=True)
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.SET_NULL,
+    visitor_id = models.CharField(_("visitor ID"), max_length=64, unique=True)
+    lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), null=True, blank=True,
+                             on_delete=models.SET_NULL,
                              related_name="visitors")
-    site = models.ForeignKey(TrackingSite, null=True, blank=True, on_delete=models.SET_NULL,
+    site = models.ForeignKey(TrackingSite, verbose_name=_("site"), null=True, blank=True,
+                             on_delete=models.SET_NULL,
                              related_name="+")
     # The existing lead an unverified identify (or form) named: the visitor's events stay
     # anonymous (they score nothing) until it is verified and linked as `lead`.
     # A real related name: merge, access export and erasure find a lead's rows through
     # its relations, and these browsers and their anonymous visits are about the person.
-    claimed_lead = models.ForeignKey("leads.Lead", null=True, blank=True,
+    claimed_lead = models.ForeignKey("leads.Lead", verbose_name=_("claimed as lead"), null=True,
+                                     blank=True,
                                      on_delete=models.SET_NULL,
                                      related_name="claimed_visitors")
     # What the claim came with ("optin:<id>" when a double opt-in can verify it).
-    claimed_via = models.CharField(max_length=40, blank=True)
+    claimed_via = models.CharField(_("claimed via"), max_length=40, blank=True)
     first_seen = models.DateTimeField(_("first seen"))
     last_seen = models.DateTimeField(_("last seen"))
-    user_agent = models.CharField(max_length=400, blank=True)
+    user_agent = models.CharField(_("browser (user agent)"), max_length=400, blank=True)
     is_bot = models.BooleanField(_("bot"), default=False)
 
     class Meta:
-        ordering = ["-last_seen"]
         verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+        ordering = ["-last_seen"]
 
     def __str__(self) -> str:
         return self.visitor_id
@@ -181,6 +190,8 @@ class BotHitCount(models.Model):
     hits = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("bot visit count")
+        verbose_name_plural = _("bot visit counts")
         constraints = [models.UniqueConstraint(fields=["site", "day"],
                                                name="bot_hit_count_site_day_unique")]
 

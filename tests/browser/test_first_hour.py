@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from leadflow.capture.models import Form
 from leadflow.core import clock
 from leadflow.leads.models import Channel, Lead
 from leadflow.tracking.models import EventType
@@ -181,6 +182,23 @@ def _demo_leads() -> dict[str, int]:
     return {name: lead.pk for name, lead in picked.items() if lead is not None}
 
 
+def _admin_pages() -> list[tuple[str, str]]:
+    """Each Leadflow model's admin list, and a lead and a scoring rule opened there."""
+    from django.contrib import admin
+    from django.urls import reverse
+
+    from leadflow.scoring.models import ScoreRule
+
+    pages = [(reverse(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist"),
+              f"admin-{m._meta.model_name}")
+             for m in admin.site._registry if m.__module__.startswith("leadflow.")]
+    lead, rule = Lead.objects.first(), ScoreRule.objects.first()
+    assert lead is not None and rule is not None
+    return pages + [(reverse("admin:leads_lead_change", args=[lead.pk]), "admin-lead-view"),
+                    (reverse("admin:scoring_scorerule_change", args=[rule.pk]),
+                     "admin-scorerule-edit")]
+
+
 def test_the_pages_a_new_user_opens_speak_french_and_fit(walk):
     """Everything on the way exists on main: each menu page and a few lead pages of the
     demo data, in both languages."""
@@ -194,8 +212,13 @@ def test_the_pages_a_new_user_opens_speak_french_and_fit(walk):
              ("/forms/new/", "form-new"), ("/capture/quick-add/", "quick-add"),
              ("/tracking/", "tracking"), ("/imports/", "imports"),
              ("/leads/retention/", "retention"), ("/leads/duplicates/", "duplicates"),
-             ("/audit/", "audit"), ("/admin/", "admin"), ("/f/newsletter/", "hosted-form")]
+             ("/audit/", "audit"), ("/account/", "account"), ("/admin/", "admin"),
+             ("/f/newsletter/", "hosted-form")]
+    demo_form = Form.objects.get(slug="newsletter")
+    pages += [(f"/forms/{demo_form.pk}/", "form-builder"),
+              (f"/forms/{demo_form.pk}/preview/", "form-preview")]
     pages += [(f"/leads/{pk}/", f"lead-{name}") for name, pk in _demo_leads().items()]
+    pages += _admin_pages()
     for path, name in pages:
         page.goto(path)
         walk.check(name, reload=False)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gettext
+import html
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from leadflow.leads.services import upsert_lead
 
@@ -172,3 +174,58 @@ def test_templates_show_no_text_outside_translate():
         "tracking/templates/tracking/settings.html": ["example.com www.example.org"]}
     assert _template_texts('<p title="Open it">{% translate "Hi" %} there</p>') == [
         "there", "Open it"]
+
+
+# Names French shares with English: a translation equal to the English is right for these.
+SAME_IN_FRENCH = {"lead", "leads"}
+
+
+def _names(model) -> tuple[str, str]:
+    return str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
+
+
+def test_every_model_has_its_names_in_french():
+    from django.apps import apps
+    from django.utils import translation
+
+    models = [m for m in apps.get_models() if m.__module__.startswith("leadflow.")]
+    assert len(models) > 25
+    with translation.override("en"):
+        english = {model: _names(model) for model in models}
+    left = []
+    with translation.override("fr"):
+        for model in models:
+            # Django's default plural adds an "s" to the singular, wrong for "règle de score".
+            if "verbose_name_plural" not in model._meta.original_attrs:
+                left.append(f"{model._meta.label}: no plural of its own")
+            left += [f"{model._meta.label}: {name!r} in French"
+                     for name, en in zip(_names(model), english[model], strict=True)
+                     if name == en and name not in SAME_IN_FRENCH]
+    assert left == []
+
+
+def test_admin_index_names_the_models_in_french(client, admin_user):
+    client.force_login(admin_user)
+    body = html.unescape(
+        client.get("/admin/", headers={"Accept-Language": "fr"}).content.decode())
+    for french in ("Règles de score", "Seuils d'étape", "Jetons d'API", "Événements",
+                   "Inscriptions", "E-mails envoyés"):
+        assert french in body, french
+    for english in ("Api tokens", "Enrollments", "Email messages", "Form rejections"):
+        assert english not in body, english
+
+
+def test_admin_lists_and_audit_log_name_codes_in_french(signed_in):
+    from leadflow.tracking import events
+
+    french = {"headers": {"Accept-Language": "fr"}}
+    audit = html.unescape(signed_in.get(reverse("audit:log"), **french).content.decode())
+    assert "Sécurité: connexion" in audit and "utilisateur boss" in audit
+    audit_admin = html.unescape(
+        signed_in.get("/admin/audit/auditentry/", **french).content.decode())
+    assert ">connexion<" in audit_admin and ">login<" not in audit_admin
+    event_admin = html.unescape(
+        signed_in.get("/admin/tracking/event/", **french).content.decode())
+    with translation.override("fr"):
+        created = events.label("lead_created")
+    assert f">{created}<" in event_admin and ">lead_created<" not in event_admin
