@@ -4,7 +4,6 @@ a submission records which version was shown."""
 import pytest
 from django.test import Client
 
-from leadflow.accounts.models import Role
 from leadflow.capture.models import Form, FormConsentVersion
 from leadflow.capture.tests.conftest import aged_token
 from leadflow.leads.models import Lead
@@ -13,13 +12,6 @@ pytestmark = pytest.mark.django_db
 
 FIRST = "I agree to receive the newsletter."
 SECOND = "I agree to receive the newsletter and event invitations."
-
-
-@pytest.fixture
-def marketer(make_user):
-    client = Client()
-    client.force_login(make_user("mia", Role.MARKETING))
-    return client
 
 
 def _save(client, form_id, text):

@@ -15,13 +15,6 @@ SETTINGS = {"name": "Demo request", "slug": "demo", "title": "Ask for a demo",
 
 
 @pytest.fixture
-def marketer(make_user):
-    client = Client()
-    client.force_login(make_user("mia", Role.MARKETING))
-    return client
-
-
-@pytest.fixture
 def form(db):
     return Form.objects.create(name="Demo", slug="demo", title="Ask for a demo")
 

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from leadflow.accounts.models import Role, User
+from leadflow.accounts.models import User
 from leadflow.capture import builder
 from leadflow.capture.models import Form, FormConsentVersion
 from leadflow.capture.tests.conftest import aged_token
@@ -21,13 +21,6 @@ SETTINGS = {"name": "News", "slug": "news", "channel": "web", "active": "on",
             "title": "Our newsletter", "intro": "Once a month.", "consent_text": EN_CONSENT,
             "thank_you": "Welcome!", "title_fr": "Notre lettre", "consent_text_fr": FR_CONSENT,
             "submit_label_fr": "Je m'inscris", "thank_you_fr": "Bienvenue !"}
-
-
-@pytest.fixture
-def marketer(make_user):
-    client = Client()
-    client.force_login(make_user("mia", Role.MARKETING))
-    return client
 
 
 @pytest.fixture

@@ -27,13 +27,6 @@ def _other_port(settings, tmp_path):
 
 
 @pytest.fixture
-def marketer(make_user):
-    client = Client()
-    client.force_login(make_user("mia", Role.MARKETING))
-    return client
-
-
-@pytest.fixture
 def form(marketer):
     r = marketer.post("/forms/new/", {
         "name": "Guide", "slug": "guide", "title": "Our guide", "channel": "web",

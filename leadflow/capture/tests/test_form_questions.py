@@ -13,13 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def marketer(make_user):
-    client = Client()
-    client.force_login(make_user("mia", Role.MARKETING))
-    return client
-
-
-@pytest.fixture
 def form(marketer):
     marketer.post("/forms/new/", {"name": "Demo", "slug": "demo", "channel": "web", "active": "on"})
     return Form.objects.get()

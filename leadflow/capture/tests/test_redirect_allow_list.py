@@ -3,19 +3,11 @@
 import pytest
 from django.test import Client
 
-from leadflow.accounts.models import Role
 from leadflow.capture.models import Form
 from leadflow.capture.tests.conftest import aged_token
 from leadflow.leads.models import Lead
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketer(make_user):
-    client = Client()
-    client.force_login(make_user("mia", Role.MARKETING))
-    return client
 
 
 @pytest.fixture
