@@ -102,7 +102,7 @@ def generate(n_leads: int) -> tuple[list[int], str]:
     for start in range(0, n_leads, 5000):
         Lead.objects.bulk_create([
             Lead(email=f"lead{i}@example.com", first_name=f"First{i}", last_name=f"Last{i}",
-                 company_name=f"Company {i % 3000}", source="google", stage=Stage.NEW,
+                 company_name=f"Company {i % 3000}", source="google", stage=Stage.LEAD,
                  created_at=now, updated_at=now)
             for i in range(start, min(n_leads, start + 5000))])
     ids = list(Lead.objects.order_by("pk").values_list("pk", flat=True))

@@ -47,10 +47,10 @@ def summary(user: User) -> Summary:
     stage_counts = dict(leads.values_list("stage").annotate(n=Count("id")).order_by())
     by_stage = [(s.value, str(s.label), stage_counts.get(s.value, 0)) for s in Stage]
     rows = (leads.values("source").annotate(
-        n=Count("id"), won=Count("id", filter=Q(stage=Stage.WON)),
+        n=Count("id"), won=Count("id", filter=Q(stage=Stage.CUSTOMER)),
         lost=Count("id", filter=Q(stage=Stage.LOST))).order_by("-n", "source"))
     by_source = [SourceRow(r["source"] or "", r["n"], r["won"], r["lost"]) for r in rows]
     total = sum(stage_counts.values())
-    return Summary(total=total, won=stage_counts.get(Stage.WON, 0),
+    return Summary(total=total, won=stage_counts.get(Stage.CUSTOMER, 0),
                    lost=stage_counts.get(Stage.LOST, 0), by_stage=by_stage,
                    by_source=by_source)

@@ -52,6 +52,9 @@ class Batch:
     # Set by the lead write, for the leads that gained points: lead id -> (stage, score)
     # as written, the rows locked until the transaction ends.
     scored: dict[int, tuple[str, int]] = field(default_factory=dict)
+    # Set by scoring, for the score groups other than the primary one (whose score is on
+    # the lead row, above): lead id -> {group id: (total before, total after)}.
+    group_scores: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)
 
 
 @dataclass

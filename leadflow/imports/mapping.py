@@ -44,7 +44,7 @@ from leadflow.imports.dates import parse_date
 from leadflow.imports.headers import CREATED_AT, NOTES, SYNONYMS, fold
 from leadflow.leads.models import CustomFieldDefinition, Lead
 from leadflow.leads.services import PROFILE_FIELDS
-from leadflow.leads.stages import Stage
+from leadflow.leads.stages import OUTCOME_STAGE, STAGE_ALIASES, Stage
 
 LEAD_FIELDS = ("email", "external_id", *PROFILE_FIELDS)
 SPECIAL = ("stage", "owner", "outcome", CREATED_AT, NOTES)
@@ -269,11 +269,12 @@ def map_row(mapping: Mapping, index: dict[str, int], cells: list[str],
                 key = to[7:]
                 custom[key] = _custom_value(value, definitions.get(key), key)
             elif to == "stage":
-                if str(value) not in Stage.values:
+                stage = STAGE_ALIASES.get(str(value).lower(), str(value))
+                if stage not in Stage.values:
                     raise RowProblem(f"unknown stage {str(value)[:60]!r}", "stage")
-                row.stage = str(value)
+                row.stage = stage
             elif to == "outcome":
-                if str(value) not in (Stage.WON, Stage.LOST):
+                if str(value) not in OUTCOME_STAGE:
                     raise RowProblem(f"outcome must be won or lost, not {str(value)[:60]!r}",
                                      "outcome")
                 row.outcome = str(value)

@@ -43,6 +43,7 @@ from leadflow.imports.reader import ENCODINGS, XLSX, Table, UnreadableRow, open_
 from leadflow.imports.reports import error_report_csv
 from leadflow.leads.bulk import CHUNK_SIZE, CREATED, ERROR, UNCHANGED, UPDATED, bulk_upsert
 from leadflow.leads.models import CustomFieldDefinition, Lead
+from leadflow.leads.stages import OUTCOME_STAGE
 from leadflow.tracking.models import Event
 
 if TYPE_CHECKING:
@@ -256,7 +257,7 @@ def _import_batch(batch: list[tuple[int, list[str], MappedRow]], report: ImportR
         if row.stage and lead.stage != row.stage:
             stages[row.stage].append(lead)
             extra = True
-        if row.outcome and lead.stage != row.outcome:
+        if row.outcome and lead.stage != OUTCOME_STAGE[row.outcome]:
             outcomes[row.outcome].append(lead)
             extra = True
         if status == UNCHANGED and extra:

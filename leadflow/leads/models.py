@@ -23,6 +23,16 @@ class Channel(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class Timing(models.TextChoices):
+    """The T of BANT: seed 003 splits leads at a purchase within 12 months."""
+
+    WITHIN_12_MONTHS = "within_12_months", _("Within 12 months")
+    LATER = "later", _("Later than 12 months")
+
+
+BANT_FIELDS = ("budget", "authority", "need", "timing")
+
+
 class Category(models.TextChoices):
     """The score categories; each has its total in a Lead column (CATEGORY_FIELD)."""
 
@@ -125,13 +135,28 @@ class Lead(models.Model):
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
 
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices,
-                             default=Stage.NEW)
+                             default=Stage.LEAD)
     stage_changed_at = models.DateTimeField(_("stage changed at"), null=True, blank=True)
+    # Kept in step with the stage by every stage write (lifecycle), so that "open leads
+    # first, hottest first" reads one index (lead_open_score_idx) in order.
+    is_closed = models.BooleanField(_("closed"), default=False)
     # Derived from the score ledger (scoring.ScoreEntry); recomputable at any time.
     score = models.IntegerField(_("score"), default=0)
     fit_score = models.IntegerField(_("fit"), default=0)
     engagement_score = models.IntegerField(_("engagement"), default=0)
     interest_score = models.IntegerField(_("interest"), default=0)
+    # The fit grade (A to D) of the primary score group; blank until graded.
+    grade = models.CharField(_("fit grade"), max_length=1, blank=True)
+
+    # BANT (seed 003): None is unknown. Filled from forms, assessment answers or by the rep.
+    budget = models.BooleanField(_("budget"), null=True, blank=True,
+                                 help_text=_("Has a budget for the purchase"))
+    authority = models.BooleanField(_("authority"), null=True, blank=True,
+                                    help_text=_("Can decide, or is the decision maker"))
+    need = models.BooleanField(_("need"), null=True, blank=True,
+                               help_text=_("Has a need our product meets"))
+    timing = models.CharField(_("timing"), max_length=20, choices=Timing.choices, blank=True,
+                              help_text=_("When the purchase is planned"))
 
     do_not_email = models.BooleanField(_("do not email"), default=False)
     do_not_call = models.BooleanField(_("do not call"), default=False)
@@ -164,7 +189,8 @@ class Lead(models.Model):
                                     name="lead_external_id_unique"),
         ]
         indexes = [
-            models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            # The work list: open leads first, hottest first (leads.services.search_leads).
+            models.Index(fields=["is_closed", "-score", "-id"], name="lead_open_score_idx"),
             models.Index(fields=["owner", "-score"], name="lead_owner_score_idx"),
             models.Index(fields=["stage", "-score"], name="lead_stage_score_idx"),
             models.Index(fields=["source"], name="lead_source_idx"),
@@ -184,6 +210,18 @@ class Lead(models.Model):
 
     def points_by_category(self) -> dict[str, int]:
         return {c.value: getattr(self, CATEGORY_FIELD[c]) for c in Category}
+
+    @property
+    def bant_known(self) -> int:
+        """How many of budget, authority, need and timing are known (0 to 4)."""
+        return sum(1 for name in BANT_FIELDS if getattr(self, name) not in (None, ""))
+
+    @property
+    def meets_bant(self) -> bool:
+        """All four known and positive: a short-term lead for sales; otherwise a lead to
+        nurture (seed 003)."""
+        return (self.budget is True and self.authority is True and self.need is True
+                and self.timing == Timing.WITHIN_12_MONTHS)
 
     @property
     def phone_display(self) -> str:

@@ -31,7 +31,7 @@ from leadflow.leads.stages import Stage
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
 
-EXEMPT_STAGES = (Stage.WON, Stage.OPPORTUNITY)
+EXEMPT_STAGES = (Stage.CUSTOMER, Stage.OPPORTUNITY)
 # The automatic job looks at most once an hour (a day is the policy's unit) and erases at
 # most this many leads per look, so that one tick stays short; more wait for the next.
 AUTO_EVERY = timedelta(hours=1)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import Actor, scoped
@@ -16,7 +16,6 @@ from leadflow.core.params import parse_id, valid_id
 from leadflow.leads import quality
 from leadflow.leads.dedupe import dedupe_keys
 from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
-from leadflow.leads.stages import CLOSED
 from leadflow.tracking.models import Event
 
 if TYPE_CHECKING:
@@ -227,8 +226,7 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
     orderings: dict[str, tuple[Any, ...]] = {
         # A work list: closed deals (won, lost, disqualified) come after every open lead,
         # whatever their score; a stage filter or search still finds them.
-        "-score": (Case(When(stage__in=CLOSED, then=Value(1)), default=Value(0)),
-                   "-score", "-id"),
+        "-score": ("is_closed", "-score", "-id"),
         "score": ("score", "id"),
         "-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
         "name": ("last_name", "first_name", "id"),

@@ -113,7 +113,7 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
         "history": lead.stage_changes.select_related("actor"),
         "events": events,
         "timeline_limit": TIMELINE_LIMIT,
-        "is_closed": lead.stage in (Stage.WON, Stage.LOST),
+        "is_closed": lead.stage in (Stage.CUSTOMER, Stage.LOST),
         "custom_answers": custom_answers(lead),
         "owners": assignable_owners(request.user),
     })

@@ -18,7 +18,7 @@ from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput
 from leadflow.core.pipeline import Batch
 from leadflow.leads.models import Lead
-from leadflow.leads.stages import AUTOMATIC_FROM, Stage
+from leadflow.leads.stages import AUTOMATIC_FROM, CLOSED, OUTCOME_STAGE, Stage
 from leadflow.lifecycle.models import StageChange, StageThreshold
 from leadflow.tracking.models import Event, EventType
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from leadflow.accounts.models import User
 
 # The order in which thresholds may promote a lead (never backwards).
-_ORDER = [Stage.NEW, Stage.NURTURE, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY]
+_ORDER = [Stage.LEAD, Stage.NURTURE, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY]
 
 
 def on_events(batch: Batch) -> None:
@@ -77,7 +77,7 @@ def _move(moves: Sequence[tuple[Lead, str]], to_stage: str, *, actor: User | Non
         return []
     now = clock.now()
     Lead.objects.filter(pk__in=[lead.pk for lead, _ in moves]).update(
-        stage=to_stage, stage_changed_at=now, updated_at=now)
+        stage=to_stage, is_closed=to_stage in CLOSED, stage_changed_at=now, updated_at=now)
     changes = StageChange.objects.bulk_create([
         StageChange(lead=lead, from_stage=lead.stage, to_stage=to_stage, reason=reason,
                     actor=actor, changed_at=now) for lead, reason in moves])
@@ -85,7 +85,7 @@ def _move(moves: Sequence[tuple[Lead, str]], to_stage: str, *, actor: User | Non
                             properties={"from": lead.stage, "to": to_stage, "reason": reason})
                    for lead, reason in moves], via=via, actor=actor)
     for lead, _reason in moves:
-        lead.stage, lead.stage_changed_at = to_stage, now
+        lead.stage, lead.is_closed, lead.stage_changed_at = to_stage, to_stage in CLOSED, now
     return changes
 
 
@@ -111,7 +111,7 @@ def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason:
     Marking the outcome the lead already has changes nothing (returns None).
     Precondition: outcome is "won" or "lost"; the actor, if any, works in sales or is an
     admin (deals are sales' to close; marketing reads the outcome)."""
-    if outcome not in (Stage.WON, Stage.LOST):
+    if outcome not in OUTCOME_STAGE:
         raise InvalidInput(_("Outcome must be 'won' or 'lost'."), field="outcome")
     if actor is not None and not may_close_deals(actor):
         raise Forbidden(_("Only sales reps, sales managers and admins mark deals won or lost."))
@@ -120,8 +120,8 @@ def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason:
 
     via = via or (Event.Via.UI if actor else Event.Via.API)
     # The stage first, so that the consumers of the won/lost event see the closed stage.
-    change = change_stage(lead, outcome, reason=reason or f"marked {outcome}", actor=actor,
-                          via=via)
+    change = change_stage(lead, OUTCOME_STAGE[outcome], reason=reason or f"marked {outcome}",
+                          actor=actor, via=via)
     if change is not None:
         record_event(outcome, lead=lead, actor=actor, via=via, properties={"reason": reason})
     return change
@@ -146,10 +146,11 @@ def mark_outcomes(leads: Sequence[Lead], outcome: str, *, reason: str = "",
     import by admin or marketing) was authorised for loading data. Returns how many moved."""
     from leadflow.tracking.services import NewEvent, record_events
 
-    if outcome not in (Stage.WON, Stage.LOST):
+    if outcome not in OUTCOME_STAGE:
         raise InvalidInput(_("Outcome must be 'won' or 'lost'."), field="outcome")
     reason = reason.replace("\x00", "")
-    changes = _move([(lead, reason or f"marked {outcome}") for lead in leads], outcome,
+    changes = _move([(lead, reason or f"marked {outcome}") for lead in leads],
+                    OUTCOME_STAGE[outcome],
                     actor=actor, via=via)
     record_events([NewEvent(type=outcome, lead_id=c.lead_id, properties={"reason": reason})
                    for c in changes], via=via, actor=actor)

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest, render_error
 from leadflow.leads.services import get_visible_lead
-from leadflow.leads.stages import Stage
 from leadflow.lifecycle.services import mark_outcome
 
 
@@ -34,7 +33,7 @@ def lead_outcome(request: AuthedRequest, lead_id: int) -> HttpResponse:
     if change is None:
         messages.info(request, _("%(lead)s was already marked as %(stage)s.")
                       % {"lead": lead, "stage": lead.get_stage_display()})
-    elif outcome == Stage.WON:
+    elif outcome == "won":
         messages.success(request, _("%(lead)s is marked as won.") % {"lead": lead})
     else:
         messages.success(request, _("%(lead)s is marked as lost.") % {"lead": lead})

@@ -6,6 +6,53 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.leads.models import Category
 
 
+class ScoreGroup(models.Model):
+    """A named score (for example one per product line): each lead has one per group, made
+    of the three dimensions fit, engagement and interest. The primary group's score is the
+    one on the lead row (`Lead.score` and its dimensions: "hottest first" sorts by it) and
+    drives the default stage thresholds.
+
+    The total is the sum of the dimensions unless the group sets weights (then
+    fit * weight_fit + engagement * weight_engagement + interest * weight_interest, each
+    weight a whole number; an unset weight counts 1). The fit grade is A at or above
+    grade_a_min fit points, then B, C, else D.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("short name"), max_length=50, unique=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    weight_fit = models.PositiveSmallIntegerField(_("fit weight"), null=True, blank=True)
+    weight_engagement = models.PositiveSmallIntegerField(_("engagement weight"), null=True,
+                                                         blank=True)
+    weight_interest = models.PositiveSmallIntegerField(_("interest weight"), null=True,
+                                                       blank=True)
+    grade_a_min = models.IntegerField(_("grade A from (fit points)"), default=40)
+    grade_b_min = models.IntegerField(_("grade B from (fit points)"), default=25)
+    grade_c_min = models.IntegerField(_("grade C from (fit points)"), default=10)
+    # Decay, either or both (PRODUCT.md: no email opened and no visit for 3 months, -10).
+    inactivity_days = models.PositiveIntegerField(
+        _("inactivity period (days)"), null=True, blank=True,
+        help_text=_("After this many days without activity, the inactivity points apply "
+                    "once; the next activity re-arms them. Empty: no inactivity penalty."))
+    inactivity_points = models.IntegerField(_("inactivity points"), default=-10)
+    half_life_days = models.PositiveIntegerField(
+        _("engagement half-life (days)"), null=True, blank=True,
+        help_text=_("Engagement points lose half their value every this many days. Empty: "
+                    "they keep their value."))
+
+    class Meta:
+        verbose_name = _("score group")
+        verbose_name_plural = _("score groups")
+        ordering = ["-is_primary", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_primary"], condition=models.Q(is_primary=True),
+                                    name="score_group_one_primary"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ScoreRule(models.Model):
     """Points given when an event of `event_type` (whose properties contain `conditions`)
     enters the pipeline."""

@@ -455,7 +455,7 @@ class _Replay:
         from leadflow.capture.services import submit_form
 
         lead = self._lead(lead_id)
-        if lead.stage in (Stage.WON, Stage.LOST, Stage.DISQUALIFIED):
+        if lead.stage in (Stage.CUSTOMER, Stage.LOST, Stage.DISQUALIFIED):
             return
         submit_form(self.setup.demo_form, self._submission(
             {"email": lead.email or "", "phone": lead.phone}, "/demo"))
@@ -467,7 +467,7 @@ class _Replay:
         from leadflow.lifecycle.services import change_stage
 
         lead = self._lead(lead_id)
-        if lead.stage in (Stage.NEW, Stage.NURTURE):
+        if lead.stage in (Stage.LEAD, Stage.NURTURE):
             change_stage(lead, Stage.DISQUALIFIED, reason=reason,
                          actor=self.setup.users[MARKETING_USER[0]])
 
@@ -475,7 +475,7 @@ class _Replay:
         from leadflow.lifecycle.services import change_stage
 
         lead = self._lead(lead_id)
-        if lead.stage == Stage.NEW:
+        if lead.stage == Stage.LEAD:
             change_stage(lead, Stage.NURTURE, actor=self.setup.users[MARKETING_USER[0]],
                          reason=reasons.AGED)
 
@@ -542,9 +542,9 @@ class _Replay:
             return
         roll = rng.random()
         if roll < 0.5:
-            mark_outcome(lead, Stage.WON, actor=lead.owner, reason=reasons.SIGNED)
+            mark_outcome(lead, "won", actor=lead.owner, reason=reasons.SIGNED)
         elif roll < 0.85:
-            mark_outcome(lead, Stage.LOST, actor=lead.owner, reason=rng.choice(reasons.LOST))
+            mark_outcome(lead, "lost", actor=lead.owner, reason=rng.choice(reasons.LOST))
 
 
 # -- the demo administrator (make run) -------------------------------------------------------

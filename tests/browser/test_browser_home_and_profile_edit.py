@@ -26,7 +26,7 @@ def leads(admin_user):
     made = []
     for i, (first, last, stage, score) in enumerate((
             ("Ana", "Lima", Stage.MQL, 62), ("Bruno", "Costa", Stage.SAL, 48),
-            ("Chloé", "Martin", Stage.NEW, 12), ("Dmitri", "Ivanov", Stage.WON, 90))):
+            ("Chloé", "Martin", Stage.LEAD, 12), ("Dmitri", "Ivanov", Stage.CUSTOMER, 90))):
         with clock.travel(now - timedelta(days=i * 3, hours=i)):
             lead, _ = upsert_lead({
                 "email": f"{last.lower()}@example.com", "first_name": first,

@@ -173,7 +173,7 @@ def _demo_leads() -> dict[str, int]:
     leads = Lead.objects.annotate(events_count=Count("events"))
     picked = {
         "busiest": leads.order_by("-events_count").first(),
-        "won": Lead.objects.filter(stage="won").first(),
+        "won": Lead.objects.filter(stage="customer").first(),
         "disqualified": Lead.objects.filter(stage="disqualified").first(),
         "consent": Lead.objects.filter(pk__in=Consent.objects.values("lead")).first(),
         "campaign-left": Lead.objects.filter(events__type="campaign_left").first(),

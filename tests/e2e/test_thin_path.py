@@ -71,7 +71,7 @@ def test_mickael_goes_from_sign_up_to_won(settings, smtp_server, make_user, api_
     assert r.status_code == 200, r.content
     assert r.json()["created"] == 1
     lead = marketing.get(f"/leads/{lead_id}").json()
-    assert (lead["score"], lead["stage"]) == (5, "new")
+    assert (lead["score"], lead["stage"]) == (5, "lead")
     timeline = [e["type"] for e in marketing.get(f"/leads/{lead_id}/timeline").json()["items"]]
     assert "campaign_entered" in timeline
 
@@ -96,11 +96,11 @@ def test_mickael_goes_from_sign_up_to_won(settings, smtp_server, make_user, api_
     lead = marketing.get(f"/leads/{lead_id}").json()
     assert (lead["score"], lead["stage"]) == (15, "mql")
     changes = history(Lead.objects.get(pk=lead_id))
-    assert [(c.from_stage, c.to_stage) for c in changes] == [(Stage.NEW, Stage.MQL)]
+    assert [(c.from_stage, c.to_stage) for c in changes] == [(Stage.LEAD, Stage.MQL)]
     timeline = marketing.get(f"/leads/{lead_id}/timeline").json()["items"]
     stage_events = [e for e in timeline if e["type"] == "stage_changed"]
     assert [(e["properties"]["from"], e["properties"]["to"]) for e in stage_events] == [
-        ("new", "mql")]
+        ("lead", "mql")]
 
     # He asks for a demo (+20).
     r = marketing.post("/events", {"events": [
@@ -122,8 +122,9 @@ def test_mickael_goes_from_sign_up_to_won(settings, smtp_server, make_user, api_
     # ...and marks the deal won.
     r = rep.post(f"/leads/{lead_id}/outcome", {"outcome": "won", "reason": "signed"})
     assert r.status_code == 200, r.content
-    assert r.json()["stage"] == "won"
-    assert [c.to_stage for c in history(Lead.objects.get(pk=lead_id))] == [Stage.WON, Stage.MQL]
+    assert r.json()["stage"] == "customer"
+    assert [c.to_stage for c in history(Lead.objects.get(pk=lead_id))] == [
+        Stage.CUSTOMER, Stage.MQL]
     assert campaign.enrollments.get().status == "completed"  # its one email was sent
 
     # 5. Analyse: the report shows his source with its conversion.
@@ -134,5 +135,5 @@ def test_mickael_goes_from_sign_up_to_won(settings, smtp_server, make_user, api_
             by_source["linkedin"]["conversion_rate"]) == (1, 1, 1.0)
     assert (by_source["google"]["won"], by_source["google"]["conversion_rate"]) == (0, 0.0)
     stages = {row["stage"]: row["leads"] for row in summary["by_stage"]}
-    assert (stages["won"], stages["new"]) == (1, 1)
+    assert (stages["customer"], stages["lead"]) == (1, 1)
 

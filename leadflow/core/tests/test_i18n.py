@@ -36,7 +36,7 @@ def test_accept_language_fr_shows_leads_list_in_french(signed_in):
     body = signed_in.get(LIST, headers={"Accept-Language": "fr-FR,fr;q=0.9"}).content.decode()
     assert '<html lang="fr">' in body
     for french in ("Rechercher", "Rapports", "Déconnexion", "Toutes les étapes",
-                   "Dernier contact", "Nouveau", "1 lead"):
+                   "Dernier contact", "Abonné", "1 lead"):
         assert french in body, french
     assert "Sign out" not in body
 

@@ -110,7 +110,7 @@ def test_the_shipped_x_education_mapping_can_be_applied_and_run(client, marketer
 
     p1 = Lead.objects.get(external_id="p-1")
     assert (p1.channel, p1.stage, p1.custom) == (
-        "api", "won", {"lead_origin": "API", "tags": "Ringing"})
+        "api", "customer", {"lead_origin": "API", "tags": "Ringing"})
     assert Lead.objects.get(external_id="p-2").stage == "lost"
 
 

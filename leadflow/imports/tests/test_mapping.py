@@ -85,7 +85,7 @@ def test_stage_owner_and_outcome_columns_go_through_their_services(csv_file, mak
                                   "dee@example.com,frozen,,\n"), SPEC)
 
     ana, bo = Lead.objects.get(email="ana@example.com"), Lead.objects.get(email="bo@example.com")
-    assert (ana.stage, ana.owner, bo.stage, bo.owner) == ("mql", rep, "won", rep)
+    assert (ana.stage, ana.owner, bo.stage, bo.owner) == ("mql", rep, "customer", rep)
     assert Event.objects.filter(lead=bo, type="won", via="import").exists()
     assert StageChange.objects.filter(lead=ana, to_stage="mql").exists()
     assert [(e.line, e.field) for e in report.errors] == [(4, "owner"), (5, "stage")]

@@ -21,7 +21,7 @@ def test_x_education_file_imports_every_lead_and_reimport_changes_nothing():
 
     assert (report.total, report.created, report.rejected) == (9240, 9240, 0)
     assert Lead.objects.count() == 9240
-    assert Lead.objects.filter(stage="won").count() == 3561
+    assert Lead.objects.filter(stage="customer").count() == 3561
     assert Lead.objects.filter(stage="lost").count() == 9240 - 3561
     lead = Lead.objects.get(external_id="7927b2df-8bba-4d29-b9a2-b6e0beafe620")
     assert (lead.channel, lead.source, lead.do_not_email, lead.city) == (

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from leadflow.leads.models import Lead
 from leadflow.leads.services import upsert_lead
-from leadflow.leads.stages import Stage
+from leadflow.leads.stages import CLOSED, Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +18,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def leads(db) -> dict[str, Lead]:
     made = {}
-    for name, stage, score in (("Won", Stage.WON, 99), ("Open40", Stage.MQL, 40),
-                               ("Lost", Stage.LOST, 80), ("Open10", Stage.NEW, 10),
+    for name, stage, score in (("Won", Stage.CUSTOMER, 99), ("Open40", Stage.MQL, 40),
+                               ("Lost", Stage.LOST, 80), ("Open10", Stage.LEAD, 10),
                                ("Disq", Stage.DISQUALIFIED, 70)):
         lead, _ = upsert_lead({"email": f"{name.lower()}@example.com", "first_name": name},
                               route=False)
-        Lead.objects.filter(pk=lead.pk).update(stage=stage, score=score)
+        Lead.objects.filter(pk=lead.pk).update(stage=stage, is_closed=stage in CLOSED,
+                                               score=score)
         made[name] = lead
     return made
 
@@ -41,7 +42,7 @@ def test_closed_leads_sort_after_open_ones(client, admin_user, leads):
 
 def test_a_stage_filter_still_lists_closed_leads(client, admin_user, leads):
     client.force_login(admin_user)
-    assert names(client.get(reverse("leads:list"), {"stage": "won"})) == ["Won"]
+    assert names(client.get(reverse("leads:list"), {"stage": "customer"})) == ["Won"]
 
 
 def test_the_api_sorts_the_same_way(api, leads):

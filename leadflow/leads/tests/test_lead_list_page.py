@@ -76,7 +76,7 @@ def test_list_shows_columns_of_each_lead(client, rep):
     body = client.get(LIST).content.decode()
     row = body[body.index("Ana Lima"):]
     row = row[:row.index("</tr>")]
-    for expected in ("ana@acme.example", "Acme", 'class="badge stage-new"', "New", "google",
+    for expected in ("ana@acme.example", "Acme", 'class="badge stage-lead"', "Lead", "google",
                      "rita", "just now"):
         assert expected in row
 

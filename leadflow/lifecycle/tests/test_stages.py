@@ -28,17 +28,17 @@ def test_crossing_the_mql_threshold_moves_a_new_lead_to_mql(make_lead, score_rul
                                                               mql_at_15):
     lead = make_lead("mickael@example.com")
     record_event("newsletter_signup", lead=lead)
-    assert _stage(lead) == Stage.NEW
+    assert _stage(lead) == Stage.LEAD
 
     record_event("email_opened", lead=lead)
 
     assert _stage(lead) == Stage.MQL
     assert lead.stage_changed_at is not None
     change = StageChange.objects.get(lead=lead)
-    assert (change.from_stage, change.to_stage, change.actor) == (Stage.NEW, Stage.MQL, None)
+    assert (change.from_stage, change.to_stage, change.actor) == (Stage.LEAD, Stage.MQL, None)
     assert "15" in change.reason
     event = lead.events.get(type="stage_changed")
-    assert event.properties["from"] == "new" and event.properties["to"] == "mql"
+    assert event.properties["from"] == "lead" and event.properties["to"] == "mql"
     assert event.via == Event.Via.SYSTEM
 
 
@@ -46,7 +46,7 @@ def test_a_lead_below_the_threshold_stays_new(make_lead, score_rules, mql_at_15)
     lead = make_lead("romain@example.com")
     record_event("newsletter_signup", lead=lead)
     record_event("newsletter_signup", lead=lead)
-    assert _stage(lead) == Stage.NEW
+    assert _stage(lead) == Stage.LEAD
     assert not StageChange.objects.filter(lead=lead).exists()
 
 
@@ -56,7 +56,7 @@ def test_a_lead_in_nurture_is_promoted_by_score(make_lead, score_rules, mql_at_1
     record_event("demo_requested", lead=lead)
     assert _stage(lead) == Stage.MQL
     assert [(c.from_stage, c.to_stage) for c in history(lead)] == [
-        (Stage.NURTURE, Stage.MQL), ("new", Stage.NURTURE)]
+        (Stage.NURTURE, Stage.MQL), ("lead", Stage.NURTURE)]
 
 
 def test_a_lead_sent_back_to_nurture_stays_there_until_it_crosses_again(
@@ -88,7 +88,7 @@ def test_points_given_outside_the_rules_can_cross_a_threshold(make_lead, mql_at_
     assert lead.events.filter(type="points_adjusted").count() == 1
 
 
-@pytest.mark.parametrize("stage", [Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.WON,
+@pytest.mark.parametrize("stage", [Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.CUSTOMER,
                                    Stage.LOST, Stage.DISQUALIFIED])
 def test_a_lead_past_mql_is_never_moved_back_by_score(make_lead, score_rules, mql_at_15,
                                                       stage):
@@ -119,7 +119,7 @@ def test_a_jump_over_two_thresholds_goes_to_the_higher_stage(make_lead, score_ru
     lead = make_lead("mickael@example.com")
     record_event("demo_requested", lead=lead)
     assert _stage(lead) == Stage.SQL
-    assert [(c.from_stage, c.to_stage) for c in history(lead)] == [(Stage.NEW, Stage.SQL)]
+    assert [(c.from_stage, c.to_stage) for c in history(lead)] == [(Stage.LEAD, Stage.SQL)]
 
 
 def test_an_mql_is_not_promoted_further_by_score(make_lead, score_rules, mql_at_15):
@@ -137,12 +137,12 @@ def test_mark_outcome_won_sets_the_stage_and_records_event_and_history(make_lead
 
     change = mark_outcome(lead, "won", actor=rep, reason="signed")
 
-    assert _stage(lead) == Stage.WON
+    assert _stage(lead) == Stage.CUSTOMER
     assert (change.from_stage, change.to_stage, change.actor, change.reason) == (
-        Stage.SQL, Stage.WON, rep, "signed")
+        Stage.SQL, Stage.CUSTOMER, rep, "signed")
     won = lead.events.get(type="won")
     assert won.actor == rep and won.properties == {"reason": "signed"}
-    assert lead.events.filter(type="stage_changed", properties__to="won").count() == 1
+    assert lead.events.filter(type="stage_changed", properties__to="customer").count() == 1
 
 
 def test_mark_outcome_lost_records_the_reason(make_lead):
@@ -158,7 +158,7 @@ def test_marking_the_same_outcome_twice_records_it_once(make_lead):
     mark_outcome(lead, "won")
     assert mark_outcome(lead, "won") is None
     assert lead.events.filter(type="won").count() == 1
-    assert StageChange.objects.filter(lead=lead, to_stage=Stage.WON).count() == 1
+    assert StageChange.objects.filter(lead=lead, to_stage=Stage.CUSTOMER).count() == 1
 
 
 def test_mark_outcome_refuses_anything_but_won_or_lost(make_lead):
@@ -166,7 +166,7 @@ def test_mark_outcome_refuses_anything_but_won_or_lost(make_lead):
     with pytest.raises(InvalidInput) as exc:
         mark_outcome(lead, "mql")
     assert exc.value.field == "outcome"
-    assert _stage(lead) == Stage.NEW
+    assert _stage(lead) == Stage.LEAD
     assert not lead.events.filter(type="mql").exists()
 
 
@@ -174,7 +174,7 @@ def test_change_stage_refuses_an_unknown_stage(make_lead):
     lead = make_lead("mickael@example.com")
     with pytest.raises(InvalidInput):
         change_stage(lead, "hot")
-    assert _stage(lead) == Stage.NEW
+    assert _stage(lead) == Stage.LEAD
 
 
 def test_api_marks_a_lead_won(make_lead, make_user, api_for):
@@ -185,8 +185,8 @@ def test_api_marks_a_lead_won(make_lead, make_user, api_for):
     r = api_for(rep).post(f"/leads/{lead.pk}/outcome", {"outcome": "won", "reason": "signed"})
 
     assert r.status_code == 200, r.content
-    assert r.json()["stage"] == "won"
-    assert _stage(lead) == Stage.WON
+    assert r.json()["stage"] == "customer"
+    assert _stage(lead) == Stage.CUSTOMER
     won = lead.events.get(type="won")
     assert (won.actor, won.via) == (rep, Event.Via.API)
     assert history(lead)[0].actor == rep
@@ -197,7 +197,7 @@ def test_api_outcome_with_a_bad_outcome_is_422(make_lead, api):
     r = api.post(f"/leads/{lead.pk}/outcome", {"outcome": "maybe"})
     assert r.status_code == 422
     assert r.json()["field"] == "outcome"
-    assert _stage(lead) == Stage.NEW
+    assert _stage(lead) == Stage.LEAD
 
 
 def test_api_outcome_on_a_lead_the_rep_may_not_see_is_404(make_lead, make_user, api_for):
@@ -205,7 +205,7 @@ def test_api_outcome_on_a_lead_the_rep_may_not_see_is_404(make_lead, make_user, 
     lead = make_lead("mickael@example.com")
     r = api_for(rep).post(f"/leads/{lead.pk}/outcome", {"outcome": "won"})
     assert r.status_code == 404
-    assert _stage(lead) == Stage.NEW
+    assert _stage(lead) == Stage.LEAD
 
 
 def test_marketing_may_not_mark_a_deal_won(make_lead, make_user):
@@ -217,4 +217,4 @@ def test_marketing_may_not_mark_a_deal_won(make_lead, make_user):
     with pytest.raises(Forbidden):
         mark_outcome(lead, "won", actor=marketer)
 
-    assert _stage(lead) == Stage.NEW
+    assert _stage(lead) == Stage.LEAD

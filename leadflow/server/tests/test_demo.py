@@ -32,7 +32,7 @@ def test_demo_loads_leads_in_several_stages_with_owners():
 
     assert summary is not None and summary.leads == Lead.objects.count() == 120
     stages = set(Lead.objects.values_list("stage", flat=True))
-    assert {Stage.NEW, Stage.MQL, Stage.NURTURE} <= stages
+    assert {Stage.LEAD, Stage.MQL, Stage.NURTURE} <= stages
     assert len(stages) >= 6
     assert not Lead.objects.filter(owner__isnull=True).exists()
     enterprise = Lead.objects.filter(team__name="Enterprise")

@@ -96,8 +96,8 @@ def test_hot_leads_waiting_are_the_qualified_ones_highest_score_first(client, ad
     leads = {}
     for email, stage, score in (("mql@example.com", Stage.MQL, 40),
                                 ("sal@example.com", Stage.SAL, 70),
-                                ("won@example.com", Stage.WON, 99),
-                                ("new@example.com", Stage.NEW, 95),
+                                ("won@example.com", Stage.CUSTOMER, 99),
+                                ("new@example.com", Stage.LEAD, 95),
                                 ("sql@example.com", Stage.SQL, 80)):
         leads[email] = lead_at(NOW - timedelta(days=2), email, first_name=email.split("@")[0])
         Lead.objects.filter(pk=leads[email].pk).update(stage=stage, score=score)

@@ -89,7 +89,7 @@ def test_unverified_page_events_of_a_known_lead_score_nothing_and_move_no_stage(
 
     assert r.json()["accepted"] == 3
     known.refresh_from_db()
-    assert (known.score, known.stage) == (0, Stage.NEW)
+    assert (known.score, known.stage) == (0, Stage.LEAD)
     stored = Event.objects.filter(visitor_id=VID, type="pricing_read")
     assert stored.count() == 2 and not stored.filter(lead__isnull=False).exists()
     visitor = Visitor.objects.get(visitor_id=VID)
