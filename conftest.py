@@ -137,7 +137,7 @@ def score_rules(db):
         ScoreRule(name="Newsletter sign-up", event_type="newsletter_signup", points=5,
                   category=Category.ENGAGEMENT),
         ScoreRule(name="At least one email opened", event_type="email_opened", points=10,
-                  category=Category.ENGAGEMENT, once_per_lead=True),
+                  category=Category.ENGAGEMENT, max_times=1),
         ScoreRule(name="Demo request", event_type="demo_requested", points=20,
                   category=Category.INTEREST),
         ScoreRule(name="Unsubscribed", event_type="unsubscribed", points=-5,

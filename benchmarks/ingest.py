@@ -91,8 +91,10 @@ def generate(n_leads: int) -> tuple[list[int], str]:
     admin = User.objects.create(username="bench-admin", role=Role.ADMIN, is_superuser=True,
                                 is_staff=True)
     for name, event_type, conditions, points, category, once in SCORE_RULES:
-        ScoreRule.objects.create(name=name, event_type=event_type, conditions=conditions,
-                                 points=points, category=category, once_per_lead=once)
+        ScoreRule.objects.create(name=name, event_type=event_type,
+                                 conditions=[{"field": k, "op": "equals", "value": v}
+                                             for k, v in conditions.items()],
+                                 points=points, category=category, max_times=1 if once else None)
     StageThreshold.objects.create(stage=Stage.MQL, min_score=15)
     campaign = Campaign.objects.create(name="Welcome nurture",
                                        entry_event_type="newsletter_signup",

@@ -53,22 +53,64 @@ class ScoreGroup(models.Model):
         return self.name
 
 
-class ScoreRule(models.Model):
-    """Points given when an event of `event_type` (whose properties contain `conditions`)
-    enters the pipeline."""
+def primary_group_id() -> int | None:
+    """The default group of a new rule."""
+    return ScoreGroup.objects.filter(is_primary=True).values_list("pk", flat=True).first()
 
+
+class RuleKind(models.TextChoices):
+    EVENT = "event", _("On an event")
+    ATTRIBUTE = "attribute", _("On a lead or company attribute")
+
+
+class Per(models.TextChoices):
+    """The period a rule's `max_times` counts in (calendar periods, in event time)."""
+
+    EVER = "", _("in all")
+    DAY = "day", _("per day")
+    WEEK = "week", _("per week")
+    MONTH = "month", _("per month")
+
+
+# The operators of a condition ({"field": ..., "op": ..., "value": ...}); the engine
+# (leadflow.scoring.conditions) gives each one meaning in Python and in SQL.
+OPERATORS = ("equals", "contains", "starts_with", "one_of", "gt", "gte", "lt", "lte",
+             "exists")
+
+
+class ScoreRule(models.Model):
+    """Points for a lead, in one dimension of one score group.
+
+    An event rule gives `points` for each event of `event_type` whose properties meet every
+    condition, at most `max_times` (empty: every time) per `per` period, counting only events
+    that occurred between `valid_from` and `valid_until` when set; the points are dated at
+    the event's time. An attribute rule gives its points once while the lead (and its
+    company) meet every condition, and takes them back when they no longer do.
+
+    `conditions` is a list of {"field": name, "op": one of OPERATORS, "value": ...}: for an
+    event rule the field is a property of the event; for an attribute rule a lead field
+    ("job_title", "country", "budget", "custom.<key>", ...) or "company.<field>".
+    """
+
+    group = models.ForeignKey(ScoreGroup, verbose_name=_("score group"),
+                              on_delete=models.PROTECT, related_name="rules",
+                              default=primary_group_id)
     name = models.CharField(_("name"), max_length=120)
-    event_type = models.CharField(_("event type"), max_length=60, db_index=True)
-    conditions = models.JSONField(_("property conditions"), default=dict, blank=True,
-                                  help_text=_('e.g. {"form": "newsletter"}: every key must '
-                                              "match the event's property"))
+    kind = models.CharField(_("kind"), max_length=10, choices=RuleKind.choices,
+                            default=RuleKind.EVENT)
+    event_type = models.CharField(_("event type"), max_length=60, blank=True, db_index=True)
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
     points = models.IntegerField(_("points"))
-    category = models.CharField(_("category"), max_length=12, choices=Category.choices,
+    category = models.CharField(_("dimension"), max_length=12, choices=Category.choices,
                                 default=Category.ENGAGEMENT)
-    once_per_lead = models.BooleanField(
-        _("once per lead"), default=False,
-        help_text=_('count only the first matching event ("at least one email opened")'))
+    max_times = models.PositiveIntegerField(
+        _("at most (times)"), null=True, blank=True,
+        help_text=_("1: once; empty: every time"))
+    per = models.CharField(_("per"), max_length=5, choices=Per.choices, blank=True)
+    valid_from = models.DateTimeField(_("counts events from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("counts events until"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("scoring rule")
@@ -78,33 +120,46 @@ class ScoreRule(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.points:+d})"
 
-    def matches(self, properties: dict) -> bool:
-        return all(properties.get(k) == v for k, v in (self.conditions or {}).items())
+
+class EntryKind(models.TextChoices):
+    RULE = "rule", _("Rule")
+    POINTS = "points", _("Points given")  # an event carrying its own points
+    INACTIVITY = "inactivity", _("Inactivity")
+    HALF_LIFE = "half_life", _("Half-life decay")
 
 
 class ScoreEntry(models.Model):
-    """One line of a lead's score: which rule gave how many points for which event.
+    """One line of a lead's score in one group: which rule (or decay) gave how many points,
+    for which event, dated at the event's time. Derived state: the engine rebuilds the
+    lines from the events and the current rules.
 
-    The lead's score is the sum of its entries; this is what "why is this lead hot?" reads.
+    A group's dimension totals are the sums of its entries; this is what "why is this lead
+    hot?" reads.
     """
 
     # Neither indexed alone: score_entry_lead_rule_idx starts with the lead and
     # score_entry_once with the rule (two indexes fewer to write per entry).
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE,
                              related_name="score_entries", db_index=False)
+    group = models.ForeignKey(ScoreGroup, on_delete=models.CASCADE, related_name="+",
+                              db_index=False)
     rule = models.ForeignKey(ScoreRule, null=True, blank=True, on_delete=models.SET_NULL,
                              db_index=False)
     event = models.ForeignKey("tracking.Event", null=True, blank=True,
                               on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=EntryKind.choices, default=EntryKind.RULE)
     category = models.CharField(max_length=12, choices=Category.choices)
     points = models.IntegerField()
     reason = models.CharField(max_length=200)
+    # When the points were earned (the event's time; for decay, when it applied).
+    occurred_at = models.DateTimeField()
+    # When the line was written (processing time).
     created_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("score entry")
         verbose_name_plural = _("score entries")
-        ordering = ["-created_at", "-id"]
+        ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["rule", "event"], name="score_entry_once"),
         ]
@@ -112,3 +167,27 @@ class ScoreEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.points:+d} {self.reason}"
+
+
+class LeadGroupScore(models.Model):
+    """A lead's score in a group other than the primary one (the primary group's is on the
+    lead row). Derived from the entries, like the lead's columns."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE,
+                             related_name="group_scores", db_index=False)
+    group = models.ForeignKey(ScoreGroup, on_delete=models.CASCADE, related_name="+")
+    total = models.IntegerField(_("score"), default=0)
+    fit = models.IntegerField(_("fit"), default=0)
+    engagement = models.IntegerField(_("engagement"), default=0)
+    interest = models.IntegerField(_("interest"), default=0)
+    grade = models.CharField(_("fit grade"), max_length=1, blank=True)
+
+    class Meta:
+        verbose_name = _("group score")
+        verbose_name_plural = _("group scores")
+        constraints = [models.UniqueConstraint(fields=["lead", "group"],
+                                               name="lead_group_score_unique")]
+        indexes = [models.Index(fields=["group", "-total"], name="lead_group_score_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.total}"

@@ -16,10 +16,10 @@ from leadflow.core import clock
 from leadflow.core.pipeline import Batch
 from leadflow.core.sqlarrays import builder, bulk_insert
 from leadflow.leads.models import CATEGORY_FIELD, Category, Lead
-from leadflow.scoring.models import ScoreEntry, ScoreRule
+from leadflow.scoring.models import EntryKind, ScoreEntry, ScoreGroup, ScoreRule
 
-ENTRY_FIELDS = ("id", "lead_id", "rule_id", "event_id", "category", "points", "reason",
-                "created_at")
+ENTRY_FIELDS = ("id", "lead_id", "group_id", "rule_id", "event_id", "kind", "category",
+                "points", "reason", "occurred_at", "created_at")
 _new_entry = builder(ScoreEntry, ENTRY_FIELDS)
 
 def on_events(batch: Batch) -> None:
@@ -32,12 +32,13 @@ def on_events(batch: Batch) -> None:
     events = batch.events
     types = {e.type for e in events}
     rules_by_type: dict[str, list[ScoreRule]] = defaultdict(list)
-    for rule in ScoreRule.objects.filter(active=True, event_type__in=types):
+    primary = ScoreGroup.objects.get(is_primary=True).pk
+    for rule in ScoreRule.objects.filter(active=True, event_type__in=types, group_id=primary):
         rules_by_type[rule.event_type].append(rule)
     explicit = [e for e in events if e.type in EventType.EXPLICIT_POINTS]
     if not rules_by_type and not explicit:
         return
-    once_rule_ids = {r.pk for rules in rules_by_type.values() for r in rules if r.once_per_lead}
+    once_rule_ids = {r.pk for rules in rules_by_type.values() for r in rules if r.max_times == 1}
     lead_ids = {e.lead_id for e in events if e.lead_id is not None}
     already = set(
         ScoreEntry.objects.filter(rule_id__in=once_rule_ids, lead_id__among=lead_ids)
@@ -49,31 +50,39 @@ def on_events(batch: Batch) -> None:
         if (lead_id := event.lead_id) is None:  # the pipeline passes known leads only
             continue
         for rule in rules_by_type.get(event.type, ()):
-            if not rule.matches(event.properties):
+            if not _matches(rule, event.properties):
                 continue
-            if rule.once_per_lead:
+            if rule.max_times == 1:
                 if (lead_id, rule.pk) in already:
                     continue
                 already.add((lead_id, rule.pk))
             # Positional, in ENTRY_FIELDS order (see tracking.services.EVENT_FIELDS).
-            entries.append(_new_entry(None, lead_id, rule.pk, event.pk, rule.category,
-                                      rule.points, rule.name, now))
+            entries.append(_new_entry(None, lead_id, primary, rule.pk, event.pk, EntryKind.RULE,
+                                      rule.category, rule.points, rule.name,
+                                      event.occurred_at, now))
     for event in explicit:
         points = event.properties.get("points")
         category = event.properties.get("category", Category.ENGAGEMENT)
         if isinstance(points, int) and not isinstance(points, bool) and points and (
                 category in Category.values) and event.lead_id is not None:
-            entries.append(_new_entry(None, event.lead_id, None, event.pk, category, points,
-                                      str(event.properties.get("reason", ""))[:200], now))
+            entries.append(_new_entry(None, event.lead_id, primary, None, event.pk,
+                                      EntryKind.POINTS, category, points,
+                                      str(event.properties.get("reason", ""))[:200],
+                                      event.occurred_at, now))
     if not entries:
         return
-    bulk_insert(ScoreEntry, entries, ("lead", "rule", "event", "category", "points", "reason",
-                                      "created_at"))
+    bulk_insert(ScoreEntry, entries, ("lead", "group", "rule", "event", "kind", "category",
+                                      "points", "reason", "occurred_at", "created_at"))
     deltas = batch.score_deltas
     for e in entries:
         by_column = deltas.setdefault(e.lead_id, {})
         column = CATEGORY_FIELD[Category(e.category)]
         by_column[column] = by_column.get(column, 0) + e.points
+
+
+def _matches(rule: ScoreRule, properties: dict) -> bool:
+    # Equality only, until the engine's operators land (leadflow.scoring.conditions).
+    return all(properties.get(c["field"]) == c.get("value") for c in rule.conditions or ())
 
 
 def add_points(lead: Lead, points: int, reason: str, category: str = Category.ENGAGEMENT, *,
@@ -120,5 +129,5 @@ def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:
 
 def explain(lead: Lead, limit: int = 50) -> list[ScoreEntry]:
     """The entries behind a lead's score, newest first: the answer to "why is it hot?"."""
-    return list(ScoreEntry.objects.filter(lead=lead).order_by("-created_at", "-id")[:limit])
+    return list(ScoreEntry.objects.filter(lead=lead).order_by("-occurred_at", "-id")[:limit])
 

@@ -175,8 +175,9 @@ def _configure() -> _Setup:
     for name, event_type, conditions, points, category, once in SCORE_RULES:
         ScoreRule.objects.get_or_create(
             name=name, event_type=event_type,
-            defaults={"conditions": conditions, "points": points, "category": category,
-                      "once_per_lead": once})
+            defaults={"conditions": [{"field": k, "op": "equals", "value": v}
+                                     for k, v in conditions.items()],
+                      "points": points, "category": category, "max_times": 1 if once else None})
     StageThreshold.objects.get_or_create(stage=Stage.MQL, defaults={"min_score": 15})
 
     welcome, _ = EmailTemplate.objects.get_or_create(name="Welcome to the newsletter", defaults={

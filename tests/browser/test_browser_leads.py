@@ -25,7 +25,8 @@ def rep_with_leads(make_user, admin_user):
     ScoreRule.objects.create(name="Demo request", event_type="demo_requested", points=20,
                              category=Category.INTEREST)
     ScoreRule.objects.create(name="Decision maker", event_type="lead_created",
-                             conditions={"source": "linkedin"}, points=10,
+                             conditions=[{"field": "source", "op": "equals", "value": "linkedin"}],
+                             points=10,
                              category=Category.FIT)
     people = [
         ("ana.lima@acme.example", "Ana", "Lima", "Acme", "CTO", "linkedin"),

@@ -27,8 +27,9 @@ def _browser(user) -> Client:
 def test_a_scoring_rule_change_records_who_and_from_what_to_what(admin_user):
     rule = ScoreRule.objects.create(name="Demo", event_type="demo_requested", points=10)
     r = _browser(admin_user).post(f"/admin/scoring/scorerule/{rule.pk}/change/", {
-        "name": "Demo", "event_type": "demo_requested", "conditions": "{}", "points": "25",
-        "category": rule.category, "active": "on"}, REMOTE_ADDR="198.51.100.4")
+        "name": "Demo", "event_type": "demo_requested", "conditions": "[]", "points": "25",
+        "category": rule.category, "group": rule.group_id, "kind": "event", "active": "on"},
+        REMOTE_ADDR="198.51.100.4")
     assert r.status_code == 302, r.content.decode()[:2000]
     entry = AuditEntry.objects.get(action="changed")
     assert (entry.kind, entry.actor, entry.object_type, entry.object_id) == (

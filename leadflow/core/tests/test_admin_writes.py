@@ -102,8 +102,9 @@ def test_the_erase_action_goes_through_the_erasure_service(admin_client, admin_u
 def test_configuration_stays_editable_in_the_admin(admin_client):
     rule = ScoreRule.objects.create(name="Sign-up", event_type="newsletter_signup", points=5)
     r = admin_client.post(f"/admin/scoring/scorerule/{rule.pk}/change/", {
-        "name": "Sign-up", "event_type": "newsletter_signup", "conditions": "{}",
-        "points": "8", "category": rule.category, "active": "on"})
+        "name": "Sign-up", "event_type": "newsletter_signup", "conditions": "[]",
+        "points": "8", "category": rule.category, "group": rule.group_id, "kind": "event",
+        "active": "on"})
     assert r.status_code == 302, r.content[:2000]
     rule.refresh_from_db()
     assert rule.points == 8

@@ -120,7 +120,9 @@ def trade_show_rule(db):
     from leadflow.scoring.models import ScoreRule
 
     return ScoreRule.objects.create(name="Met at a trade show", event_type="lead_created",
-                                    conditions={"source": "trade show"}, points=20,
+                                    conditions=[{"field": "source", "op": "equals",
+                                                 "value": "trade show"}],
+                                    points=20,
                                     category=Category.FIT)
 
 

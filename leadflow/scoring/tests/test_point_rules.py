@@ -141,7 +141,9 @@ def test_recompute_without_ids_rebuilds_every_lead(make_lead, score_rules):
 
 def test_a_rule_with_conditions_matches_only_events_with_those_properties(make_lead):
     ScoreRule.objects.create(name="Automation white paper", event_type="content_download",
-                             conditions={"asset": "automation-strategy", "format": "pdf"},
+                             conditions=[{"field": "asset", "op": "equals",
+                                          "value": "automation-strategy"},
+                             {"field": "format", "op": "equals", "value": "pdf"}],
                              points=15, category=Category.INTEREST)
     lead = make_lead("mickael@example.com")
     record_event("content_download", lead=lead, properties={"asset": "what-is-automation",
@@ -163,7 +165,8 @@ def test_an_inactive_rule_gives_nothing(make_lead, score_rules):
 
 def test_every_matching_rule_counts(make_lead, score_rules):
     ScoreRule.objects.create(name="Demo from France", event_type="demo_requested",
-                             conditions={"country": "FR"}, points=3, category=Category.FIT)
+                             conditions=[{"field": "country", "op": "equals",
+                                          "value": "FR"}], points=3, category=Category.FIT)
     lead = make_lead("mickael@example.com")
     record_event("demo_requested", lead=lead, properties={"country": "FR"})
     lead.refresh_from_db()

@@ -51,8 +51,8 @@ def test_demo_sets_up_teams_rules_campaign_and_forms():
         assert team.members.filter(role=Role.SALES_MANAGER).count() == 1
     assert set(Team.objects.values_list("name", flat=True)) == {"Enterprise", "SMB"}
     assert User.objects.filter(role=Role.MARKETING).count() == 1
-    rules = {r.event_type: (r.points, r.category, r.once_per_lead)
-             for r in ScoreRule.objects.filter(conditions={})}
+    rules = {r.event_type: (r.points, r.category, r.max_times == 1)
+             for r in ScoreRule.objects.filter(conditions=[])}
     assert rules["newsletter_signup"] == (5, "engagement", False)
     assert rules["email_opened"] == (10, "engagement", True)
     assert rules["email_clicked"] == (5, "engagement", False)

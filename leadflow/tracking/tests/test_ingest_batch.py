@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db
 def pipeline_at_work(score_rules):
     """Scoring (including a once-per-lead rule), an MQL threshold and a campaign."""
     ScoreRule.objects.create(name="Pricing page", event_type="page_view",
-                             conditions={"path": "/pricing"}, points=3,
-                             category=Category.INTEREST, once_per_lead=True)
+                             conditions=[{"field": "path", "op": "equals", "value": "/pricing"}],
+                             points=3,
+                             category=Category.INTEREST, max_times=1)
     StageThreshold.objects.create(stage=Stage.MQL, min_score=8)
     return Campaign.objects.create(name="Welcome", entry_event_type="newsletter_signup")
 
