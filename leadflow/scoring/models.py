@@ -52,10 +52,20 @@ class ScoreGroup(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def primary(cls) -> ScoreGroup:
+        """The primary group, created when missing (a migration creates it; a database
+        emptied by hand or by a test's flush has none)."""
+        group = cls.objects.filter(is_primary=True).first()
+        if group is None:
+            group, _ = cls.objects.get_or_create(
+                is_primary=True, defaults={"name": "Score", "slug": "score"})
+        return group
 
-def primary_group_id() -> int | None:
+
+def primary_group_id() -> int:
     """The default group of a new rule."""
-    return ScoreGroup.objects.filter(is_primary=True).values_list("pk", flat=True).first()
+    return ScoreGroup.primary().pk
 
 
 class RuleKind(models.TextChoices):

@@ -32,12 +32,14 @@ def on_events(batch: Batch) -> None:
     events = batch.events
     types = {e.type for e in events}
     rules_by_type: dict[str, list[ScoreRule]] = defaultdict(list)
-    primary = ScoreGroup.objects.get(is_primary=True).pk
-    for rule in ScoreRule.objects.filter(active=True, event_type__in=types, group_id=primary):
+    for rule in ScoreRule.objects.filter(active=True, event_type__in=types,
+                                         group__is_primary=True):
         rules_by_type[rule.event_type].append(rule)
     explicit = [e for e in events if e.type in EventType.EXPLICIT_POINTS]
     if not rules_by_type and not explicit:
         return
+    primary = (next(iter(rules_by_type.values()))[0].group_id if rules_by_type
+               else ScoreGroup.primary().pk)
     once_rule_ids = {r.pk for rules in rules_by_type.values() for r in rules if r.max_times == 1}
     lead_ids = {e.lead_id for e in events if e.lead_id is not None}
     already = set(
