@@ -58,16 +58,16 @@ import sys
 import tempfile
 import time
 from bisect import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-INDEX_REBUILD_FROM = 200_000
+INDEX_REBUILD_FROM = 20_000
 DAY = 86_400
 SLICE = 5_000  # rows per COPY write / executemany call
 
@@ -311,88 +311,105 @@ def write_companies(n: int, rng: random.Random, now: datetime,
     return out
 
 
+# The leads' columns the generator sets per row (the others get their field's default).
+LEAD_COLUMNS = (
+    "id", "email", "first_name", "last_name", "phone", "title", "company_id",
+    "company_name", "country", "city", "language", "channel", "source", "medium",
+    "campaign", "first_touch", "last_touch", "first_touch_at", "last_touch_at", "owner_id",
+    "team_id", "assigned_at", "stage", "stage_changed_at", "is_closed", "score", "budget",
+    "authority", "need", "timing", "marketing_consent", "email_domain", "name_key",
+    "created_at", "updated_at")
+
+
 def write_leads(spec: Spec, plan: Plan, rng: random.Random, now: datetime,
                 companies: Sequence[tuple[int, str, str, str, int]],
                 owners: Sequence[int]) -> range:
     """One lead per plan entry, ids from the leads' sequence; returns their ids."""
+    from functools import cache
+
+    from django.db import connection
+
     from leadflow.accounts.models import User
+    from leadflow.leads.dedupe import fold_name
     from leadflow.leads.models import Lead
 
     n = len(plan.created)
     first = reserve_range(Lead, n)
     team_of = dict(User.objects.filter(pk__in=owners).values_list("pk", "team_id"))
-    fields = [f for f in Lead._meta.concrete_fields]
-    names = [f.attname for f in fields]
-    defaults = {f.attname: f.get_default() for f in fields}  # "" for text, else None
-    for name in ("first_touch", "last_touch", "custom", "quality_flags"):
-        defaults[name] = None  # set per row (fresh objects)
+    constants = {f.attname: f.get_default() for f in Lead._meta.concrete_fields
+                 if f.attname not in LEAD_COLUMNS}  # "" for text, else the default
     stages, stage_w, owner_p = zip(*STAGES, strict=True)
     stage_cum = list(accumulate(stage_w))
     titles, title_w = zip(*TITLES, strict=True)
     title_cum = list(accumulate(title_w))
     touch_cum = list(accumulate(t[4] for t in TOUCHES))
-    from functools import cache
-
-    from leadflow.leads.dedupe import fold_name
-
+    touch_json = [json.dumps({"channel": c, "source": s, "medium": m, "campaign": k})
+                  for c, s, m, k, _w in TOUCHES]
     name_key = cache(fold_name)  # a few thousand name pairs
+    stamp = stamper(connection.vendor == "postgresql")
+    random_ = rng.random
+    randrange = rng.randrange
+    n_companies, n_owners = len(companies), len(owners)
 
-    def rows() -> Iterator[list[Any]]:
+    def maybe(known: float, yes: float) -> bool | None:
+        return None if random_() >= known else random_() < yes
+
+    def rows() -> Iterator[tuple[Any, ...]]:
         for k in range(n):
             pk = first + k
             company_id, company_name, domain, country, _size = (
-                companies[rng.randrange(len(companies))] if companies else
+                companies[randrange(n_companies)] if n_companies else
                 (None, "", "example.com", "", 0))
-            fn = FIRST_NAMES[rng.randrange(len(FIRST_NAMES))]
-            ln = LAST_NAMES[rng.randrange(len(LAST_NAMES))]
+            fn = FIRST_NAMES[randrange(len(FIRST_NAMES))]
+            ln = LAST_NAMES[randrange(len(LAST_NAMES))]
             local = f"{_ascii(fn)}.{_ascii(ln)}.{pk}"  # the id: unique across runs
-            free = rng.random() < 0.2
+            free = random_() < 0.2
             email = f"{local}@{FREE_MAIL[k % len(FREE_MAIL)] if free else domain}"
-            s = bisect(stage_cum, rng.random() * stage_cum[-1])
+            s = bisect(stage_cum, random_() * stage_cum[-1])
             stage = stages[s]
-            channel, source, medium, campaign, _w = TOUCHES[
-                bisect(touch_cum, rng.random() * touch_cum[-1])]
-            touch = {"channel": channel, "source": source, "medium": medium,
-                     "campaign": campaign}
-            created = _dt(plan.created[k])
-            last = _dt(plan.last[k])
-            owner = (owners[rng.randrange(len(owners))]
-                     if owners and rng.random() < owner_p[s] else None)
-            depth = FUNNEL_DEPTH[stage]
-            known = 0.1 + 0.2 * depth  # BANT known more often further down the funnel
-            values = dict(defaults)
-            values.update(
-                id=pk, email=email, first_name=fn, last_name=ln,
-                phone=f"+33 1 {rng.randrange(10**8):08d}" if rng.random() < 0.4 else "",
-                title=titles[bisect(title_cum, rng.random() * title_cum[-1])],
-                company_id=company_id, company_name=company_name, country=country,
-                city=rng.choice(CITIES.get(country, ("",))),
-                language=LANGUAGES.get(country, "en"), custom={},
-                channel=channel, source=source, medium=medium, campaign=campaign,
-                first_touch=touch, last_touch=dict(touch), first_touch_at=created,
-                last_touch_at=last, owner_id=owner,
-                team_id=team_of.get(owner) if owner else None,
-                assigned_at=created if owner else None, stage=stage,
-                stage_changed_at=created, is_closed=stage in CLOSED,
-                score=rng.randint(-10, 120) if spec.random_scores else 0,
-                budget=_maybe(rng, known, 0.6), authority=_maybe(rng, known, 0.5),
-                need=_maybe(rng, known, 0.7),
-                timing=(("within_12_months" if rng.random() < 0.6 else "later")
-                        if rng.random() < known else ""),
-                marketing_consent=rng.random() < 0.7, quality_flags=[],
-                email_domain="" if free else domain[:200],
-                name_key=name_key(fn, ln),
-                created_at=created, updated_at=created)
-            yield [values[name] for name in names]
+            t = bisect(touch_cum, random_() * touch_cum[-1])
+            channel, source, medium, campaign, _w = TOUCHES[t]
+            created = stamp(plan.created[k])
+            owner = (owners[randrange(n_owners)]
+                     if n_owners and random_() < owner_p[s] else None)
+            known = 0.1 + 0.2 * FUNNEL_DEPTH[stage]  # BANT known more often further down
+            cities = CITIES.get(country, ("",))
+            yield (
+                pk, email, fn, ln,
+                f"+33 1 {randrange(10**8):08d}" if random_() < 0.4 else "",
+                titles[bisect(title_cum, random_() * title_cum[-1])],
+                company_id, company_name, country, cities[randrange(len(cities))],
+                LANGUAGES.get(country, "en"), channel, source, medium, campaign,
+                touch_json[t], touch_json[t], created, stamp(plan.last[k]), owner,
+                team_of.get(owner) if owner else None, created if owner else None,
+                stage, created, stage in CLOSED,
+                randrange(-10, 121) if spec.random_scores else 0,
+                maybe(known, 0.6), maybe(known, 0.5), maybe(known, 0.7),
+                ("within_12_months" if random_() < 0.6 else "later")
+                if random_() < known else "",
+                random_() < 0.7, "" if free else domain[:200], name_key(fn, ln),
+                created, created)
 
-    write_rows(Lead, names, rows(), spec.rebuild_indexes, count=n)
+    write_rows(Lead, LEAD_COLUMNS, rows(), spec.rebuild_indexes, count=n,
+               constants=constants, safe=True)
     return range(first, first + n)
 
 
-def _maybe(rng: random.Random, known: float, yes: float) -> bool | None:
-    if rng.random() >= known:
-        return None
-    return rng.random() < yes
+def stamper(postgres: bool) -> Callable[[int], str]:
+    """Epoch seconds to the database's text for a UTC time, without datetime objects
+    (their isoformat was a tenth of an event row's cost)."""
+    suffix = "+00" if postgres else ""
+    days: dict[int, str] = {}
+    clocks = [f"{h:02d}:{m:02d}:{s:02d}{suffix}" for h in range(24) for m in range(60)
+              for s in range(60)]
+
+    def stamp(epoch: int) -> str:
+        day, second = divmod(epoch, DAY)
+        if (text := days.get(day)) is None:
+            text = days[day] = _dt(day * DAY).strftime("%Y-%m-%d ")
+        return text + clocks[second]
+
+    return stamp
 
 
 _FOLD = str.maketrans("éèàüöóíáñç'", "eeauooiaanc", " ")
@@ -462,21 +479,13 @@ def write_events(spec: Spec, plan: Plan, rng: random.Random, lead_ids: range) ->
     first = reserve_range(Event, total)
     pool, cum = _event_pool()
     postgres = connection.vendor == "postgresql"
-    suffix = "+00" if postgres else ""
-    days: dict[int, str] = {}
-    clocks = [f"{h:02d}:{m:02d}:{s:02d}{suffix}" for h in range(24) for m in range(60)
-              for s in range(60)]
-
-    def stamp(epoch: int) -> str:
-        day, second = divmod(epoch, DAY)
-        if (text := days.get(day)) is None:
-            text = days[day] = _dt(day * DAY).strftime("%Y-%m-%d ")
-        return text + clocks[second]
+    stamp = stamper(postgres)
 
     choose = rng.choices
-    randint = rng.randint
+    random_ = rng.random
     if postgres:
-        pool_text = [(t, _copy_escape(p), via) for t, p, via in pool]
+        # Each choice's middle columns (visitor, type, properties, via, actor) as one text.
+        middles = [f"\t\t{t}\t{_copy_escape(p)}\t{via}\t\\N\t" for t, p, via in pool]
 
         def lines() -> Iterator[str]:
             pk = first
@@ -485,12 +494,13 @@ def write_events(spec: Spec, plan: Plan, rng: random.Random, lead_ids: range) ->
                     continue
                 lead = lead_ids[k]
                 start, end = plan.created[k], plan.last[k]
-                times = sorted([randint(start, end) for _ in range(n - 1)])
+                width = end - start + 1
+                times = sorted([start + int(random_() * width) for _ in range(n - 1)])
                 times.append(end)
-                for (type_, props, via), at in zip(
-                        choose(pool_text, cum_weights=cum, k=n), times, strict=True):
+                for middle, at in zip(choose(middles, cum_weights=cum, k=n), times,
+                                      strict=True):
                     ts = stamp(at)
-                    yield (f"{pk}\t{lead}\t\t{type_}\t{props}\t{via}\t\\N\t{ts}\t{ts}\t\\N\n")
+                    yield f"{pk}\t{lead}{middle}{ts}\t{ts}\t\\N\n"
                     pk += 1
 
         columns = ["id", "lead_id", "visitor_id", "type", "properties", "via", "actor_id",
@@ -504,7 +514,8 @@ def write_events(spec: Spec, plan: Plan, rng: random.Random, lead_ids: range) ->
                     continue
                 lead = lead_ids[k]
                 start, end = plan.created[k], plan.last[k]
-                times = sorted([randint(start, end) for _ in range(n - 1)])
+                width = end - start + 1
+                times = sorted([start + int(random_() * width) for _ in range(n - 1)])
                 times.append(end)
                 for (type_, props, via), at in zip(
                         choose(pool, cum_weights=cum, k=n), times, strict=True):
@@ -547,24 +558,44 @@ def reserve_range(model: Any, n: int) -> int:
 
 
 def write_rows(model: Any, columns: Sequence[str], rows: Any, rebuild: bool | None,
-               count: int | None = None) -> None:
+               count: int | None = None, constants: dict[str, Any] | None = None,
+               safe: bool = False) -> None:
     """Rows of Python values (None, str, int, bool, datetime, dict/list as JSON) into
-    `model`'s table: COPY on PostgreSQL, executemany elsewhere."""
+    `model`'s table, each followed by the same `constants` (column -> value): COPY on
+    PostgreSQL, executemany elsewhere. `safe`: the strings hold no tab, newline or
+    backslash (the generator's pools), so COPY needs no escaping."""
     from django.db import connection
 
+    constants = constants or {}
+    columns = [*columns, *constants]
     if connection.vendor == "postgresql":
+        tail = "".join("\t" + _copy_value(v) for v in constants.values()) + "\n"
+        convert = _safe_text if safe else _copy_value
+
         def lines() -> Iterator[str]:
             for row in rows:
-                yield "\t".join(map(_copy_value, row)) + "\n"
+                yield "\t".join(map(convert, row)) + tail
 
         _copy_lines(model, columns, lines(),
                     _rebuild(rebuild, count if count is not None else len(rows)))
     else:
+        extra = tuple(_sqlite_value(v) for v in constants.values())
+
         def adapted() -> Iterator[tuple[Any, ...]]:
             for row in rows:
-                yield tuple(_sqlite_value(v) for v in row)
+                yield tuple(_sqlite_value(v) for v in row) + extra
 
         _insert_many(model, columns, adapted())
+
+
+def _safe_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    return value if type(value) is str else str(value)
 
 
 def _rebuild(rebuild: bool | None, rows: int) -> bool:
@@ -624,6 +655,10 @@ def _copy_lines(model: Any, columns: Sequence[str], lines: Iterator[str],
             if chunk:
                 copy.write("".join(chunk))
         if indexes:
+            # Django's foreign keys are deferred: their checks of the copied rows must run
+            # before an index can be built on the table.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             for _name, definition in indexes:
                 cursor.execute(definition)
