@@ -188,11 +188,25 @@ class Result:
 def generate(spec: Spec) -> Result:
     """Write spec's owners, companies, leads and events on Django's default database; the
     returned Result counts them and times each phase."""
-    from django.db import transaction
+    import gc
 
     from leadflow.core import clock
 
-    now = (spec.now or clock.now()).astimezone(UTC).replace(microsecond=0)
+    # Millions of short-lived rows: the cyclic collector would keep walking the plan's
+    # long lists for nothing (nothing generated here makes a cycle).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate(spec, clock.now())
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _generate(spec: Spec, clock_now: datetime) -> Result:
+    from django.db import transaction
+
+    now = (spec.now or clock_now).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(spec.seed)
     result = Result(now=now)
     t = time.perf_counter()
@@ -424,7 +438,7 @@ def _dt(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _event_pool() -> tuple[list[tuple[str, str, str]], list[int]]:
+def _event_pool() -> tuple[list[tuple[str, str, str]], list[float]]:
     """(type, properties as JSON, via) choices and their cumulative weights: the mix of
     EVENT_MIX, the properties of each type spread over realistic values."""
     pool: list[tuple[str, str, str]] = []
@@ -639,6 +653,7 @@ def _copy_lines(model: Any, columns: Sequence[str], lines: Iterator[str],
     from django.db import connection
 
     table = model._meta.db_table
+    t = time.perf_counter()
     with connection.cursor() as cursor:
         indexes = _secondary_indexes(cursor, table) if rebuild else []
         for name, _definition in indexes:
@@ -654,14 +669,28 @@ def _copy_lines(model: Any, columns: Sequence[str], lines: Iterator[str],
                     chunk = []
             if chunk:
                 copy.write("".join(chunk))
+        _timed(f"{table} copy", t)
         if indexes:
             # Django's foreign keys are deferred: their checks of the copied rows must run
             # before an index can be built on the table.
+            t = time.perf_counter()
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            _timed(f"{table} foreign keys", t)
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            t = time.perf_counter()
             for _name, definition in indexes:
                 cursor.execute(definition)
+            _timed(f"{table} {len(indexes)} indexes", t)
+
+
+# Seconds per step of the last loads (COPY, deferred foreign-key checks, index builds),
+# to see where a slow load spends its time.
+TIMINGS: dict[str, float] = {}
+
+
+def _timed(step: str, since: float) -> None:
+    TIMINGS[step] = TIMINGS.get(step, 0.0) + time.perf_counter() - since
 
 
 def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
@@ -775,6 +804,9 @@ def copy_ceiling(url: str, rows: int) -> float:
 
 def describe(result: Result) -> str:
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    if TIMINGS:
+        phases += "; of which " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items())
+        TIMINGS.clear()
     return (f"generated {result.leads:,} leads, {result.events:,} events, "
             f"{result.companies:,} companies, {result.owners} owners in "
             f"{result.total_seconds:.1f} s ({result.rows_per_s:,.0f} rows/s; {phases})")

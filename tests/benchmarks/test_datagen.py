@@ -145,3 +145,13 @@ def test_a_large_load_drops_and_rebuilds_the_same_indexes_on_postgresql():
 
     assert {t: indexes(t) for t in before} == before
     assert Lead.objects.filter(email__isnull=False).count() == 400
+
+
+def test_the_name_pools_need_no_copy_escaping():
+    # Leads are copied without escaping their texts (datagen.write_rows(safe=True)).
+    texts = [*datagen.FIRST_NAMES, *datagen.LAST_NAMES, *datagen.FREE_MAIL,
+             *datagen.COMPANY_WORDS, *datagen.COMPANY_SUFFIXES, *datagen.INDUSTRIES,
+             *(t for t, _w in datagen.TITLES), *(c for cities in datagen.CITIES.values()
+                                                 for c in cities),
+             *(part for touch in datagen.TOUCHES for part in touch[:4])]
+    assert not [t for t in texts if any(c in t for c in "\t\n\r\\")]
