@@ -42,7 +42,7 @@ activity: page views (home, product pages, /pricing, blog articles), email opens
 clicks with campaign ids, form submissions, newsletter sign-ups, content downloads with
 asset names, and rare demo requests (see EVENT_MIX).
 
-On PostgreSQL, loads of at least INDEX_REBUILD_FROM rows drop the table's secondary
+On PostgreSQL, loads of at least datagen_db.INDEX_REBUILD_FROM rows drop the secondary
 indexes, COPY, and build them again (the same definitions, read from pg_indexes): one
 sorted build is several times faster than 10 million index insertions. The whole load is
 one transaction per table, so a failure leaves the indexes as they were.
@@ -52,10 +52,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
-import tempfile
 import time
 from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
@@ -67,81 +65,46 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-INDEX_REBUILD_FROM = 20_000
+# Re-exported: the benchmarks call them as datagen.<name>.
+from benchmarks.datagen_db import (  # noqa: E402
+    TIMINGS,
+    _copy_escape,
+    _copy_lines,
+    _insert_many,
+    _rebuild,
+    analyze,
+    copy_ceiling,
+    drop_database,
+    reserve_range,
+    setup_django,
+    write_rows,
+)
+from benchmarks.datagen_pools import (  # noqa: E402
+    ASSETS,
+    BLOG,
+    CITIES,
+    CLOSED,
+    COMPANY_SUFFIXES,
+    COMPANY_WORDS,
+    COUNTRIES,
+    EVENT_MIX,
+    FIRST_NAMES,
+    FREE_MAIL,
+    FUNNEL_DEPTH,
+    INDUSTRIES,
+    LANGUAGES,
+    LAST_NAMES,
+    SIZES,
+    STAGES,
+    TITLES,
+    TOUCHES,
+    event_pool,
+)
+
+__all__ = ["ASSETS", "BLOG", "EVENT_MIX", "Result", "Spec", "analyze", "copy_ceiling",
+           "drop_database", "generate", "reserve_range", "setup_django", "write_rows"]
+
 DAY = 86_400
-SLICE = 5_000  # rows per COPY write / executemany call
-
-FIRST_NAMES = (
-    "Alice", "Bruno", "Camille", "David", "Emma", "Farid", "Gabriel", "Hélène", "Inès",
-    "Julien", "Karim", "Léa", "Marc", "Nadia", "Olivier", "Pauline", "Quentin", "Rose",
-    "Sophie", "Thomas", "Ulrich", "Valérie", "William", "Xavier", "Yasmine", "Zoé", "Anna",
-    "Ben", "Chloé", "Daniel", "Eva", "Felix", "Grace", "Hugo", "Ivan", "Jade", "Kevin",
-    "Laura", "Mila", "Noah", "Oscar", "Paul", "Rachel", "Sam", "Tara", "Victor", "Wendy")
-LAST_NAMES = (
-    "Martin", "Bernard", "Dubois", "Durand", "Lefebvre", "Moreau", "Laurent", "Simon",
-    "Michel", "Garcia", "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Smith",
-    "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Rossi", "Russo", "Ferrari",
-    "Fernández", "López", "Martínez", "Janssen", "de Vries", "Peeters", "Nowak", "Kowalski",
-    "Silva", "Santos", "Andersen", "Nielsen", "O'Brien", "Murphy", "Kelly", "Roux", "Fournier")
-FREE_MAIL = ("gmail.com", "outlook.com", "yahoo.fr", "hotmail.com", "orange.fr")
-TITLES = (  # (title, weight): about 1 in 6 has "Director" in it
-    ("Marketing Director", 5), ("Sales Director", 4), ("IT Director", 3),
-    ("Director of Operations", 2), ("Marketing Manager", 12), ("Head of Growth", 4),
-    ("CEO", 5), ("CMO", 3), ("VP Marketing", 3), ("Sales Manager", 8),
-    ("Account Executive", 6), ("Consultant", 8), ("Developer", 8), ("Analyst", 6),
-    ("Office Manager", 4), ("Student", 3), ("", 16))
-COMPANY_WORDS = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark",
-                 "Wayne", "Tyrell", "Cyberdyne", "Soylent", "Aperture", "Oscorp", "Pied Piper",
-                 "Massive", "Nakatomi", "Gringotts", "Monarch", "Wonka", "Duff")
-COMPANY_SUFFIXES = ("SA", "SAS", "GmbH", "Ltd", "Inc", "BV", "Group", "Labs", "Solutions")
-INDUSTRIES = ("software", "retail", "banking", "health", "manufacturing", "education",
-              "logistics", "energy", "media", "consulting", "public sector", "telecom")
-SIZES = ((1, 10, 30), (11, 50, 30), (51, 200, 20), (201, 1000, 12), (1001, 20000, 8))
-COUNTRIES = (("FR", 30), ("DE", 12), ("US", 15), ("GB", 10), ("ES", 6), ("BE", 6),
-             ("IT", 6), ("NL", 5), ("CA", 4), ("CH", 4), ("", 2))
-CITIES = {"FR": ("Paris", "Lyon", "Nantes"), "DE": ("Berlin", "Munich"),
-          "US": ("New York", "Austin"), "GB": ("London", "Leeds"), "ES": ("Madrid",),
-          "BE": ("Brussels",), "IT": ("Milan",), "NL": ("Amsterdam",), "CA": ("Montréal",),
-          "CH": ("Geneva",), "": ("",)}
-LANGUAGES = {"FR": "fr", "BE": "fr", "CH": "fr", "CA": "fr"}
-# (channel, source, medium, campaign, weight): the first touch, also the last one.
-TOUCHES = (
-    ("organic_search", "google", "organic", "", 25), ("paid_search", "google", "cpc",
-                                                      "brand-2026", 10),
-    ("paid_search", "bing", "cpc", "generic-automation", 3),
-    ("social", "linkedin", "social", "thought-leadership", 12),
-    ("social", "twitter", "social", "", 3), ("email", "newsletter", "email", "monthly", 10),
-    ("referral", "partner", "referral", "partner-program", 6),
-    ("event", "trade show", "event", "salon-marketing-paris", 6),
-    ("web", "", "", "", 15), ("import", "purchased list", "", "", 4),
-    ("api", "crm", "", "", 3), ("phone", "", "", "", 3))
-# (stage, weight, probability of an owner); stage names as in leads.stages.Stage.
-STAGES = (("subscriber", 15, 0.0), ("lead", 45, 0.3), ("mql", 10, 1.0), ("hmql", 3, 1.0),
-          ("sal", 3, 1.0), ("sql", 3, 1.0), ("opportunity", 2, 1.0), ("customer", 3, 1.0),
-          ("lost", 2, 1.0), ("nurture", 10, 0.5), ("disqualified", 4, 0.5))
-CLOSED = frozenset({"customer", "lost", "disqualified"})
-FUNNEL_DEPTH = {"subscriber": 0, "lead": 1, "nurture": 1, "disqualified": 1, "mql": 2,
-                "hmql": 3, "sal": 3, "sql": 4, "opportunity": 4, "customer": 4, "lost": 4}
-
-BLOG = tuple(f"/blog/{slug}" for slug in (
-    "what-is-marketing-automation", "lead-scoring-101", "setting-up-a-marketing-automation-"
-    "strategy", "mql-vs-sql", "email-deliverability-checklist", "b2b-funnel-metrics",
-    "nurturing-campaigns-that-work", "gdpr-and-b2b-marketing", "crm-vs-marketing-"
-    "automation", "how-to-write-a-lead-magnet")) + tuple(
-    f"/blog/article-{i}" for i in range(1, 191))
-PAGES = ("/", "/features", "/product/scoring", "/product/campaigns", "/product/forms",
-         "/customers", "/about", "/docs/getting-started", "/contact", "/integrations")
-ASSETS = ("setting-up-a-marketing-automation-strategy.pdf", "what-is-marketing-automation.pdf",
-          "lead-scoring-template.xlsx", "b2b-benchmark-2026.pdf", "roi-calculator.xlsx",
-          "implementation-guide.pdf", "case-study-retail.pdf", "webinar-replay-scoring.mp4")
-FORMS = ("contact", "webinar-registration", "ebook", "trial", "smart-audit", "quote")
-CAMPAIGNS = 40  # email campaign ids 1..CAMPAIGNS
-# (type, weight in 1/1000, via): the mix of a lead's own events.
-EVENT_MIX = (("page_view", 600, "tracking"), ("email_opened", 220, "email"),
-             ("email_clicked", 70, "email"), ("form_submitted", 40, "form"),
-             ("content_download", 40, "form"), ("newsletter_signup", 28, "form"),
-             ("demo_requested", 2, "form"))
-
 
 @dataclass
 class Spec:
@@ -438,48 +401,6 @@ def _dt(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _event_pool() -> tuple[list[tuple[str, str, str]], list[float]]:
-    """(type, properties as JSON, via) choices and their cumulative weights: the mix of
-    EVENT_MIX, the properties of each type spread over realistic values."""
-    pool: list[tuple[str, str, str]] = []
-    weights: list[float] = []
-
-    def add(type_: str, via: str, weight: float, props: list[dict[str, Any]]) -> None:
-        for p in props:
-            pool.append((type_, json.dumps(p, ensure_ascii=False), via))
-            weights.append(weight / len(props))
-
-    mix = {t: (w, via) for t, w, via in EVENT_MIX}
-    w, via = mix["page_view"]
-    add("page_view", via, w * 0.08, [{"path": "/pricing", "title": "Pricing"}])
-    add("page_view", via, w * 0.50, [{"path": p, "title": p.rsplit("/", 1)[1]} for p in BLOG])
-    add("page_view", via, w * 0.30, [{"path": p, "title": p.strip("/") or "home"}
-                                     for p in PAGES])
-    add("page_view", via, w * 0.12, [{"path": p, "title": p.rsplit("/", 1)[1],
-                                      "utm_source": s, "utm_medium": m, "utm_campaign": c}
-                                     for p in BLOG[:10] for s, m, c in (
-                                         ("linkedin", "social", "thought-leadership"),
-                                         ("newsletter", "email", "monthly"),
-                                         ("google", "cpc", "brand-2026"))])
-    w, via = mix["email_opened"]
-    add("email_opened", via, w, [{"campaign_id": c, "email_id": c * 10 + s}
-                                 for c in range(1, CAMPAIGNS + 1) for s in range(1, 4)])
-    w, via = mix["email_clicked"]
-    add("email_clicked", via, w, [{"campaign_id": c, "email_id": c * 10 + 1,
-                                   "url": f"https://www.example.com{p}"}
-                                  for c in range(1, CAMPAIGNS + 1) for p in BLOG[:5]])
-    w, via = mix["form_submitted"]
-    add("form_submitted", via, w, [{"form": f} for f in FORMS])
-    w, via = mix["content_download"]
-    add("content_download", via, w, [{"asset": a, "url": f"https://www.example.com/assets/{a}"}
-                                     for a in ASSETS])
-    w, via = mix["newsletter_signup"]
-    add("newsletter_signup", via, w, [{"form": "newsletter"}])
-    w, via = mix["demo_requested"]
-    add("demo_requested", via, w, [{"form": "demo"}])
-    return pool, list(accumulate(weights))
-
-
 def write_events(spec: Spec, plan: Plan, rng: random.Random, lead_ids: range) -> int:
     """plan.n_events events per lead, the last one at the lead's last activity, the others
     between its creation and then; ids from the events' sequence. Returns how many."""
@@ -491,7 +412,7 @@ def write_events(spec: Spec, plan: Plan, rng: random.Random, lead_ids: range) ->
     if not total:
         return 0
     first = reserve_range(Event, total)
-    pool, cum = _event_pool()
+    pool, cum = event_pool()
     postgres = connection.vendor == "postgresql"
     stamp = stamper(postgres)
 
@@ -541,265 +462,6 @@ def write_events(spec: Spec, plan: Plan, rng: random.Random, lead_ids: range) ->
                              "actor_id", "occurred_at", "received_at", "idempotency_key"],
                      tuples())
     return total
-
-
-# -- writing rows ---------------------------------------------------------------------
-
-def reserve_range(model: Any, n: int) -> int:
-    """The first of `n` consecutive new ids of `model`'s table, taken from its sequence
-    (PostgreSQL: one setval; SQLite: the AUTOINCREMENT high-water mark), so that rows the
-    app creates afterwards get ids after them. For a fixture: the range is consecutive
-    only if nobody else inserts into the table meanwhile."""
-    from django.db import connection
-
-    if n <= 0:
-        return 0
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT setval(s.seq, nextval(s.seq) + %s - 1) FROM (SELECT "
-                           "pg_get_serial_sequence(%s, 'id')::regclass AS seq) s",
-                           [n, table])
-            return cursor.fetchone()[0] - n + 1
-        quoted = connection.ops.quote_name(table)
-        cursor.execute("INSERT INTO sqlite_sequence (name, seq) SELECT %s, 0 WHERE NOT "
-                       "EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = %s)",
-                       [table, table])
-        cursor.execute(f"UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT "  # noqa: S608
-                       f"COALESCE(MAX(id), 0) FROM {quoted})) + %s WHERE name = %s "
-                       "RETURNING seq", [n, table])
-        return cursor.fetchone()[0] - n + 1
-
-
-def write_rows(model: Any, columns: Sequence[str], rows: Any, rebuild: bool | None,
-               count: int | None = None, constants: dict[str, Any] | None = None,
-               safe: bool = False) -> None:
-    """Rows of Python values (None, str, int, bool, datetime, dict/list as JSON) into
-    `model`'s table, each followed by the same `constants` (column -> value): COPY on
-    PostgreSQL, executemany elsewhere. `safe`: the strings hold no tab, newline or
-    backslash (the generator's pools), so COPY needs no escaping."""
-    from django.db import connection
-
-    constants = constants or {}
-    columns = [*columns, *constants]
-    if connection.vendor == "postgresql":
-        tail = "".join("\t" + _copy_value(v) for v in constants.values()) + "\n"
-        convert = _safe_text if safe else _copy_value
-
-        def lines() -> Iterator[str]:
-            for row in rows:
-                yield "\t".join(map(convert, row)) + tail
-
-        _copy_lines(model, columns, lines(),
-                    _rebuild(rebuild, count if count is not None else len(rows)))
-    else:
-        extra = tuple(_sqlite_value(v) for v in constants.values())
-
-        def adapted() -> Iterator[tuple[Any, ...]]:
-            for row in rows:
-                yield tuple(_sqlite_value(v) for v in row) + extra
-
-        _insert_many(model, columns, adapted())
-
-
-def _safe_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    return value if type(value) is str else str(value)
-
-
-def _rebuild(rebuild: bool | None, rows: int) -> bool:
-    return rows >= INDEX_REBUILD_FROM if rebuild is None else rebuild
-
-
-def _copy_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            .replace("\r", "\\r"))
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    kind = type(value)
-    if kind is str:
-        return _copy_escape(value)
-    if kind is bool:
-        return "t" if value else "f"
-    if kind is int:
-        return str(value)
-    if kind is datetime:
-        return value.isoformat()
-    if kind is dict or kind is list:
-        return _copy_escape(json.dumps(value, ensure_ascii=False))
-    return _copy_escape(str(value))
-
-
-def _sqlite_value(value: Any) -> Any:
-    if type(value) is datetime:
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-def _copy_lines(model: Any, columns: Sequence[str], lines: Iterator[str],
-                rebuild: bool) -> None:
-    """COPY text lines into the table, its secondary indexes dropped and built again after
-    when `rebuild` (the caller's transaction keeps it all-or-nothing)."""
-    from django.db import connection
-
-    table = model._meta.db_table
-    t = time.perf_counter()
-    with connection.cursor() as cursor:
-        indexes = _secondary_indexes(cursor, table) if rebuild else []
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        names = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({names}) "
-                                "FROM STDIN") as copy:
-            chunk: list[str] = []
-            for line in lines:
-                chunk.append(line)
-                if len(chunk) == SLICE:
-                    copy.write("".join(chunk))
-                    chunk = []
-            if chunk:
-                copy.write("".join(chunk))
-        _timed(f"{table} copy", t)
-        if indexes:
-            # Django's foreign keys are deferred: their checks of the copied rows must run
-            # before an index can be built on the table.
-            t = time.perf_counter()
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            _timed(f"{table} foreign keys", t)
-            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            t = time.perf_counter()
-            for _name, definition in indexes:
-                cursor.execute(definition)
-            _timed(f"{table} {len(indexes)} indexes", t)
-
-
-# Seconds per step of the last loads (COPY, deferred foreign-key checks, index builds),
-# to see where a slow load spends its time.
-TIMINGS: dict[str, float] = {}
-
-
-def _timed(step: str, since: float) -> None:
-    TIMINGS[step] = TIMINGS.get(step, 0.0) + time.perf_counter() - since
-
-
-def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
-    """(name, CREATE INDEX statement) of the table's indexes that back no constraint (the
-    primary key and real constraints stay)."""
-    cursor.execute(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = "
-        "current_schema() AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint "
-        "c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
-        "quote_ident(i.indexname))::regclass)", [table])
-    return list(cursor.fetchall())
-
-
-def _insert_many(model: Any, columns: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> None:
-    from django.db import connection
-
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 (model names)
-    with connection.cursor() as cursor:
-        chunk: list[tuple[Any, ...]] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) == SLICE:
-                cursor.executemany(sql, chunk)
-                chunk = []
-        if chunk:
-            cursor.executemany(sql, chunk)
-
-
-def analyze() -> None:
-    """Statistics for the planner, as autovacuum would gather them (PostgreSQL)."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-
-
-# -- a throw-away database, for the command and the benchmarks --------------------------
-
-def setup_django(postgres: str | None, database: str, *, task_backend: str = "immediate",
-                 drop_first: bool = True) -> str:
-    """Point Django at a fresh database (PostgreSQL: `database` on the server of the URL
-    `postgres`, dropped first; else a temporary SQLite file), migrate it, and return its
-    URL. Call before anything imports the app's models."""
-    tmp = tempfile.mkdtemp(prefix="leadflow-bench-")
-    if postgres:
-        import psycopg
-
-        base = postgres.rstrip("/")
-        with psycopg.connect(base, autocommit=True) as conn:
-            if drop_first:
-                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{database}"')
-        url = f"{base.rpartition('/')[0]}/{database}"
-    else:
-        url = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.update({
-        "LEADFLOW_DATA_DIR": tmp, "DATABASE_URL": url,
-        "LEADFLOW_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-        "LEADFLOW_TASK_BACKEND": task_backend,
-        "LEADFLOW_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "DJANGO_SETTINGS_MODULE": "leadflow.settings"})
-    os.environ.setdefault("LEADFLOW_SECRET_KEY", "bench")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return url
-
-
-def drop_database(postgres: str, database: str) -> None:
-    import psycopg
-    from django.db import connection
-
-    connection.close()
-    with psycopg.connect(postgres, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
-def copy_ceiling(url: str, rows: int) -> float:
-    """Rows per second of psycopg COPY of event-shaped rows into a plain table (no index
-    but its primary key): what this machine can insert at all, to compare the other
-    figures with."""
-    import psycopg
-
-    now = datetime.now(UTC)
-    props = json.dumps({"path": "/pricing", "title": "A page",
-                        "referrer": "https://www.google.com/"})
-    with psycopg.connect(url) as conn:
-        conn.execute("CREATE TABLE bench_copy (id bigserial PRIMARY KEY, lead_id bigint, "
-                     "type varchar(60), properties jsonb, occurred_at timestamptz, "
-                     "idempotency_key varchar(120))")
-        conn.commit()
-        t = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(
-                "COPY bench_copy (lead_id, type, properties, occurred_at, idempotency_key) "
-                "FROM STDIN") as copy:
-            for i in range(rows):
-                copy.write_row((i % 20000, "page_view", props, now, f"copy-{i}"))
-        conn.commit()
-        elapsed = time.perf_counter() - t
-        conn.execute("DROP TABLE bench_copy")
-        conn.commit()
-    return rows / elapsed
 
 
 def describe(result: Result) -> str:
