@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
@@ -142,7 +142,7 @@ def _insert_new(batch: Batch, touched: dict[int, datetime]) -> None:
     insert_leads(list(batch.new_leads.values()))
 
 
-def _formula(batch: Batch) -> dict[str, object]:
+def _formula(batch: Batch) -> dict[str, Any]:
     """How the primary score group totals its dimensions and grades fit (set by scoring;
     without it, the plain sum and the grade left as it is)."""
     wf, we, wi, ga, gb, gc = batch.score_formula or (1, 1, 1, 0, 0, 0)

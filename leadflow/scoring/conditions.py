@@ -69,7 +69,8 @@ def _equals(prop: Any, wanted: Any) -> bool:
 
 
 def _holds(condition: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
-    op, wanted = condition["op"], condition.get("value")
+    op = condition["op"]
+    wanted: Any = condition.get("value")
     prop = _value(values, condition["field"])
     if op == "exists":
         return (prop is not _MISSING) == bool(wanted)
@@ -182,7 +183,8 @@ def event_sql(conditions: list[dict], column: str = "e.properties") -> tuple[str
 
 
 def _pg(col: str, c: Mapping[str, Any]) -> tuple[str, list]:
-    key, op, wanted = c["field"], c["op"], c.get("value")
+    key, op = c["field"], c["op"]
+    wanted: Any = c.get("value")
     typ = f"jsonb_typeof({col} -> %s)"
     present = (f"({typ} IS NOT NULL AND {typ} <> 'null' AND "
                f"NOT ({typ} = 'string' AND {col} ->> %s = ''))")
@@ -214,7 +216,8 @@ def _pg(col: str, c: Mapping[str, Any]) -> tuple[str, list]:
 
 
 def _sqlite(col: str, c: Mapping[str, Any]) -> tuple[str, list]:
-    path, op, wanted = '$."' + c["field"] + '"', c["op"], c.get("value")
+    path, op = '$."' + c["field"] + '"', c["op"]
+    wanted: Any = c.get("value")
     typ = f"json_type({col}, %s)"
     present = (f"({typ} IS NOT NULL AND {typ} <> 'null' AND "
                f"NOT ({typ} = 'text' AND json_extract({col}, %s) = ''))")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Q
@@ -80,14 +80,14 @@ def on_events(batch: Batch) -> None:
     if attribute_rules:
         for e in events:
             if e.type in ATTRIBUTE_TRIGGERS:
-                triggered[e.lead_id] = e.occurred_at  # the latest: events are in order
+                triggered[cast(int, e.lead_id)] = e.occurred_at  # the latest: in order
     if not matched and not explicit and not triggered:
         return
     groups = {grp.pk: grp for grp in ScoreGroup.objects.all()}
     primary = next(grp for grp in groups.values() if grp.is_primary)
     batch.score_formula = g.formula(primary)
     if any(r.max_times is not None for _, r in matched) or triggered:
-        _lock(e.lead_id for e in events if e.lead_id not in batch.new_leads)
+        _lock(cast(int, e.lead_id) for e in events if e.lead_id not in batch.new_leads)
     now = clock.now()
     late: set[int] = set()
     matched = _apply_caps(matched, late)
@@ -224,9 +224,9 @@ def _note_deltas(batch: Batch, groups: dict[int, ScoreGroup], primary: ScoreGrou
         lead_id__among={lead for lead, _ in others}, group_id__in={grp for _, grp in others}
     ).values_list("lead_id", "group_id", "total", "fit", "engagement", "interest")}
     rows = []
-    for (lead_id, group_id), points in sorted(others.items()):
+    for (lead_id, group_id), gained in sorted(others.items()):
         before, *dims = current.get((lead_id, group_id), (0, 0, 0, 0))
-        fit, eng, int_ = (d + points.get(c, 0) for d, c in zip(dims, g.DIMENSIONS,
+        fit, eng, int_ = (d + gained.get(c, 0) for d, c in zip(dims, g.DIMENSIONS,
                                                                  strict=True))
         group = groups[group_id]
         after = g.total(group, fit, eng, int_)

@@ -14,6 +14,8 @@ Per chunk of leads (an id range, CHUNK wide, in its own transaction when not ins
    owns, included) and write the totals that differ; `scores_rebuilt` tells lifecycle.
 """
 
+# ruff: noqa: S608 (the SQL is built from constants and from conditions.event_sql, whose
+# values all travel as parameters)
 from __future__ import annotations
 
 import json
@@ -22,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max, Min, Sum
@@ -245,7 +248,7 @@ def _attribute_targets(cursor, rules: list[ScoreRule], lead_ids: list[int]) -> N
     attribute_rules = [r for r in rules if r.kind == RuleKind.ATTRIBUTE]
     if not attribute_rules:
         return
-    have: dict[tuple[int, int], tuple[int, datetime]] = {}
+    have: dict[tuple[int, int], tuple[int | None, datetime]] = {}
     for pk, lead_id, rule_id, at in ScoreEntry.objects.filter(
             rule_id__in=[r.pk for r in attribute_rules], lead_id__among=lead_ids,
             event__isnull=True).order_by("occurred_at", "pk").values_list(
@@ -258,9 +261,9 @@ def _attribute_targets(cursor, rules: list[ScoreRule], lead_ids: list[int]) -> N
         values = lead_values(row)
         for r in attribute_rules:
             if matches(r.conditions, values):
-                pk, at = have.get((row["id"], r.pk), (None, now))
+                entry_id, at = have.get((row["id"], r.pk), (None, now))
                 rows.append((row["id"], r.group_id, r.pk, None, EntryKind.RULE, r.category,
-                             r.points, r.name[:200], adapt(at), pk))
+                             r.points, r.name[:200], adapt(at), entry_id))
     if rows:
         cursor.executemany(
             f"INSERT INTO {TARGET} (lead_id, group_id, rule_id, event_id, kind, category, "
@@ -326,7 +329,7 @@ def write_totals(lead_ids: list[int], groups: dict[int, ScoreGroup], primary: Sc
                 s=Sum("points")).order_by():
         sums[(lead_id, group_id)][category] += points
     changes: dict[int, dict[int, tuple[int, int]]] = {}
-    lead_rows = []
+    lead_rows: list[Any] = []
     for pk, score, fit, eng, int_, grade in Lead.objects.filter(
             pk__among=lead_ids).values_list("pk", "score", "fit_score", "engagement_score",
                                             "interest_score", "grade"):
@@ -342,7 +345,7 @@ def write_totals(lead_ids: list[int], groups: dict[int, ScoreGroup], primary: Sc
         current = {(row[0], row[1]): row[2:] for row in LeadGroupScore.objects.filter(
             lead_id__among=lead_ids).values_list("lead_id", "group_id", "total", "fit",
                                                  "engagement", "interest", "grade")}
-        rows = []
+        rows: list[Any] = []
         for lead_id in lead_ids:
             for grp in others:
                 was = current.get((lead_id, grp.pk))
