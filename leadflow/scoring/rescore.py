@@ -281,10 +281,15 @@ def _write_difference(cursor, lo: int, hi: int, ids: list[int] | None, now: date
     """Write what differs between the target and the entries there are; returns the leads
     whose entries changed and (removed, changed, added)."""
     cursor.execute(
-        f"UPDATE {TARGET} SET entry_id = (SELECT x.id FROM scoring_scoreentry AS x "
+        # min(), not ORDER BY id LIMIT 1: PostgreSQL walked the primary key for that.
+        f"UPDATE {TARGET} SET entry_id = (SELECT min(x.id) FROM scoring_scoreentry AS x "
         f"WHERE x.event_id = {TARGET}.event_id AND x.kind = {TARGET}.kind "
-        f"AND COALESCE(x.rule_id, 0) = COALESCE({TARGET}.rule_id, 0) ORDER BY x.id LIMIT 1) "
+        f"AND COALESCE(x.rule_id, 0) = COALESCE({TARGET}.rule_id, 0)) "
         f"WHERE event_id IS NOT NULL")
+    if connection.vendor == "postgresql":
+        # A temporary table has no statistics until analysed: without them the joins
+        # below were nested loops over it (quadratic in the chunk's entries).
+        cursor.execute(f"ANALYZE {TARGET}")
     where, params = _where("x.lead_id", lo, hi, ids)
     stale = (f"FROM scoring_scoreentry AS x WHERE {where} AND x.kind IN ('rule', 'points') "
              f"AND NOT EXISTS (SELECT 1 FROM {TARGET} AS t WHERE t.entry_id = x.id)")

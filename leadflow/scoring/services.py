@@ -40,7 +40,7 @@ def add_points(lead: Lead, points: int, reason: str, category: str = Category.EN
 def on_rows_moved(sender: object, *, lead_ids: list[int], **_: object) -> None:
     """leads.signals.rows_moved (a merge or its undo): the events moved with their lead, so
     its entries are rebuilt from them (a "once" rule that both leads met counts once)."""
-    rescore(lead_ids=lead_ids, cause="merge", notify=True)
+    rescore(lead_ids=lead_ids, cause="merge", notify=True, all_totals=True)
 
 
 def recompute_scores(lead_ids: Iterable[int] | None = None) -> int:
