@@ -55,6 +55,9 @@ class Batch:
     # Set by scoring, for the score groups other than the primary one (whose score is on
     # the lead row, above): lead id -> {group id: (total before, total after)}.
     group_scores: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)
+    # Set by scoring when it found points: how the lead write totals the primary group,
+    # (fit, engagement, interest weights, grade A, B, C cut-offs in fit points).
+    score_formula: tuple[int, int, int, int, int, int] | None = None
 
 
 @dataclass

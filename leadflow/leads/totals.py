@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
@@ -62,7 +62,13 @@ UPDATE_POSTGRESQL = (
     "    OR l.last_touch_at < v.at) "
     "  ORDER BY l.id FOR NO KEY UPDATE OF l) "
     "UPDATE leads_lead AS l SET last_touch_at = GREATEST(l.last_touch_at, c.at), "
-    "score = l.score + c.fit + c.eng + c.int, fit_score = l.fit_score + c.fit, "
+    "score = CASE WHEN c.fit <> 0 OR c.eng <> 0 OR c.int <> 0 THEN "
+    "  (l.fit_score + c.fit) * %(wf)s + (l.engagement_score + c.eng) * %(we)s "
+    "  + (l.interest_score + c.int) * %(wi)s ELSE l.score END, "
+    "grade = CASE WHEN NOT %(grade)s OR (c.fit = 0 AND c.eng = 0 AND c.int = 0) THEN l.grade "
+    "  WHEN l.fit_score + c.fit >= %(ga)s THEN 'A' WHEN l.fit_score + c.fit >= %(gb)s THEN 'B' "
+    "  WHEN l.fit_score + c.fit >= %(gc)s THEN 'C' ELSE 'D' END, "
+    "fit_score = l.fit_score + c.fit, "
     "engagement_score = l.engagement_score + c.eng, "
     "interest_score = l.interest_score + c.int "
     "FROM c WHERE l.id = c.id "
@@ -79,7 +85,7 @@ def _write_postgresql(batch: Batch, touched: dict[int, datetime]) -> None:
         cursor.execute(
             UPDATE_POSTGRESQL,
             {"ids": int_array(ids), "at": time_array(times), "fit": int_array(fit),
-             "eng": int_array(eng), "int": int_array(int_)})
+             "eng": int_array(eng), "int": int_array(int_), **_formula(batch)})
         _note_scored(batch, cursor.fetchall())
 
 
@@ -95,16 +101,23 @@ def _write_elsewhere(batch: Batch, touched: dict[int, datetime]) -> None:
             "UPDATE leads_lead SET last_touch_at = CASE WHEN v.at IS NOT NULL AND "
             "  (last_touch_at IS NULL OR last_touch_at < v.at) THEN v.at "
             "  ELSE last_touch_at END, "
-            "score = score + v.fit + v.eng + v.int, fit_score = fit_score + v.fit, "
+            "score = CASE WHEN v.fit <> 0 OR v.eng <> 0 OR v.int <> 0 THEN "
+            "  (fit_score + v.fit) * %(wf)s + (engagement_score + v.eng) * %(we)s "
+            "  + (interest_score + v.int) * %(wi)s ELSE score END, "
+            "grade = CASE WHEN NOT %(grade)s OR (v.fit = 0 AND v.eng = 0 AND v.int = 0) "
+            "  THEN grade WHEN fit_score + v.fit >= %(ga)s THEN 'A' "
+            "  WHEN fit_score + v.fit >= %(gb)s THEN 'B' "
+            "  WHEN fit_score + v.fit >= %(gc)s THEN 'C' ELSE 'D' END, "
+            "fit_score = fit_score + v.fit, "
             "engagement_score = engagement_score + v.eng, "
             "interest_score = interest_score + v.int "
             "FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at, "
             "  json_extract(value, '$[2]') AS fit, json_extract(value, '$[3]') AS eng, "
-            "  json_extract(value, '$[4]') AS int FROM json_each(%s)) AS v "
+            "  json_extract(value, '$[4]') AS int FROM json_each(%(rows)s)) AS v "
             "WHERE leads_lead.id = v.id AND (v.fit <> 0 OR v.eng <> 0 OR v.int <> 0 "
             "  OR (v.at IS NOT NULL AND (last_touch_at IS NULL OR last_touch_at < v.at))) "
             "RETURNING leads_lead.id, leads_lead.stage, leads_lead.score",
-            [json.dumps(rows)])
+            {"rows": json.dumps(rows), **_formula(batch)})
         _note_scored(batch, cursor.fetchall())
 
 
@@ -118,9 +131,23 @@ def _insert_new(batch: Batch, touched: dict[int, datetime]) -> None:
         if deltas := batch.score_deltas.get(pk):
             for column, points in deltas.items():
                 setattr(lead, column, getattr(lead, column) + points)
-                lead.score += points
+            wf, we, wi, *cut_offs = batch.score_formula or (1, 1, 1)
+            lead.score = (lead.fit_score * wf + lead.engagement_score * we
+                          + lead.interest_score * wi)
+            if cut_offs:
+                lead.grade = next((grade for grade, least in zip("ABC", cut_offs,
+                                                                  strict=True)
+                                   if lead.fit_score >= least), "D")
             batch.scored[pk] = (lead.stage, lead.score)
     insert_leads(list(batch.new_leads.values()))
+
+
+def _formula(batch: Batch) -> dict[str, Any]:
+    """How the primary score group totals its dimensions and grades fit (set by scoring;
+    without it, the plain sum and the grade left as it is)."""
+    wf, we, wi, ga, gb, gc = batch.score_formula or (1, 1, 1, 0, 0, 0)
+    return {"wf": wf, "we": we, "wi": wi, "ga": ga, "gb": gb, "gc": gc,
+            "grade": batch.score_formula is not None}
 
 
 def _columns(batch: Batch, touched: dict[int, datetime]

@@ -263,7 +263,8 @@ def test_the_lead_write_never_rescans_a_batch_per_lead_after_an_import(make_lead
         zeros = int_array(0 for _ in ids)
         cursor.execute("EXPLAIN (FORMAT JSON) " + totals.UPDATE_POSTGRESQL, {
             "ids": int_array(ids), "at": time_array(now + timedelta(seconds=1) for _ in ids),
-            "fit": zeros, "eng": zeros, "int": zeros})
+            "fit": zeros, "eng": zeros, "int": zeros, "wf": 1, "we": 1, "wi": 1, "ga": 40,
+            "gb": 25, "gc": 10, "grade": True})
         plan = cursor.fetchone()[0]
 
     assert _rescans(plan[0]["Plan"]) == []

@@ -1,0 +1,391 @@
+"""Re-scoring: rebuild the rule and points entries of a set of leads (or all) from their
+events and the current rules, set-based, and write only what changes.
+
+Per chunk of leads (an id range, CHUNK wide, in its own transaction when not inside one):
+1. lock the chunk's lead rows in id order (as the pipeline does: a batch and a re-score
+   then see each other's work whole, and end as if one ran after the other);
+2. fill a temporary table with the entries the chunk should have: one INSERT ... SELECT
+   per active event rule (a ROW_NUMBER() window over the lead and calendar period, in
+   event-time order, for max_times), one for the events carrying their own points; the
+   attribute rules are evaluated in Python on the chunk's lead rows;
+3. match them to the entries there are (by rule and event), then one DELETE, one UPDATE
+   and one INSERT write the difference;
+4. total the leads whose entries changed (their decay entries, which leadflow.scoring.decay
+   owns, included) and write the totals that differ; `scores_rebuilt` tells lifecycle.
+"""
+
+# ruff: noqa: S608 (the SQL is built from constants and from conditions.event_sql, whose
+# values all travel as parameters)
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max, Min, Sum
+
+from leadflow.core import clock
+from leadflow.core.sqlarrays import int_array, text_array
+from leadflow.leads.models import Category, Lead
+from leadflow.scoring import groups as g
+from leadflow.scoring.conditions import event_sql, lead_row_fields, lead_values, matches
+from leadflow.scoring.models import (
+    EntryKind,
+    LeadGroupScore,
+    Per,
+    RuleKind,
+    ScoreEntry,
+    ScoreGroup,
+    ScoreRule,
+)
+from leadflow.scoring.signals import scores_rebuilt
+
+CHUNK = 5000
+TARGET = "scoring_target"
+
+
+@dataclass
+class RescoreResult:
+    leads_changed: int = 0
+    stage_moves: int = 0
+    entries_added: int = 0
+    entries_removed: int = 0
+    entries_changed: int = 0
+    seconds: float = 0.0
+
+
+class _Rollback(Exception):
+    pass
+
+
+def preview(apply: Callable[[], None]) -> RescoreResult:
+    """What saving a change would do: runs `apply()` (the unsaved rule or group changes),
+    then a full re-score, in a transaction rolled back; returns the counts."""
+    outcome = RescoreResult()
+    try:
+        with transaction.atomic():
+            apply()
+            outcome = rescore(cause="rule_change", notify=False)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return outcome
+
+
+def rescore(*, lead_ids: Iterable[int] | None = None, cause: str = "rescore",
+            notify: bool = False, all_totals: bool = False) -> RescoreResult:
+    """Rebuild the entries of kind rule and points of `lead_ids` (None: every lead) from
+    their events and the current rules, and their totals. `all_totals` rewrites the totals
+    of every lead concerned, not only those whose entries changed (after a change of a
+    group's weights or grade cut-offs)."""
+    started = time.perf_counter()
+    result = RescoreResult()
+    rules = list(ScoreRule.objects.filter(active=True).order_by("pk"))
+    groups = {grp.pk: grp for grp in ScoreGroup.objects.all()}
+    primary = next((grp for grp in groups.values() if grp.is_primary), None)
+    if primary is None:  # a database emptied by hand or by a test's flush
+        primary = ScoreGroup.primary()
+        groups[primary.pk] = primary
+    for chunk in _chunks(lead_ids):
+        with transaction.atomic():
+            _rescore_chunk(chunk, rules, groups, primary, result, cause, notify, all_totals)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _chunks(lead_ids: Iterable[int] | None) -> Iterable[tuple[int, int, list[int] | None]]:
+    """(lowest id, highest id, the ids or None for all in the range)."""
+    if lead_ids is not None:
+        ids = sorted(set(lead_ids))
+        for i in range(0, len(ids), CHUNK):
+            part = ids[i:i + CHUNK]
+            yield part[0], part[-1], part
+        return
+    bounds = Lead.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return
+    for lo in range(bounds["lo"], bounds["hi"] + 1, CHUNK):
+        yield lo, lo + CHUNK - 1, None
+
+
+def _where(column: str, lo: int, hi: int, ids: list[int] | None) -> tuple[str, list]:
+    if ids is None:
+        return f"{column} BETWEEN %s AND %s", [lo, hi]
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [int_array(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _rescore_chunk(chunk: tuple[int, int, list[int] | None], rules: list[ScoreRule],
+                   groups: dict[int, ScoreGroup], primary: ScoreGroup,
+                   result: RescoreResult, cause: str, notify: bool, all_totals: bool) -> None:
+    lo, hi, ids = chunk
+    pg = connection.vendor == "postgresql"
+    now = clock.now()
+    with connection.cursor() as cursor:
+        leads_sql, leads_params = _where("id", lo, hi, ids)
+        cursor.execute(f"SELECT id FROM leads_lead WHERE {leads_sql} ORDER BY id"
+                       + (" FOR NO KEY UPDATE" if pg else ""), leads_params)
+        present = [row[0] for row in cursor.fetchall()]
+        if not present:
+            return
+        _fill_target(cursor, rules, primary, lo, hi, ids)
+        _attribute_targets(cursor, rules, present)
+        changed_leads, counts = _write_difference(cursor, lo, hi, ids, now)
+    result.entries_removed += counts[0]
+    result.entries_changed += counts[1]
+    result.entries_added += counts[2]
+    to_total = present if all_totals else sorted(changed_leads & set(present))
+    changes = write_totals(to_total, groups, primary) if to_total else {}
+    result.leads_changed += len(changes)
+    if changes:
+        for _, moved in scores_rebuilt.send(sender=ScoreEntry, changes=changes, cause=cause,
+                                            notify=notify):
+            result.stage_moves += moved if isinstance(moved, int) else 0
+
+
+def _create_target(cursor) -> None:
+    time_type = "timestamptz" if connection.vendor == "postgresql" else "text"
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {TARGET} (lead_id bigint, group_id bigint, "
+        f"rule_id bigint, event_id bigint, kind varchar(10), category varchar(12), "
+        f"points integer, reason varchar(200), occurred_at {time_type}, entry_id bigint)")
+    cursor.execute(f"DELETE FROM {TARGET}")
+
+
+def _period_sql(per: str) -> str:
+    if connection.vendor == "postgresql":
+        unit = {Per.DAY: "day", Per.WEEK: "week", Per.MONTH: "month"}[Per(per)]
+        return f"date_trunc('{unit}', e.occurred_at AT TIME ZONE 'UTC')"
+    # SQLite stores UTC times as text: 'YYYY-MM-DD HH:MM:SS...'.
+    return {Per.DAY: "substr(e.occurred_at, 1, 10)",
+            Per.WEEK: "date(e.occurred_at, 'weekday 0', '-6 days')",
+            Per.MONTH: "substr(e.occurred_at, 1, 7)"}[Per(per)]
+
+
+# An event carrying its own points, in SQL: engine.explicit_points's twin.
+EXPLICIT_PG = (
+    "SELECT e.lead_id, %s, NULL, e.id, 'points', "
+    "  CASE WHEN jsonb_exists(e.properties, 'category') THEN e.properties ->> 'category' "
+    "    ELSE 'engagement' END AS cat, (e.properties ->> 'points')::int, "
+    "  CASE WHEN jsonb_typeof(e.properties -> 'reason') = 'string' "
+    "    THEN left(e.properties ->> 'reason', 200) ELSE '' END, e.occurred_at, NULL "
+    "FROM tracking_event AS e WHERE e.type = ANY(%s::text[]) AND {where} "
+    "AND jsonb_typeof(e.properties -> 'points') = 'number' "
+    "AND e.properties ->> 'points' ~ '^-?[0-9]+$' AND e.properties ->> 'points' !~ '^-?0+$' "
+    "AND (NOT jsonb_exists(e.properties, 'category') OR "
+    "  (jsonb_typeof(e.properties -> 'category') = 'string' "
+    "   AND e.properties ->> 'category' = ANY(%s::text[])))")
+EXPLICIT_SQLITE = (
+    "SELECT e.lead_id, %s, NULL, e.id, 'points', "
+    "  CASE WHEN json_type(e.properties, '$.category') IS NULL THEN 'engagement' "
+    "    ELSE json_extract(e.properties, '$.category') END, "
+    "  json_extract(e.properties, '$.points'), "
+    "  CASE WHEN json_type(e.properties, '$.reason') = 'text' "
+    "    THEN substr(json_extract(e.properties, '$.reason'), 1, 200) ELSE '' END, "
+    "  e.occurred_at, NULL "
+    "FROM tracking_event AS e WHERE e.type IN ({types}) AND {where} "
+    "AND json_type(e.properties, '$.points') = 'integer' "
+    "AND json_extract(e.properties, '$.points') <> 0 "
+    "AND (json_type(e.properties, '$.category') IS NULL OR "
+    "  (json_type(e.properties, '$.category') = 'text' "
+    "   AND json_extract(e.properties, '$.category') IN ({categories})))")
+
+
+def _fill_target(cursor, rules: list[ScoreRule], primary: ScoreGroup, lo: int, hi: int,
+                 ids: list[int] | None) -> None:
+    from leadflow.tracking.models import EventType
+
+    _create_target(cursor)
+    where, where_params = _where("e.lead_id", lo, hi, ids)
+    adapt = connection.ops.adapt_datetimefield_value
+    insert = (f"INSERT INTO {TARGET} (lead_id, group_id, rule_id, event_id, kind, category, "
+              "points, reason, occurred_at, entry_id) ")
+    for rule in rules:
+        if rule.kind != RuleKind.EVENT:
+            continue
+        conditions, params = event_sql(rule.conditions)
+        window, window_params = "", []
+        if rule.valid_from is not None:
+            window += " AND e.occurred_at >= %s"
+            window_params.append(adapt(rule.valid_from))
+        if rule.valid_until is not None:
+            window += " AND e.occurred_at <= %s"
+            window_params.append(adapt(rule.valid_until))
+        head = [rule.group_id, rule.pk, rule.category, rule.points, rule.name[:200]]
+        matching = (f"FROM tracking_event AS e WHERE e.type = %s AND {where} {window} "
+                    f"AND {conditions}")
+        match_params = [rule.event_type, *where_params, *window_params, *params]
+        if rule.max_times is None:
+            cursor.execute(
+                insert + "SELECT e.lead_id, %s, %s, e.id, 'rule', %s, %s, %s, e.occurred_at, "
+                f"NULL {matching}", [*head, *match_params])
+            continue
+        period = "" if rule.per == Per.EVER else f", {_period_sql(rule.per)}"
+        cursor.execute(
+            insert + "SELECT lead_id, %s, %s, id, 'rule', %s, %s, %s, occurred_at, NULL "
+            "FROM (SELECT e.id, e.lead_id, e.occurred_at, ROW_NUMBER() OVER (PARTITION BY "
+            f"e.lead_id{period} ORDER BY e.occurred_at, e.id) AS n {matching}) AS m "
+            "WHERE n <= %s", [*head, *match_params, rule.max_times])
+    types = sorted(EventType.EXPLICIT_POINTS)
+    if connection.vendor == "postgresql":
+        cursor.execute(insert + EXPLICIT_PG.format(where=where),
+                       [primary.pk, text_array(types), *where_params,
+                        text_array(Category.values)])
+    else:
+        cursor.execute(
+            insert + EXPLICIT_SQLITE.format(
+                where=where, types=", ".join(["%s"] * len(types)),
+                categories=", ".join(["%s"] * len(Category.values))),
+            [primary.pk, *types, *where_params, *Category.values])
+
+
+def _attribute_targets(cursor, rules: list[ScoreRule], lead_ids: list[int]) -> None:
+    """The attribute entries the leads should have: an entry still holding keeps its row
+    (and its date); a new one is dated now (the change that made it hold)."""
+    attribute_rules = [r for r in rules if r.kind == RuleKind.ATTRIBUTE]
+    if not attribute_rules:
+        return
+    have: dict[tuple[int, int], tuple[int | None, datetime]] = {}
+    for pk, lead_id, rule_id, at in ScoreEntry.objects.filter(
+            rule_id__in=[r.pk for r in attribute_rules], lead_id__among=lead_ids,
+            event__isnull=True).order_by("occurred_at", "pk").values_list(
+                "pk", "lead_id", "rule_id", "occurred_at"):
+        have.setdefault((lead_id, rule_id), (pk, at))
+    now = clock.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = []
+    for row in Lead.objects.filter(pk__among=lead_ids).values(*lead_row_fields()):
+        values = lead_values(row)
+        for r in attribute_rules:
+            if matches(r.conditions, values):
+                entry_id, at = have.get((row["id"], r.pk), (None, now))
+                rows.append((row["id"], r.group_id, r.pk, None, EntryKind.RULE, r.category,
+                             r.points, r.name[:200], adapt(at), entry_id))
+    if rows:
+        cursor.executemany(
+            f"INSERT INTO {TARGET} (lead_id, group_id, rule_id, event_id, kind, category, "
+            "points, reason, occurred_at, entry_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s)", rows)
+
+
+DIFFERS = ("(x.points <> t.points OR x.category <> t.category OR x.reason <> t.reason "
+           "OR x.group_id <> t.group_id OR x.lead_id <> t.lead_id "
+           "OR x.occurred_at <> t.occurred_at)")
+
+
+def _write_difference(cursor, lo: int, hi: int, ids: list[int] | None, now: datetime
+                      ) -> tuple[set[int], tuple[int, int, int]]:
+    """Write what differs between the target and the entries there are; returns the leads
+    whose entries changed and (removed, changed, added)."""
+    cursor.execute(
+        # min(), not ORDER BY id LIMIT 1: PostgreSQL walked the primary key for that.
+        f"UPDATE {TARGET} SET entry_id = (SELECT min(x.id) FROM scoring_scoreentry AS x "
+        f"WHERE x.event_id = {TARGET}.event_id AND x.kind = {TARGET}.kind "
+        f"AND COALESCE(x.rule_id, 0) = COALESCE({TARGET}.rule_id, 0)) "
+        f"WHERE event_id IS NOT NULL")
+    if connection.vendor == "postgresql":
+        # A temporary table has no statistics until analysed: without them the joins
+        # below were nested loops over it (quadratic in the chunk's entries).
+        cursor.execute(f"ANALYZE {TARGET}")
+    where, params = _where("x.lead_id", lo, hi, ids)
+    stale = (f"FROM scoring_scoreentry AS x WHERE {where} AND x.kind IN ('rule', 'points') "
+             f"AND NOT EXISTS (SELECT 1 FROM {TARGET} AS t WHERE t.entry_id = x.id)")
+    cursor.execute(f"SELECT x.lead_id, count(*) {stale} GROUP BY x.lead_id", params)
+    removed = cursor.fetchall()
+    cursor.execute(f"SELECT x.lead_id, t.lead_id FROM scoring_scoreentry AS x JOIN {TARGET} "
+                   f"AS t ON t.entry_id = x.id WHERE {DIFFERS}")
+    changed = cursor.fetchall()
+    cursor.execute(f"SELECT lead_id, count(*) FROM {TARGET} WHERE entry_id IS NULL "
+                   "GROUP BY lead_id")
+    added = cursor.fetchall()
+    if removed:
+        cursor.execute(f"DELETE FROM scoring_scoreentry WHERE id IN (SELECT x.id {stale})",
+                       params)
+    if changed:
+        cursor.execute(
+            "UPDATE scoring_scoreentry AS x SET points = t.points, category = t.category, "
+            "reason = t.reason, group_id = t.group_id, lead_id = t.lead_id, "
+            f"occurred_at = t.occurred_at FROM {TARGET} AS t "
+            f"WHERE t.entry_id = x.id AND {DIFFERS}")
+    if added:
+        cursor.execute(
+            "INSERT INTO scoring_scoreentry (lead_id, group_id, rule_id, event_id, kind, "
+            "category, points, reason, occurred_at, created_at) SELECT lead_id, group_id, "
+            f"rule_id, event_id, kind, category, points, reason, occurred_at, %s FROM {TARGET} "
+            "WHERE entry_id IS NULL", [connection.ops.adapt_datetimefield_value(now)])
+    cursor.execute(f"DELETE FROM {TARGET}")
+    leads = ({lead for lead, _ in removed} | {lead for pair in changed for lead in pair}
+             | {lead for lead, _ in added})
+    return leads, (sum(n for _, n in removed), len(changed), sum(n for _, n in added))
+
+
+def write_totals(lead_ids: list[int], groups: dict[int, ScoreGroup], primary: ScoreGroup
+                 ) -> dict[int, dict[int, tuple[int, int]]]:
+    """Total the entries of `lead_ids` per group (every kind of entry) and write the
+    totals that differ: the primary group on the lead rows, the others in LeadGroupScore.
+    Returns {lead id: {group id: (total before, total after)}} for the totals that moved
+    (a lead whose dimensions moved but not its total is in it too)."""
+    sums: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for lead_id, group_id, category, points in ScoreEntry.objects.filter(
+            lead_id__among=lead_ids).values_list("lead_id", "group_id", "category").annotate(
+                s=Sum("points")).order_by():
+        sums[(lead_id, group_id)][category] += points
+    changes: dict[int, dict[int, tuple[int, int]]] = {}
+    lead_rows: list[Any] = []
+    for pk, score, fit, eng, int_, grade in Lead.objects.filter(
+            pk__among=lead_ids).values_list("pk", "score", "fit_score", "engagement_score",
+                                            "interest_score", "grade"):
+        dims = tuple(sums.get((pk, primary.pk), {}).get(c, 0) for c in g.DIMENSIONS)
+        after = g.total(primary, *dims)
+        new_grade = g.grade(primary, dims[0])
+        if (after, *dims, new_grade) != (score, fit, eng, int_, grade):
+            lead_rows.append((pk, after, *dims, new_grade))
+            changes.setdefault(pk, {})[primary.pk] = (score, after)
+    _write_lead_totals(lead_rows)
+    others = [grp for grp in groups.values() if not grp.is_primary]
+    if others:
+        current = {(row[0], row[1]): row[2:] for row in LeadGroupScore.objects.filter(
+            lead_id__among=lead_ids).values_list("lead_id", "group_id", "total", "fit",
+                                                 "engagement", "interest", "grade")}
+        rows: list[Any] = []
+        for lead_id in lead_ids:
+            for grp in others:
+                was = current.get((lead_id, grp.pk))
+                if was is None and (lead_id, grp.pk) not in sums:
+                    continue
+                dims = tuple(sums.get((lead_id, grp.pk), {}).get(c, 0) for c in g.DIMENSIONS)
+                after = g.total(grp, *dims)
+                new = (after, *dims, g.grade(grp, dims[0]))
+                if new != (tuple(was) if was else None):
+                    rows.append((lead_id, grp.pk, *new))
+                    changes.setdefault(lead_id, {})[grp.pk] = (was[0] if was else 0, after)
+        g.upsert_group_scores(rows)
+    return changes
+
+
+def _write_lead_totals(rows: list[tuple[int, int, int, int, int, str]]) -> None:
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cols = list(zip(*rows, strict=True))
+            cursor.execute(
+                "UPDATE leads_lead AS l SET score = v.s, fit_score = v.f, "
+                "engagement_score = v.e, interest_score = v.i, grade = v.g FROM unnest("
+                "%s::bigint[], %s::int[], %s::int[], %s::int[], %s::int[], %s::text[]) "
+                "AS v(id, s, f, e, i, g) WHERE l.id = v.id",
+                [*(int_array(c) for c in cols[:5]), text_array(cols[5])])
+        else:
+            cursor.execute(
+                "UPDATE leads_lead SET score = v.s, fit_score = v.f, engagement_score = v.e, "
+                "interest_score = v.i, grade = v.g FROM (SELECT "
+                "json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS s, "
+                "json_extract(value, '$[2]') AS f, json_extract(value, '$[3]') AS e, "
+                "json_extract(value, '$[4]') AS i, json_extract(value, '$[5]') AS g "
+                "FROM json_each(%s)) AS v WHERE leads_lead.id = v.id", [json.dumps(rows)])
