@@ -56,6 +56,8 @@ DECAY_LOCK = 71_010
 Changes = dict[int, dict[int, tuple[int, int]]]
 
 
+# The queries below are assembled from this module's own fragments (columns, placeholders,
+# dialect functions): every value travels as a parameter (hence the S608 waivers).
 @dataclass(frozen=True)
 class _Scope:
     """Which leads a pass covers: an id range (the periodic job) or a list of ids."""
@@ -151,7 +153,7 @@ def _current_inactivity(group: ScoreGroup, scope: _Scope, now: datetime) -> Chan
     lock = " FOR NO KEY UPDATE OF l" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT l.id, l.last_touch_at FROM leads_lead AS l WHERE {where} "
+            f"SELECT l.id, l.last_touch_at FROM leads_lead AS l WHERE {where} "  # noqa: S608
             "AND l.last_touch_at <= %s AND NOT EXISTS (SELECT 1 FROM scoring_scoreentry AS e "
             "  WHERE e.lead_id = l.id AND e.group_id = %s AND e.kind = %s "
             f"  AND e.occurred_at > l.last_touch_at) ORDER BY l.id{lock}",
@@ -193,7 +195,7 @@ def _rebuild_inactivity(group: ScoreGroup, scope: _Scope, now: datetime) -> Chan
     where, params = scope.sql("lead_id")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, lead_id, occurred_at, points FROM scoring_scoreentry "
+            "SELECT id, lead_id, occurred_at, points FROM scoring_scoreentry "  # noqa: S608
             f"WHERE group_id = %s AND kind = %s AND {where}",
             [group.pk, EntryKind.INACTIVITY, *params])
         have = {(lead_id, _aware(at)): (pk, points)
@@ -224,7 +226,7 @@ def _inactive_periods(scope: _Scope, days: int, now: datetime) -> list[tuple[int
         gap_params = [days * 86400]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT a.lead_id, a.occurred_at FROM (SELECT e.lead_id, e.occurred_at, "
+            "SELECT a.lead_id, a.occurred_at FROM (SELECT e.lead_id, e.occurred_at, "  # noqa: S608
             "  LEAD(e.occurred_at) OVER (PARTITION BY e.lead_id ORDER BY e.occurred_at) "
             "  AS next FROM tracking_event AS e "
             f"  WHERE {where} AND e.type NOT IN ({marks}) AND e.occurred_at <= %s) AS a "
@@ -278,7 +280,7 @@ def _half_life(group: ScoreGroup, scope: _Scope, now: datetime) -> Changes:
             age_params = [int(now.timestamp())]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT e.lead_id, SUM(e.points), SUM(e.points * POWER(0.5, {age} / %s)) "
+                f"SELECT e.lead_id, SUM(e.points), SUM(e.points * POWER(0.5, {age} / %s)) "  # noqa: S608
                 "FROM scoring_scoreentry AS e WHERE e.group_id = %s AND e.category = %s "
                 f"AND e.kind IN (%s, %s) AND {where} GROUP BY e.lead_id",
                 [*age_params, group.half_life_days * 86400.0, group.pk, Category.ENGAGEMENT,
@@ -289,7 +291,7 @@ def _half_life(group: ScoreGroup, scope: _Scope, now: datetime) -> Changes:
     where, params = scope.sql("lead_id")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, lead_id, points FROM scoring_scoreentry "
+            "SELECT id, lead_id, points FROM scoring_scoreentry "  # noqa: S608
             f"WHERE group_id = %s AND kind = %s AND {where}",
             [group.pk, EntryKind.HALF_LIFE, *params])
         have = {lead_id: (pk, points) for pk, lead_id, points in cursor.fetchall()}
@@ -346,7 +348,7 @@ def _insert(group: ScoreGroup, kind: str, rows: list[tuple[int, int, str, dateti
         else:
             adapt = connection.ops.adapt_datetimefield_value
             cursor.execute(
-                head + "SELECT json_extract(value, '$[0]'), %s, NULL, NULL, %s, %s, "
+                head + "SELECT json_extract(value, '$[0]'), %s, NULL, NULL, %s, %s, "  # noqa: S608
                 "json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
                 "json_extract(value, '$[3]'), %s FROM json_each(%s) WHERE true "
                 "ON CONFLICT DO NOTHING RETURNING lead_id, points",
@@ -397,7 +399,7 @@ def _add_to_totals(group: ScoreGroup, deltas: dict[int, int]) -> Changes:
                       "SELECT json_extract(value, '$[0]'), %s, "
                       "json_extract(value, '$[1]') * %s, 0, json_extract(value, '$[1]'), 0, "
                       "'' FROM json_each(%s) WHERE true")
-            params = ([group.pk, weight, int_array(ids), int_array(points)] if postgresql
+            params: list[Any] = ([group.pk, weight, int_array(ids), int_array(points)] if postgresql
                       else [group.pk, weight, json.dumps(list(zip(ids, points, strict=True)))])
             cursor.execute(
                 "INSERT INTO scoring_leadgroupscore (lead_id, group_id, total, fit, "

@@ -260,9 +260,8 @@ def test_the_decay_job_runs_a_constant_number_of_queries_whatever_the_leads(
         with clock.travel(_at(start)):
             for i in range(n):
                 make_lead(f"lead{start}-{i}@example.com")
-        with clock.travel(_at(start + 91)):
-            with CaptureQueriesContext(connection) as queries:
-                assert apply_decay() == n
+        with clock.travel(_at(start + 91)), CaptureQueriesContext(connection) as queries:
+            assert apply_decay() == n
         return len(queries)
 
     assert run(3, 0) == run(30, 200)
