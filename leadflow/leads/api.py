@@ -317,10 +317,12 @@ def erase_person(request, lead_id: int):
 def get_lead(request, lead_id: int):
     lead = services.get_visible_lead(request.user, lead_id)
     explanation = [
+        # Dated when the points were earned (the event's time, or the decay's); the full
+        # explanation, per score group, is GET /leads/{id}/score (scoring.api).
         ScoreLine(points=e.points, category=e.category, reason=e.reason, event_id=e.event_id,
-                  at=e.created_at)
+                  at=e.occurred_at)
         # Through the relation scoring declares (it stands above leads).
-        for e in lead.score_entries.order_by("-created_at", "-id")[:SCORE_LINES]]
+        for e in lead.score_entries.order_by("-occurred_at", "-id")[:SCORE_LINES]]
     return LeadDetail.model_validate(lead).model_copy(
         update={"score_explanation": explanation})
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_safe
 from leadflow.accounts.services import assignable_owners
 from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest
-from leadflow.leads import services
+from leadflow.leads import scorecard, services
 from leadflow.leads.models import Category
 from leadflow.leads.quality import FLAG_LABELS
 from leadflow.leads.stages import DEFINITIONS, Stage
@@ -34,7 +34,6 @@ from leadflow.tracking.models import Event
 PER_PAGE = 50
 TIMELINE_LIMIT = 100
 MAX_SOURCES = 200
-SCORE_LINES = 50
 
 # The list's sort keys (short, for URLs) and the service's orderings they stand for.
 SORTS = {
@@ -108,8 +107,9 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
         "lead": lead,
         "definition": DEFINITIONS.get(Stage(lead.stage), ""),
         "breakdown": breakdown,
-        # Through the relations scoring and lifecycle declare (they stand above leads).
-        "score_entries": lead.score_entries.order_by("-created_at", "-id")[:SCORE_LINES],
+        # Registered by scoring, which stands above leads (leads.scorecard).
+        "score": scorecard.explanation(lead),
+        # Through the relation lifecycle declares (it stands above leads).
         "history": lead.stage_changes.select_related("actor"),
         "events": events,
         "timeline_limit": TIMELINE_LIMIT,

@@ -9,7 +9,8 @@ class ScoringConfig(AppConfig):
 
     def ready(self) -> None:
         # A hook of leads, which stands below scoring (docs/architecture.md, "Layers").
-        from leadflow.leads import signals
-        from leadflow.scoring import services
+        from leadflow.leads import scorecard, signals
+        from leadflow.scoring import explain, services
 
         signals.rows_moved.connect(services.on_rows_moved, dispatch_uid="scoring.rows_moved")
+        scorecard.register_explainer(explain.explain)

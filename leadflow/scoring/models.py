@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leadflow.core.workqueue import WorkItem
 from leadflow.leads.models import Category
 
 
@@ -172,6 +173,14 @@ class ScoreEntry(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["rule", "event"], name="score_entry_once"),
+            # Decay lines are keyed, so that two workers (or a rebuild racing the periodic
+            # job) write each one once; partial, so rule lines pay no index write for them.
+            models.UniqueConstraint(fields=["lead", "group", "occurred_at"],
+                                    condition=models.Q(kind="inactivity"),
+                                    name="score_entry_inactivity_once"),
+            models.UniqueConstraint(fields=["lead", "group"],
+                                    condition=models.Q(kind="half_life"),
+                                    name="score_entry_half_life_once"),
         ]
         indexes = [models.Index(fields=["lead", "rule"], name="score_entry_lead_rule_idx")]
 
@@ -201,3 +210,21 @@ class LeadGroupScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.total}"
+
+
+class DecayRun(WorkItem):
+    """The claim row of the periodic decay job (leadflow.scoring.decay.apply_decay): one
+    row, claimed through core.workqueue, so that one worker at a time runs the job and a
+    dead worker's run is taken over when its lease ends. `due_at` is the next run."""
+
+    name = models.CharField(_("name"), max_length=20, unique=True, default="decay")
+    due_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    ran_at = models.DateTimeField(_("last run"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("score decay run")
+        verbose_name_plural = _("score decay runs")
+
+    def __str__(self) -> str:
+        return self.name

@@ -167,10 +167,12 @@ def _register() -> None:
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
+    from leadflow.scoring.api import router as scoring
     from leadflow.tracking.api import router as tracking
 
     api.add_router("/leads", leads)
     api.add_router("/leads", lifecycle)  # the outcome of a lead's deal
+    api.add_router("/leads", scoring)  # why a lead scores what it scores
     api.add_router("/events", tracking)
     api.add_router("/reports", analytics)
     api.add_router("/me", accounts)

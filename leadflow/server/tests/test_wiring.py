@@ -9,6 +9,7 @@ from leadflow.emails import outbox
 from leadflow.imports import services as imports
 from leadflow.leads import retention, totals
 from leadflow.lifecycle import services as lifecycle
+from leadflow.scoring import decay
 from leadflow.scoring import services as scoring
 from leadflow.tracking.services import record_halt
 
@@ -19,7 +20,8 @@ def test_pipeline_steps_run_scores_then_the_lead_write_then_stages_then_campaign
 
 
 def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
-    assert periodic._jobs == (imports.run_due_jobs, campaigns.run_due_enrollments,
+    assert periodic._jobs == (imports.run_due_jobs, decay.apply_decay,
+                              campaigns.run_due_enrollments,
                               outbox.send_due, retention.erase_due_automatically)
 
 
@@ -39,14 +41,16 @@ def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
     from leadflow.emails import services as emails
     from leadflow.emails.erasure import forget_in_email_rows
     from leadflow.imports.erasure import forget_in_imports
-    from leadflow.leads import privacy, signals
+    from leadflow.leads import privacy, scorecard, signals
     from leadflow.leads.services import upsert_lead
     from leadflow.routing.services import on_leads_to_route
+    from leadflow.scoring.explain import explain
     from leadflow.scoring.services import on_rows_moved
     from leadflow.tracking import events, visitors
     from leadflow.tracking.models import EventType
 
     assert visitors._identify_lead is upsert_lead
+    assert scorecard._explainer is explain
     assert awaiting_confirmation in emails._marketing_holds
     assert {forget_in_email_rows, forget_in_imports} <= set(privacy._stores)
     connected = {signal: [r() for _key, r, *_ in signal.receivers] for signal in (
