@@ -194,7 +194,8 @@ class LeadGroupScore(models.Model):
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE,
                              related_name="group_scores", db_index=False)
-    group = models.ForeignKey(ScoreGroup, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(ScoreGroup, on_delete=models.CASCADE, related_name="+",
+                              db_index=False)  # lead_group_score_idx starts with it
     total = models.IntegerField(_("score"), default=0)
     fit = models.IntegerField(_("fit"), default=0)
     engagement = models.IntegerField(_("engagement"), default=0)

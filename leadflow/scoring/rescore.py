@@ -84,6 +84,7 @@ def rescore(*, lead_ids: Iterable[int] | None = None, cause: str = "rescore",
     of every lead concerned, not only those whose entries changed (after a change of a
     group's weights or grade cut-offs)."""
     started = time.perf_counter()
+    lead_ids = None if lead_ids is None else list(lead_ids)  # read twice
     result = RescoreResult()
     rules = list(ScoreRule.objects.filter(active=True).order_by("pk"))
     groups = {grp.pk: grp for grp in ScoreGroup.objects.all()}
@@ -94,8 +95,23 @@ def rescore(*, lead_ids: Iterable[int] | None = None, cause: str = "rescore",
     for chunk in _chunks(lead_ids):
         with transaction.atomic():
             _rescore_chunk(chunk, rules, groups, primary, result, cause, notify, all_totals)
+    _follow_decay(lead_ids, cause, groups.values())
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _follow_decay(lead_ids: Iterable[int] | None, cause: str,
+                  groups: Iterable[ScoreGroup]) -> None:
+    """Decay lines are derived too: older activity arriving late (an import, a merge) can
+    fill an inactive period, and half-life follows the engagement lines. Rule changes touch
+    no activity, so only the half-life lines are refreshed after them."""
+    from leadflow.scoring import decay
+
+    ids = None if lead_ids is None else sorted(set(lead_ids))
+    if cause in ("late_event", "merge") and ids is not None:
+        decay.rebuild_inactivity(ids)
+    if any(grp.half_life_days for grp in groups):
+        decay.refresh_half_life(ids)
 
 
 def _chunks(lead_ids: Iterable[int] | None) -> Iterable[tuple[int, int, list[int] | None]]:
