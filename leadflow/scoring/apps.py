@@ -10,6 +10,6 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         # A hook of leads, which stands below scoring (docs/architecture.md, "Layers").
         from leadflow.leads import signals
-        from leadflow.scoring import services
+        from leadflow.scoring import jobs, services  # noqa: F401 (jobs: RescoreJob)
 
         signals.rows_moved.connect(services.on_rows_moved, dispatch_uid="scoring.rows_moved")

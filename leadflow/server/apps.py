@@ -18,6 +18,7 @@ class ServerConfig(AppConfig):
         from leadflow.imports import services as imports
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
+        from leadflow.scoring import jobs as rescores
         from leadflow.scoring import services as scoring
         from leadflow.server import demo_reasons
 
@@ -27,5 +28,6 @@ class ServerConfig(AppConfig):
                             campaigns.on_events))
         # Campaign steps queue emails, so the outbox comes after them.
         periodic.configure((imports.run_due_jobs, campaigns.run_due_enrollments,
-                            outbox.send_due, retention.erase_due_automatically))
+                            outbox.send_due, retention.erase_due_automatically,
+                            rescores.run_due))
         demo_reasons.register()
