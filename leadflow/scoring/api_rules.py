@@ -18,9 +18,9 @@ from leadflow.scoring.models import ScoreGroup, ScoreRule
 
 router = Router(tags=["scoring"])
 
-_NOTIFY = Field(None, description="Required when the change can move scores (anything but "
-                "a name): whether stage moves caused by the re-score run hand-offs and "
-                "campaign entries.")
+_NOTIFY_TEXT = ("Required when the change can move scores (anything but a name): whether "
+                "stage moves caused by the re-score run hand-offs and campaign entries.")
+_NOTIFY = Field(None, description=_NOTIFY_TEXT)
 _MAX_ID = 2**63 - 1
 
 
@@ -45,7 +45,7 @@ class RuleOut(Schema):
 
     @staticmethod
     def resolve_group(rule: ScoreRule) -> int:
-        return rule.group_id
+        return rule.group_id or 0
 
     @staticmethod
     def resolve_summary(rule: ScoreRule) -> str:
@@ -230,7 +230,7 @@ def update_rule(request, rule_id: int, payload: RulePatch):
 @router.delete("/rules/{rule_id}", response=answers(Rescore, 404, 422),
                summary="Delete a scoring rule (an active one: re-scores every lead)")
 def delete_rule(request, rule_id: int,
-                notify: bool | None = Query(None, description=_NOTIFY.description)):
+                notify: bool | None = Query(None, description=_NOTIFY_TEXT)):
     rule = _rule(rule_id)
     return {"rescore": editor.delete_rule(request.user, rule, notify=notify)}
 

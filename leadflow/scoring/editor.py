@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import Actor, may_edit_scoring
@@ -130,8 +130,8 @@ def clean_rule(data: Mapping[str, Any], rule: ScoreRule | None = None) -> dict[s
     if group_id in (None, ""):
         group = ScoreGroup.objects.filter(is_primary=True).first()
     else:
-        number = _int({"group": group_id}, "group", minimum=1)
-        group = ScoreGroup.objects.filter(pk=number).first()
+        number = _int({"group": group_id}, "group", minimum=1, maximum=2**63 - 1)
+        group = ScoreGroup.objects.filter(pk=number).first() if number else None
     if group is None:
         raise InvalidInput(_("Choose an existing score group."), field="group")
     out["group"] = group
@@ -280,6 +280,12 @@ def _preview(apply: Callable[[], None]) -> engine_api.RescoreResult:
 
 # --- groups ----------------------------------------------------------------------------
 
+def group_default(name: str) -> Any:
+    field = ScoreGroup._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.get_default()
+
+
 def clean_group(data: Mapping[str, Any], group: ScoreGroup | None = None) -> dict[str, Any]:
     if contains_nul(dict(data)):
         raise InvalidInput(_("Text may not contain NUL characters."), field="body")
@@ -287,7 +293,7 @@ def clean_group(data: Mapping[str, Any], group: ScoreGroup | None = None) -> dic
     if unknown:
         raise InvalidInput(_("Unknown field: %(field)s.") % {"field": sorted(unknown)[0]},
                            field=sorted(unknown)[0])
-    defaults = {f: ScoreGroup._meta.get_field(f).get_default() for f in GROUP_FIELDS}
+    defaults = {f: group_default(f) for f in GROUP_FIELDS}
     current = {f: getattr(group, f) for f in GROUP_FIELDS} if group is not None else defaults
     values = {**current, **data}
     out: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from leadflow.leads.models import Category
-from leadflow.scoring import wording
+from leadflow.scoring import editor, wording
 from leadflow.scoring.editor import GROUP_FIELDS
 from leadflow.scoring.models import Per, RuleKind, ScoreGroup, ScoreRule
 
@@ -88,7 +88,7 @@ def rule_state_from_post(post: QueryDict) -> dict[str, Any]:
             for f, o, v in zip(post.getlist("cond_field"), post.getlist("cond_op"),
                                post.getlist("cond_value"), strict=False)
             if f.strip() or v.strip()]
-    state = {key: post.get(key, "").strip() for key in (
+    state: dict[str, Any] = {key: post.get(key, "").strip() for key in (
         "name", "group", "kind", "event_type", "points", "category", "frequency",
         "max_times", "per", "valid_from", "valid_until")}
     state["active"] = post.get("active") == "on"
@@ -114,7 +114,8 @@ def _typed(op: str, text: str) -> Any:
 
 def rule_data(state: dict[str, Any]) -> dict[str, Any]:
     frequency = state.get("frequency")
-    max_times: Any = {"every": None, "once": 1}.get(frequency, state.get("max_times"))
+    max_times: Any = {"every": None, "once": 1}.get(str(frequency),
+                                                   state.get("max_times"))
     conditions = [{"field": row["field"], "op": row["op"],
                    "value": _typed(row["op"], row["value"])}
                   for row in state["conditions"] if row["field"] or row["value"]]
@@ -129,7 +130,7 @@ def rule_data(state: dict[str, Any]) -> dict[str, Any]:
 
 def group_state(group: ScoreGroup | None) -> dict[str, Any]:
     if group is None:
-        state = {f: _text(ScoreGroup._meta.get_field(f).get_default()) for f in GROUP_FIELDS}
+        state = {f: _text(editor.group_default(f)) for f in GROUP_FIELDS}
         return {**state, "primary": False}
     return {**{f: _text(getattr(group, f)) for f in GROUP_FIELDS}, "primary": group.is_primary}
 
@@ -145,5 +146,5 @@ def group_data(state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
 
 def group_fields() -> list[tuple[str, str, str]]:
     """(name, label, "text" | "number") of a group's form, in order."""
-    return [(name, str(ScoreGroup._meta.get_field(name).verbose_name).capitalize(),
+    return [(name, wording.field_label(ScoreGroup, name).capitalize(),
              "text" if name in ("name", "slug") else "number") for name in GROUP_FIELDS]

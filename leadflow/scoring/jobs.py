@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
@@ -23,6 +24,9 @@ from django.utils.translation import gettext_lazy as _
 
 from leadflow.core import clock, workqueue
 from leadflow.scoring import engine_api
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +84,13 @@ class RescoreJob(workqueue.WorkItem):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
-def queue(*, reason: str, notify: bool, user: object = None,
+def queue(*, reason: str, notify: bool, user: User | None = None,
           cause: str = "rule_change") -> RescoreJob:
     """Queue a re-score of every lead (in the caller's transaction; the worker is woken
     after the commit)."""
     now = clock.now()
     job = RescoreJob.objects.create(reason=reason[:200], notify=notify, cause=cause,
-                                    requested_by=user if getattr(user, "pk", None) else None,
+                                    requested_by=user if user and user.pk else None,
                                     created_at=now, due_at=now)
     from leadflow.scoring.tasks import run_rescore_task
 

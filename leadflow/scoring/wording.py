@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -53,6 +54,12 @@ _LEAD_ATTRIBUTES = ("title", "country", "city", "language", "channel", "source",
 _COMPANY_ATTRIBUTES = ("name", "domain", "size", "industry", "country")
 
 
+def field_label(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return str(field.verbose_name)
+
+
 def event_types() -> list[tuple[str, str]]:
     """(type, label) of every declared event type, by label."""
     return sorted(((t, str(spec.label)) for t, spec in events.REGISTRY.items()),
@@ -61,13 +68,13 @@ def event_types() -> list[tuple[str, str]]:
 
 def attribute_fields() -> list[tuple[str, str]]:
     """(field, label) of what an attribute rule may test."""
-    fields = [(name, str(Lead._meta.get_field(name).verbose_name).capitalize())
+    fields = [(name, field_label(Lead, name).capitalize())
               for name in _LEAD_ATTRIBUTES]
     fields.append(("bant_known", _("BANT known (0 to 4)")))
     fields.append(("meets_bant", _("Meets BANT")))
     company = str(Company._meta.verbose_name).capitalize()
     fields += [(f"company.{name}",
-                f"{company}: {Company._meta.get_field(name).verbose_name}")
+                f"{company}: {field_label(Company, name)}")
                for name in _COMPANY_ATTRIBUTES]
     fields += [(f"custom.{d.key}", d.label) for d in CustomFieldDefinition.objects.all()]
     return fields
