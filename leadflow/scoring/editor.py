@@ -217,13 +217,13 @@ def save_rule(actor: Who, rule: ScoreRule | None, data: Mapping[str, Any], *,
     a re-score of every lead is queued with it."""
     check_may_edit(actor)
     values = clean_rule(data, rule)
+    before = _snapshot(rule) if rule is not None else None
+    rescores = _rule_moves_scores(before, values)
+    choice = _need_notify(notify) if rescores else False
     with transaction.atomic():
-        before = _snapshot(rule) if rule is not None else None
         target = rule if rule is not None else ScoreRule()
         for key, value in values.items():
             setattr(target, key, value)
-        rescores = _rule_moves_scores(before, _snapshot(target))
-        choice = _need_notify(notify) if rescores else False
         target.updated_at = clock.now()
         target.save()
         job = jobs.queue(reason=(_("Rule “%(name)s” changed") if before else
@@ -338,15 +338,14 @@ def save_group(actor: Who, group: ScoreGroup | None, data: Mapping[str, Any], *,
     then required); a new group has no rules yet, so it moves no score unless primary."""
     check_may_edit(actor)
     values = clean_group(data, group)
+    promote = primary and (group is None or not group.is_primary)
+    rescores = promote or (group is not None and any(
+        getattr(group, k) != values[k] for k in values if k not in _COSMETIC))
+    choice = _need_notify(notify) if rescores else False
     with transaction.atomic():
-        before = {f: getattr(group, f) for f in GROUP_FIELDS} if group is not None else None
         target = group if group is not None else ScoreGroup()
         for key, value in values.items():
             setattr(target, key, value)
-        promote = primary and not target.is_primary
-        rescores = promote or (before is not None and any(
-            before[k] != values[k] for k in values if k not in _COSMETIC))
-        choice = _need_notify(notify) if rescores else False
         if promote:
             for old in ScoreGroup.objects.select_for_update().filter(is_primary=True):
                 old.is_primary = False

@@ -92,10 +92,17 @@ def queue(*, reason: str, notify: bool, user: User | None = None,
     job = RescoreJob.objects.create(reason=reason[:200], notify=notify, cause=cause,
                                     requested_by=user if user and user.pk else None,
                                     created_at=now, due_at=now)
+    transaction.on_commit(lambda: _wake(job.pk))
+    return job
+
+
+def _wake(job_id: int) -> None:
     from leadflow.scoring.tasks import run_rescore_task
 
-    transaction.on_commit(lambda: run_rescore_task.enqueue(job.pk))
-    return job
+    try:
+        run_rescore_task.enqueue(job_id)
+    except Exception:  # the queue is down: the periodic tick still finds the job
+        log.exception("could not enqueue the re-score %s", job_id)
 
 
 def run(job_id: int, *, worker: str = "") -> str:
