@@ -9,6 +9,7 @@ from leadflow.emails import outbox
 from leadflow.imports import services as imports
 from leadflow.leads import retention, totals
 from leadflow.lifecycle import services as lifecycle
+from leadflow.scoring import jobs as rescores
 from leadflow.scoring import services as scoring
 from leadflow.tracking.services import record_halt
 
@@ -20,7 +21,8 @@ def test_pipeline_steps_run_scores_then_the_lead_write_then_stages_then_campaign
 
 def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
     assert periodic._jobs == (imports.run_due_jobs, campaigns.run_due_enrollments,
-                              outbox.send_due, retention.erase_due_automatically)
+                              outbox.send_due, retention.erase_due_automatically,
+                              rescores.run_due)
 
 
 def test_a_halted_cascade_is_recorded_by_tracking():
