@@ -178,6 +178,8 @@ def clean_rule(data: Mapping[str, Any], rule: ScoreRule | None = None) -> dict[s
         raise InvalidInput(_("Say how many times per %(per)s.") % {"per": per},
                            field="max_times")
     out["per"] = per
+    if kind == RuleKind.ATTRIBUTE:  # given once while the lead matches: no frequency
+        out["max_times"], out["per"] = None, ""
     out["valid_from"] = _when(values, "valid_from")
     out["valid_until"] = _when(values, "valid_until")
     if out["valid_from"] and out["valid_until"] and out["valid_until"] <= out["valid_from"]:
