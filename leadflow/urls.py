@@ -10,6 +10,7 @@ urlpatterns = [
     path("leads/", include("leadflow.routing.urls")),
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
+    path("scoring/", include("leadflow.scoring.urls")),
     path("audit/", include("leadflow.audit.urls")),
     path("account/", include("leadflow.accounts.urls")),
     path("", include("leadflow.emails.urls")),

@@ -204,3 +204,9 @@ def token_permits(scope: str, method: str, route: str) -> bool:
     if scope == TokenScope.INGEST:
         return (method, route.strip("/")) in INGEST_ROUTES
     return True
+
+
+def may_edit_scoring(user: User) -> bool:
+    """Who writes the rules of the game (score rules and groups, and their preview):
+    administrators and marketing (the `scoring_rules` row of CONFIGURATION)."""
+    return may(user, CHANGE, "scoring_rules")

@@ -20,6 +20,7 @@ from leadflow.audit.models import AuditEntry
 # token digest) and bookkeeping (last use, counters) are never recorded.
 TRACKED: dict[str, tuple[str, ...] | None] = {
     "scoring.ScoreRule": None,
+    "scoring.ScoreGroup": None,
     "lifecycle.StageThreshold": None,
     "capture.Form": None,
     "capture.FormField": None,

@@ -10,7 +10,7 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         # A hook of leads, which stands below scoring (docs/architecture.md, "Layers").
         from leadflow.leads import scorecard, signals
-        from leadflow.scoring import explain, services
+        from leadflow.scoring import explain, jobs, services  # noqa: F401 (jobs: RescoreJob)
 
         signals.rows_moved.connect(services.on_rows_moved, dispatch_uid="scoring.rows_moved")
         scorecard.register_explainer(explain.explain)

@@ -103,12 +103,13 @@ def rescore(*, lead_ids: Iterable[int] | None = None, cause: str = "rescore",
 def _follow_decay(lead_ids: Iterable[int] | None, cause: str,
                   groups: Iterable[ScoreGroup]) -> None:
     """Decay lines are derived too: older activity arriving late (an import, a merge) can
-    fill an inactive period, and half-life follows the engagement lines. Rule changes touch
-    no activity, so only the half-life lines are refreshed after them."""
+    fill an inactive period, a group's decay settings may change, and half-life follows the
+    engagement lines. Rule changes touch no activity, so only the half-life lines are
+    refreshed after them."""
     from leadflow.scoring import decay
 
     ids = None if lead_ids is None else sorted(set(lead_ids))
-    if cause in ("late_event", "merge") and ids is not None:
+    if (cause in ("late_event", "merge") and ids is not None) or cause == "group_change":
         decay.rebuild_inactivity(ids)
     if any(grp.half_life_days for grp in groups):
         decay.refresh_half_life(ids)

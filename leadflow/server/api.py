@@ -168,6 +168,7 @@ def _register() -> None:
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
     from leadflow.scoring.api import router as scoring
+    from leadflow.scoring.api_rules import router as scoring_rules
     from leadflow.tracking.api import router as tracking
 
     api.add_router("/leads", leads)
@@ -179,6 +180,7 @@ def _register() -> None:
     api.add_router("/imports", imports)
     api.add_router("/forms", capture)
     api.add_router("/audit", audit)
+    api.add_router("/scoring", scoring_rules)
 
 
 _register()

@@ -19,6 +19,7 @@ class ServerConfig(AppConfig):
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
         from leadflow.scoring import decay
+        from leadflow.scoring import jobs as rescores
         from leadflow.scoring import services as scoring
         from leadflow.server import demo_reasons
 
@@ -31,4 +32,8 @@ class ServerConfig(AppConfig):
         periodic.configure((imports.run_due_jobs, decay.apply_decay,
                             campaigns.run_due_enrollments, outbox.send_due,
                             retention.erase_due_automatically))
+        # Campaign steps queue emails, so the outbox comes after them.
+        periodic.configure((imports.run_due_jobs, campaigns.run_due_enrollments,
+                            outbox.send_due, retention.erase_due_automatically,
+                            rescores.run_due))
         demo_reasons.register()

@@ -10,6 +10,7 @@ from leadflow.imports import services as imports
 from leadflow.leads import retention, totals
 from leadflow.lifecycle import services as lifecycle
 from leadflow.scoring import decay
+from leadflow.scoring import jobs as rescores
 from leadflow.scoring import services as scoring
 from leadflow.tracking.services import record_halt
 
@@ -23,6 +24,9 @@ def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
     assert periodic._jobs == (imports.run_due_jobs, decay.apply_decay,
                               campaigns.run_due_enrollments,
                               outbox.send_due, retention.erase_due_automatically)
+    assert periodic._jobs == (imports.run_due_jobs, campaigns.run_due_enrollments,
+                              outbox.send_due, retention.erase_due_automatically,
+                              rescores.run_due)
 
 
 def test_a_halted_cascade_is_recorded_by_tracking():
