@@ -37,6 +37,7 @@ from django.test.utils import override_settings
 from leadflow.accounts.models import Role, Team, User
 from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.capture.models import Form
+from leadflow.server.demo_assessment import smart_audit
 from leadflow.core import clock
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.leads.models import Category, Lead
@@ -259,6 +260,7 @@ def _configure() -> _Setup:
             "consent_text": "J'accepte d'être contacté par un commercial de Leadflow.",
             "thank_you": "Merci ! Votre contact commercial vous appelle très vite."}},
     })
+    smart_audit()  # the interactive assessment, at /f/smart-audit/
     return _Setup(users=users, newsletter=newsletter, demo_form=demo_form, campaign=campaign)
 
 
