@@ -182,9 +182,7 @@ def definition(request: HttpRequest, slug: str) -> HttpResponse:
         texts = texts_for(form, lang)
         body = {
             "slug": form.slug, "title": texts["title"], "intro": texts["intro"], "lang": lang,
-            "fields": [{k: f[k] for k in ("key", "type", "label", "required", "choices",
-                                          "options", "weighted")}
-                       for f in specs],
+            "fields": [_definition_field(f) for f in specs],
             "consent": ({"text": texts["consent_text"], "version": form.consent_version}
                         if texts["consent_text"] else None),
             "honeypot": services.HONEYPOT, "token": tokens.fill_token(form.pk),
@@ -195,6 +193,15 @@ def definition(request: HttpRequest, slug: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"  # the token is fresh each time
     patch_vary_headers(response, ["Accept-Language"])
     return _cors(response)
+
+
+def _definition_field(field: dict[str, Any]) -> dict[str, Any]:
+    out = {k: field[k] for k in ("key", "type", "label", "required", "choices")}
+    # Options whose labels differ from their values (an assessment's answers, BANT yes/no
+    # in the visitor's language): embed.js shows the labels and posts the values.
+    if field["weighted"] or any(value != label for value, label in field["options"]):
+        out.update(options=field["options"], weighted=field["weighted"])
+    return out
 
 
 @csrf_exempt  # cross-site posts cannot carry Django's CSRF cookie: see capture.abuse

@@ -67,7 +67,7 @@ def _shown(value: Any) -> str:
 def _bant_choices(name: str) -> list[tuple[str, str]]:
     """The options of a BANT field ("" is unknown); none for other fields."""
     if name == "timing":
-        return [("", _("Unknown")), *Timing.choices]
+        return [("", _("Unknown")), *((str(v), str(label)) for v, label in Timing.choices)]
     if name in BANT_FIELDS:
         return [("", _("Unknown")), ("yes", _("Yes")), ("no", _("No"))]
     return []

@@ -37,7 +37,6 @@ from django.test.utils import override_settings
 from leadflow.accounts.models import Role, Team, User
 from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.capture.models import Form
-from leadflow.server.demo_assessment import smart_audit
 from leadflow.core import clock
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.leads.models import Category, Lead
@@ -47,6 +46,7 @@ from leadflow.routing.models import RoutingRule
 from leadflow.scoring.models import ScoreRule
 from leadflow.server import demo_people
 from leadflow.server import demo_reasons as reasons
+from leadflow.server.demo_assessment import smart_audit
 from leadflow.tracking.models import Event, EventType
 
 SEED = 20_240_917
