@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from leadflow.capture.models import Form, FormField
 from leadflow.core.errors import InvalidInput
+from leadflow.leads.bant import bant_value
 from leadflow.leads.models import BANT_FIELDS, Category
-from leadflow.leads.services import bant_value
 from leadflow.tracking.models import Event, EventType
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "source": ("Source", "Lead source", "UTM source", "Origine"),
     "medium": ("Medium", "UTM medium"),
     "campaign": ("Campaign", "UTM campaign", "Campagne"),
-    # BANT (seed 003); the values are read by leads.services.bant_value (yes/non, ...).
+    # BANT (seed 003); the values are read by leads.bant.bant_value (yes/non, ...).
     "budget": ("Budget", "Has budget", "Budget approved", "Budget validé", "Budget OK"),
     "authority": ("Authority", "Decision maker", "Decision-maker", "Autorité", "Décideur",
                   "Décisionnaire", "Pouvoir de décision"),

@@ -14,15 +14,9 @@ from leadflow.core import clock
 from leadflow.core.errors import Conflict, InvalidInput, NotFound, contains_nul
 from leadflow.core.params import parse_id, valid_id
 from leadflow.leads import quality
+from leadflow.leads.bant import bant_value
 from leadflow.leads.dedupe import dedupe_keys
-from leadflow.leads.models import (
-    BANT_FIELDS,
-    Channel,
-    Consent,
-    CustomFieldDefinition,
-    Lead,
-    Timing,
-)
+from leadflow.leads.models import BANT_FIELDS, Channel, Consent, CustomFieldDefinition, Lead
 from leadflow.tracking.models import Event
 
 if TYPE_CHECKING:
@@ -125,46 +119,6 @@ def _clean_custom(custom: dict[str, Any] | None,
                                % {"key": key, "choices": definition.choices},
                                field=f"custom.{key}")
     return custom
-
-
-# Spellings of the BANT answers a form, an import or the API may send (after lower()).
-YES = {"yes", "y", "true", "1", "oui", "o", "vrai", "x"}
-NO = {"no", "n", "false", "0", "non", "faux"}
-TIMING_ALIASES = {
-    Timing.WITHIN_12_MONTHS: {"within_12_months", "within 12 months", "< 12 months",
-                              "<12 months", "short term", "short-term", "yes",
-                              "moins de 12 mois", "< 12 mois", "<12 mois", "court terme",
-                              "dans les 12 mois", "oui"},
-    Timing.LATER: {"later", "later than 12 months", "> 12 months", ">12 months", "long term",
-                   "long-term", "no", "plus tard", "plus de 12 mois", "> 12 mois",
-                   "long terme", "non"},
-}
-
-
-def bant_value(name: str, value: Any) -> bool | str | None:
-    """A BANT answer as stored: budget, authority and need are True, False or None
-    (unknown); timing is a Timing value or "" (unknown). Texts in English or French
-    ("yes", "non", "within 12 months", "plus tard") are read. Raises InvalidInput."""
-    if name == "timing":
-        text = str(value if value is not None else "").strip().lower()
-        if not text:
-            return ""
-        for timing, aliases in TIMING_ALIASES.items():
-            if text in aliases:
-                return timing.value
-        raise InvalidInput(_("timing must be one of %(choices)s.")
-                           % {"choices": ", ".join(Timing.values)}, field=name)
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if not text:
-        return None
-    if text in YES:
-        return True
-    if text in NO:
-        return False
-    raise InvalidInput(_("%(name)s must be yes, no or empty (unknown).") % {"name": name},
-                       field=name)
 
 
 def _is_iso_date(value: Any) -> bool:
