@@ -12,11 +12,11 @@ from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from leadflow.capture import fields, identity, services
+from leadflow.capture import assessment, fields, identity, services
 from leadflow.capture.models import Form, FormConsentVersion, FormField
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput, contains_nul
-from leadflow.leads.models import Channel, CustomFieldDefinition
+from leadflow.leads.models import BANT_FIELDS, Channel, CustomFieldDefinition
 from leadflow.tracking.events import Recorder, refusal
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 FORM_SETTINGS = ("name", "slug", "title", "intro", "event_type", "consent_text", "thank_you",
                  "redirect_url", "allowed_domains", "progressive_profiling", "double_opt_in",
                  "channel", "source", "active", "submit_label", "default_country",
-                 "translations")
+                 "translations", "kind", "bands")
 MAX_MAGNET_BYTES = 50 * 1024 * 1024
 
 
@@ -73,6 +73,13 @@ def save_form(user: User, form: Form | None, data: dict[str, Any],
         raise InvalidInput(_("Unknown country code %(code)s.") % {"code": form.default_country},
                            field="default_country")
     form.translations = _clean_translations(form.translations)
+    if "bands_text" in data:
+        form.bands = assessment.parse_bands(data["bands_text"])
+    form.kind = form.kind or Form.Kind.STANDARD
+    if form.kind not in Form.Kind.values:
+        raise InvalidInput(_("Unknown type of form."), field="kind")
+    if not isinstance(form.bands, list):
+        raise InvalidInput(_("The result bands are not valid."), field="bands_text")
     if form.pk and not identity.has_identity(fields.all_fields(form)):
         raise InvalidInput(identity.missing_message(), field=None)
     if form.redirect_url and not services.safe_redirect(form):
@@ -152,7 +159,8 @@ def _next_version(form: Form) -> int:
     return form.consent_versions.values("version").distinct().count() + 1
 
 
-FIELD_SETTINGS = ("key", "lead_field", "type", "required", "choices", "labels", "extra")
+FIELD_SETTINGS = ("key", "lead_field", "type", "required", "choices", "labels", "extra",
+                  "answers")
 
 
 @transaction.atomic
@@ -173,7 +181,13 @@ def save_field(user: User, form: Form, field: FormField | None, data: dict[str, 
                           if custom_field_id else None)
     if custom_field_id and field.custom_field is None:
         raise InvalidInput(_("Unknown custom field."), field="custom_field")
-    if bool(field.lead_field) == bool(field.custom_field):
+    if "answers_text" in data:
+        field.answers = assessment.parse_answers(data["answers_text"])
+    if field.answers:
+        _check_answers(form, field)
+    if field.answers and not (field.lead_field or field.custom_field):
+        pass  # an assessment question: its answer is scored, and may set fields
+    elif bool(field.lead_field) == bool(field.custom_field):
         raise InvalidInput(_("Map the field to one lead field or one custom field."),
                            field="lead_field")
     if field.lead_field and field.lead_field not in FormField.LeadField.values:
@@ -182,8 +196,15 @@ def save_field(user: User, form: Form, field: FormField | None, data: dict[str, 
         raise InvalidInput(_("Unknown field type."), field="type")
     if field.custom_field is not None:
         field.type = identity.fitting_type(field.custom_field, field.type)
+    if field.answers or (field.lead_field in BANT_FIELDS and field.type not in (
+            FormField.Type.SELECT, FormField.Type.CHECKBOX, FormField.Type.HIDDEN)):
+        # Yes/no, a timing or weighted answers: one choice among known values.
+        field.type = FormField.Type.SELECT
+    first_label = next(iter((field.labels or {}).values()), "") if isinstance(
+        field.labels, dict) else ""
     field.key = slugify(field.key or field.lead_field or
-                        (field.custom_field.key if field.custom_field else "")).replace("-", "_")
+                        (field.custom_field.key if field.custom_field else "")
+                        or str(first_label))[:60].replace("-", "_").strip("_")
     if not field.key or field.key in ("consent", "page_url", "lf_vid", "lf_token",
                                       services.HONEYPOT, *services.UTM):
         raise InvalidInput(_("Choose another key: this one is reserved."), field="key")
@@ -193,7 +214,7 @@ def save_field(user: User, form: Form, field: FormField | None, data: dict[str, 
     if not isinstance(field.choices, list) or not all(isinstance(c, str) for c in field.choices):
         raise InvalidInput(_("Choices must be a list of texts."), field="choices")
     if field.type in (FormField.Type.SELECT, FormField.Type.MULTI_SELECT) and not (
-            field.choices or (field.custom_field and field.custom_field.choices)):
+            fields.choices(field) or (field.custom_field and field.custom_field.choices)):
         raise InvalidInput(_("A select needs choices."), field="choices")
     if not isinstance(field.labels, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in field.labels.items()):
@@ -206,6 +227,21 @@ def save_field(user: User, form: Form, field: FormField | None, data: dict[str, 
         field.position = (form.fields.aggregate(m=Max("position"))["m"] or 0) + 1
     field.save()
     return field
+
+
+def _check_answers(form: Form, field: FormField) -> None:
+    """Weighted answers belong to assessments, and what they set must be storable: a
+    declared custom field, with a value it accepts."""
+    from leadflow.leads.services import _clean_custom
+
+    if not assessment.is_assessment(form):
+        raise InvalidInput(_("Weighted answers belong to assessments: make the form an "
+                             "assessment first (Settings)."), field="answers")
+    for answer in field.answers:
+        custom = {k.removeprefix("custom."): v for k, v in (answer.get("sets") or {}).items()
+                  if k.startswith("custom.")}
+        if custom:
+            _clean_custom(custom)
 
 
 @transaction.atomic

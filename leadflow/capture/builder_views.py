@@ -87,6 +87,7 @@ def form_edit(request: AuthedRequest, form_id: int | None = None) -> HttpRespons
         data = {k: v for k, v in bound.cleaned_data.items()
                 if k in builder.FORM_SETTINGS}
         data["translations"] = bound.translations()
+        data["bands_text"] = bound.cleaned_data.get("bands_text", "")
         try:
             saved = builder.save_form(request.user, form, data,
                                       request.FILES.get("lead_magnet"),

@@ -14,7 +14,7 @@ from leadflow.capture.models import Form, FormField
 from leadflow.core.addresses import normalise_email
 from leadflow.core.errors import InvalidInput
 from leadflow.core.params import text
-from leadflow.leads.models import CustomFieldDefinition, Lead
+from leadflow.leads.models import BANT_FIELDS, CustomFieldDefinition, Lead, Timing
 from leadflow.leads.services import MAX_CUSTOM_TEXT
 
 MAX_VALUE_LENGTH = 2000
@@ -53,6 +53,12 @@ def label(field: FormField, lang: str) -> str:
 
 
 def choices(field: FormField) -> list[str]:
+    """The values a select may take (an assessment question's answers, a BANT field's
+    yes/no or timing, else the configured choices)."""
+    if field.answers:
+        return [str(a["value"]) for a in field.answers]
+    if field.lead_field in BANT_FIELDS and not field.choices:
+        return [value for value, _label in bant_options(field.lead_field)]
     if field.choices:
         return [str(c) for c in field.choices]
     if field.custom_field_id and field.custom_field and field.custom_field.choices:
@@ -60,7 +66,28 @@ def choices(field: FormField) -> list[str]:
     return []
 
 
+def bant_options(name: str) -> list[tuple[str, str]]:
+    """A BANT field's answers as a form offers them, labelled in the current language."""
+    if name == "timing":
+        return [(str(value), str(label)) for value, label in Timing.choices]
+    return [("yes", _("Yes")), ("no", _("No"))]
+
+
+def options(field: FormField, lang: str) -> list[tuple[str, str]]:
+    """(value, label) of a select's options, labelled in `lang` where the form knows how
+    (call inside translation.override(lang) for the BANT labels)."""
+    if field.answers:
+        from leadflow.capture.assessment import options as answer_options
+
+        return answer_options(field, lang)
+    if field.lead_field in BANT_FIELDS and not field.choices:
+        return bant_options(field.lead_field)
+    return [(c, c) for c in choices(field)]
+
+
 def known(field: FormField, lead: Lead) -> bool:
+    if field.lead_field in BANT_FIELDS:
+        return getattr(lead, field.lead_field) not in (None, "")
     if field.lead_field:
         return bool(getattr(lead, field.lead_field, ""))
     if field.custom_field_id and field.custom_field:
@@ -158,7 +185,11 @@ def to_lead_data(fields: list[FormField], values: dict[str, Any]) -> dict[str, A
         value = values.get(field.key)
         if value is None:
             continue
-        if field.lead_field:
+        if field.lead_field in BANT_FIELDS:
+            # An unticked box says nothing (unknown), not "no"; upsert reads yes/no texts.
+            if value is not False or field.type != FormField.Type.CHECKBOX:
+                data[field.lead_field] = value
+        elif field.lead_field:
             data[field.lead_field] = ", ".join(value) if isinstance(value, list) else str(value)
         elif field.custom_field_id and field.custom_field:
             custom[field.custom_field.key] = _custom_value(field.custom_field, value)

@@ -41,6 +41,13 @@ def country_choices() -> list[tuple[str, str]]:
 
 class FormSettingsForm(forms.ModelForm):
     remove_file = forms.BooleanField(label=_("Remove the file"), required=False)
+    bands_text = forms.CharField(
+        label=_("Result bands (assessment)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One band per line: lowest score | English title | French title | English "
+                    "recommendations | French recommendations; recommendations separated by "
+                    "“ ; ”. E.g. 0 | Getting started | Premiers pas | Write your lead "
+                    "definition ; Map your funnel | Écrivez votre définition du lead"))
     default_country = forms.ChoiceField(
         label=_("Default country for phone numbers"), required=False,
         help_text=_("Reads numbers typed without their +country code, e.g. 06 12 34 56 78 in "
@@ -52,7 +59,7 @@ class FormSettingsForm(forms.ModelForm):
         fields = ["name", "slug", "title", "submit_label", "intro", "thank_you",
                   "consent_text", "event_type", "channel", "source", "default_country",
                   "redirect_url", "lead_magnet", "allowed_domains", "progressive_profiling",
-                  "double_opt_in", "active"]
+                  "double_opt_in", "active", "kind"]
         widgets = {"intro": forms.Textarea(attrs={"rows": 2}),
                    "consent_text": forms.Textarea(attrs={"rows": 2}),
                    "thank_you": forms.Textarea(attrs={"rows": 2}),
@@ -64,6 +71,7 @@ class FormSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
         self.fields["title"].required = False
+        self.fields["kind"].required = False  # a plain form unless said otherwise
         self.fields["allowed_domains"].help_text = _("One host name per line; example.com "
                                                      "also allows its subdomains.")
         self.fields["default_country"].choices = country_choices()  # type: ignore[attr-defined]
@@ -72,6 +80,10 @@ class FormSettingsForm(forms.ModelForm):
         self.order_fields(order)
         if not self.instance.lead_magnet:
             del self.fields["remove_file"]  # nothing to remove
+        if self.instance.pk:
+            from leadflow.capture.assessment import bands_text
+
+            self.fields["bands_text"].initial = bands_text(self.instance.bands or [])
         translations = (self.instance.translations if self.instance.pk
                         and isinstance(self.instance.translations, dict) else {})
         for code, language in settings.LANGUAGES:
@@ -92,7 +104,8 @@ class FormSettingsForm(forms.ModelForm):
                                            "default_country", "progressive_profiling",
                                            "double_opt_in", "active"]),
                 (_("After the submit"), ["redirect_url", "lead_magnet", "remove_file",
-                                         "allowed_domains"])]
+                                         "allowed_domains"]),
+                (_("Assessment"), ["kind", "bands_text"])]
 
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(str(title), [self[name] for name in names if name in self.fields])
@@ -132,6 +145,12 @@ class FieldForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 2}))
     extra = forms.BooleanField(label=_("Progressive question (asked when others are known)"),
                                required=False)
+    answers = forms.CharField(
+        label=_("Weighted answers (assessment)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One answer per line: value | points | English label | French label | "
+                    "fields it sets. E.g. yes | 10 | Yes | Oui | budget=yes. A question with "
+                    "answers needs no lead field; its type is Select."))
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -146,6 +165,10 @@ class FieldForm(forms.Form):
                    "custom_field": field.custom_field_id, "type": field.type,
                    "required": field.required, "extra": field.extra,
                    "choices": "\n".join(field.choices or [])}
+        if field.answers:
+            from leadflow.capture.assessment import answers_text
+
+            initial["answers"] = answers_text(field.answers)
         for code, label in (field.labels or {}).items():
             initial[f"label_{code}"] = label
         return initial
@@ -157,7 +180,7 @@ class FieldForm(forms.Form):
         choices = [c.strip() for c in d["choices"].splitlines() if c.strip()]
         data = {"key": d["key"], "lead_field": d["lead_field"], "type": d["type"],
                 "required": d["required"], "extra": d["extra"], "choices": choices,
-                "labels": labels}
+                "labels": labels, "answers_text": d["answers"]}
         return data, d["custom_field"].pk if d["custom_field"] else None
 
 

@@ -6,7 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 class Form(models.Model):
     """A capture form. Submitting it creates or updates a lead and records a
-    `form_submitted` event (plus `event_type`, e.g. newsletter_signup, when set)."""
+    `form_submitted` event (plus `event_type`, e.g. newsletter_signup, when set).
+    An assessment (kind "assessment", seed 003's "Smart Audit") also scores the answers
+    of its weighted questions and shows the result band's recommendations (see
+    leadflow.capture.assessment)."""
+
+    class Kind(models.TextChoices):
+        STANDARD = "standard", _("Form")
+        ASSESSMENT = "assessment", _("Assessment (weighted answers, result page)")
 
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), unique=True)
@@ -36,6 +43,11 @@ class Form(models.Model):
     # The visitor-facing texts per language, {"fr": {"title": ..., "intro": ...}}; a text
     # missing there falls back to the form's own (see TEXTS and Form.text).
     translations = models.JSONField(_("texts per language"), default=dict, blank=True)
+    kind = models.CharField(_("type of form"), max_length=20, choices=Kind.choices,
+                            default=Kind.STANDARD)
+    # An assessment's result bands, lowest first: [{"key", "min", "texts": {lang: {"title",
+    # "recommendations": [...]}}}]; a score falls in the last band whose min it reaches.
+    bands = models.JSONField(_("result bands"), default=list, blank=True)
 
     TEXTS = ("title", "intro", "consent_text", "thank_you", "submit_label")
 
@@ -89,6 +101,10 @@ class FormField(models.Model):
         COMPANY_NAME = "company_name", _("Company")
         COUNTRY = "country", _("Country")
         CITY = "city", _("City")
+        BUDGET = "budget", _("Budget (BANT)")
+        AUTHORITY = "authority", _("Authority (BANT)")
+        NEED = "need", _("Need (BANT)")
+        TIMING = "timing", _("Timing (BANT)")
 
     form = models.ForeignKey(Form, verbose_name=_("form"), on_delete=models.CASCADE,
                              related_name="fields")
@@ -106,6 +122,10 @@ class FormField(models.Model):
                               help_text=_('per language, e.g. {"en": "Company", "fr": "Société"}'))
     # Asked only by progressive profiling, in position order, in place of known fields.
     extra = models.BooleanField(_("progressive question"), default=False)
+    # An assessment question's answers, each weighted and optionally setting lead fields:
+    # [{"value", "points", "labels": {lang: text}, "sets": {"budget": true,
+    # "custom.<key>": value, ...}}]. A question with answers needs no lead field.
+    answers = models.JSONField(_("weighted answers"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("form field")

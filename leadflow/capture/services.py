@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from leadflow.accounts.permissions import Actor
-from leadflow.capture import abuse, fields, tokens
+from leadflow.capture import abuse, assessment, fields, tokens
 from leadflow.capture.models import Form, FormField, OptInRequest
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput, NotFound
@@ -53,6 +53,9 @@ class Submission:
     trusted: bool = False
     # The language the form was shown in: its consent text in that language is the proof.
     lang: str = ""
+    # Names this post (a retry or double click sends it again): an assessment's points and
+    # event are recorded once per key. Default: the fill token, fresh on each page shown.
+    key: str = ""
 
 
 @dataclass
@@ -66,6 +69,7 @@ class Outcome:
     # trusted, or it came with the lead's own signed cookie. Only then may the browser be
     # remembered as the lead (else a stranger could probe which emails are known).
     proven: bool = False
+    result: assessment.Result | None = None  # an assessment's score and band
 
 
 def recognised_lead(form: Form, *, visitor_id: str = "", lead_id: int | None = None
@@ -139,6 +143,10 @@ def submit_form(form: Form, submission: Submission) -> Outcome:
                 spec.required = spec.required and spec.key in asked
                 clean[spec.key] = fields.clean_value(spec, values.get(spec.key))
         lead_data = fields.to_lead_data(specs, clean)
+        result = (assessment.evaluate(form, specs, clean, submission.lang)
+                  if assessment.is_assessment(form) else None)
+        if result is not None:
+            _add_answers(lead_data, result.lead_data)
         if not (lead_data.get("email") or lead_data.get("phone")):
             raise _no_contact(specs)
         if lead_data.get("phone"):
@@ -150,6 +158,10 @@ def submit_form(form: Form, submission: Submission) -> Outcome:
             lead_data["source"] = form.source
         with transaction.atomic():
             outcome = _store(form, submission, lead_data, clean, utm)
+            if result is not None:
+                outcome.result = result
+                assessment.record(form, outcome.lead, result,
+                                  submission.key or submission.token or _answers_key(result))
     except abuse.Rejected as exc:
         abuse.count_rejection(form, exc.reason)
         raise
@@ -159,6 +171,24 @@ def submit_form(form: Form, submission: Submission) -> Outcome:
     if outcome.awaiting_confirmation:
         send_confirmation(outcome.extra["optin_id"])
     return outcome
+
+
+def _add_answers(lead_data: dict[str, Any], from_answers: dict[str, Any]) -> None:
+    """What the assessment's answers set (BANT, custom fields), under what the form's own
+    fields gave: a field asked directly says more than an answer that implies it."""
+    for name, value in from_answers.items():
+        if name == "custom":
+            custom = lead_data.setdefault("custom", {})
+            for key, item in value.items():
+                custom.setdefault(key, item)
+        else:
+            lead_data.setdefault(name, value)
+
+
+def _answers_key(result: assessment.Result) -> str:
+    # A trusted caller without key or token (the demo, a script): the same answers at the
+    # same minute are the same submission.
+    return f"{sorted(result.answers.items())}{clock.now():%Y%m%d%H%M}"
 
 
 def _no_contact(specs: list[FormField]) -> InvalidInput:

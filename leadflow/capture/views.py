@@ -21,14 +21,15 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from leadflow.capture import fields, services, tokens
+from leadflow.capture import assessment, fields, services, tokens
 from leadflow.capture.abuse import Rejected
 from leadflow.capture.models import Form, FormField
 from leadflow.core.errors import InvalidInput, NotFound
 from leadflow.core.http import client_ip
 from leadflow.core.params import text
 
-RESERVED = {"consent", "page_url", "lf_vid", "lf_token", "csrfmiddlewaretoken", "lang"}
+RESERVED = {"consent", "page_url", "lf_vid", "lf_token", "lf_key", "csrfmiddlewaretoken",
+            "lang"}
 EMBED_JS = Path(__file__).parent / "static" / "capture" / "embed.js"
 
 
@@ -48,6 +49,7 @@ def field_context(specs: list[FormField], lang: str, values: dict[str, Any]) -> 
         value = values.get(spec.key, "")
         out.append({"key": spec.key, "type": spec.type, "required": spec.required,
                     "label": fields.label(spec, lang), "choices": fields.choices(spec),
+                    "options": fields.options(spec, lang), "weighted": bool(spec.answers),
                     "value": value if not isinstance(value, list) else "",
                     "selected": value if isinstance(value, list) else [value]})
     return out
@@ -81,7 +83,8 @@ def _submission(request: HttpRequest, values: dict[str, Any], lang: str
         visitor_id=(text(values.get("lf_vid"), "lf_vid") or request.COOKIES.get("lf_vid")
                     or "")[:64],
         lead_id=tokens.read_lead_cookie(cookie) if cookie else None,
-        body_bytes=int(request.META.get("CONTENT_LENGTH") or 0), lang=lang)
+        body_bytes=int(request.META.get("CONTENT_LENGTH") or 0), lang=lang,
+        key=text(values.get("lf_key"), "lf_key")[:200])
 
 
 def _remember(response: HttpResponse, form: Form, outcome: services.Outcome) -> None:
@@ -127,8 +130,12 @@ def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
                     fields.shown_fields(form, _known(request, form)), lang, values)
                 context["values"] = values
                 return render(request, "capture/form.html", context, status=exc.status)
-            if outcome.redirect_url:
-                response: HttpResponse = HttpResponseRedirect(outcome.redirect_url)
+            if outcome.result is not None:  # an assessment: its result page, always
+                context.update(outcome=outcome, result=outcome.result,
+                               score_label=score_label(outcome.result))
+                response: HttpResponse = render(request, "capture/result.html", context)
+            elif outcome.redirect_url:
+                response = HttpResponseRedirect(outcome.redirect_url)
             else:
                 context.update(outcome=outcome)
                 response = render(request, "capture/thanks.html", context)
@@ -175,8 +182,7 @@ def definition(request: HttpRequest, slug: str) -> HttpResponse:
         texts = texts_for(form, lang)
         body = {
             "slug": form.slug, "title": texts["title"], "intro": texts["intro"], "lang": lang,
-            "fields": [{k: f[k] for k in ("key", "type", "label", "required", "choices")}
-                       for f in specs],
+            "fields": [_definition_field(f) for f in specs],
             "consent": ({"text": texts["consent_text"], "version": form.consent_version}
                         if texts["consent_text"] else None),
             "honeypot": services.HONEYPOT, "token": tokens.fill_token(form.pk),
@@ -187,6 +193,15 @@ def definition(request: HttpRequest, slug: str) -> HttpResponse:
     response["Cache-Control"] = "no-store"  # the token is fresh each time
     patch_vary_headers(response, ["Accept-Language"])
     return _cors(response)
+
+
+def _definition_field(field: dict[str, Any]) -> dict[str, Any]:
+    out = {k: field[k] for k in ("key", "type", "label", "required", "choices")}
+    # Options whose labels differ from their values (an assessment's answers, BANT yes/no
+    # in the visitor's language): embed.js shows the labels and posts the values.
+    if field["weighted"] or any(value != label for value, label in field["options"]):
+        out.update(options=field["options"], weighted=field["weighted"])
+    return out
 
 
 @csrf_exempt  # cross-site posts cannot carry Django's CSRF cookie: see capture.abuse
@@ -212,12 +227,31 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         message = texts_for(form, lang)["thank_you"]
         confirm = str(translation.gettext("Please check your inbox to confirm your address."))
         download_label = str(translation.gettext("Download your file"))
-    response = JsonResponse({"ok": True, "message": message, "redirect": outcome.redirect_url,
+        result = result_json(outcome.result) if outcome.result is not None else None
+    response = JsonResponse({"ok": True, "message": message,
+                             "redirect": "" if result else outcome.redirect_url,
                              "download_url": outcome.download_url,
                              "download_label": download_label,
-                             "confirm_email": confirm if outcome.awaiting_confirmation else ""})
+                             "confirm_email": confirm if outcome.awaiting_confirmation else "",
+                             "result": result})
     _remember(response, form, outcome)
     return _cors(response)
+
+
+def result_json(result: assessment.Result) -> dict[str, Any]:
+    """An assessment's result for the embed (call inside translation.override)."""
+    band = result.band
+    return {"score": result.score, "max": result.max,
+            "score_label": score_label(result),
+            "heading": str(translation.gettext("Your result")),
+            "band": band.key if band else "", "title": band.title if band else "",
+            "recommendations": band.recommendations if band else [],
+            "recommendations_label": str(translation.gettext("Our recommendations"))}
+
+
+def score_label(result: assessment.Result) -> str:
+    return str(translation.gettext("Your maturity score: %(score)s out of %(max)s")
+               % {"score": result.score, "max": result.max})
 
 
 @cache

@@ -26,6 +26,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "source": ("Source", "Lead source", "UTM source", "Origine"),
     "medium": ("Medium", "UTM medium"),
     "campaign": ("Campaign", "UTM campaign", "Campagne"),
+    # BANT (seed 003); the values are read by leads.bant.bant_value (yes/non, ...).
+    "budget": ("Budget", "Has budget", "Budget approved", "Budget validé", "Budget OK"),
+    "authority": ("Authority", "Decision maker", "Decision-maker", "Autorité", "Décideur",
+                  "Décisionnaire", "Pouvoir de décision"),
+    "need": ("Need", "Has need", "Besoin", "Besoin identifié"),
+    "timing": ("Timing", "Timeframe", "Time frame", "Purchase timing", "Timeline",
+               "Échéance", "Délai", "Horizon d'achat", "Calendrier"),
     "do_not_email": ("Do not email",),
     "do_not_call": ("Do not call",),
     "outcome": ("Converted",),

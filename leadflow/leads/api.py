@@ -38,6 +38,11 @@ class LeadIn(Schema):
     utm_campaign: str | None = None
     do_not_email: bool | None = None
     do_not_call: bool | None = None
+    budget: bool | None = Field(None, description="BANT: has a budget (null: unknown)")
+    authority: bool | None = Field(None, description="BANT: can decide (null: unknown)")
+    need: bool | None = Field(None, description="BANT: has the need (null: unknown)")
+    timing: Literal["within_12_months", "later", ""] | None = Field(
+        None, description='BANT: purchase "within_12_months" or "later"; "" is unknown')
     custom: dict[str, Any] | None = None
 
 
@@ -66,6 +71,14 @@ class LeadOut(Schema):
     do_not_email: bool
     do_not_call: bool
     marketing_consent: bool
+    budget: bool | None
+    authority: bool | None
+    need: bool | None
+    timing: str
+    bant_known: int = Field(description="How many of budget, authority, need, timing are "
+                                        "known (0 to 4)")
+    meets_bant: bool = Field(description="All four known and positive: a short-term lead "
+                                         "for sales; else a lead to nurture")
     custom: dict[str, Any]
     quality_flags: list[str] = Field(description="Data quality problems (flag codes)")
     contact_data_incorrect: bool
@@ -338,6 +351,11 @@ class LeadEdit(Schema):
     company_name: str | None = None
     country: str | None = Field(None, description="ISO 3166 two-letter code, or a name")
     city: str | None = None
+    budget: bool | None = Field(None, description="BANT: has a budget (null: unknown)")
+    authority: bool | None = Field(None, description="BANT: can decide (null: unknown)")
+    need: bool | None = Field(None, description="BANT: has the need (null: unknown)")
+    timing: Literal["within_12_months", "later", ""] | None = Field(
+        None, description='BANT: purchase "within_12_months" or "later"; "" is unknown')
     custom: dict[str, Any] | None = Field(
         None, description="Custom field values by key; null clears one")
 

@@ -14,8 +14,9 @@ from leadflow.core import clock
 from leadflow.core.errors import Conflict, InvalidInput, NotFound, contains_nul
 from leadflow.core.params import parse_id, valid_id
 from leadflow.leads import quality
+from leadflow.leads.bant import bant_value
 from leadflow.leads.dedupe import dedupe_keys
-from leadflow.leads.models import Channel, Consent, CustomFieldDefinition, Lead
+from leadflow.leads.models import BANT_FIELDS, Channel, Consent, CustomFieldDefinition, Lead
 from leadflow.tracking.models import Event
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 # Plain profile fields a caller may set; the rest (owner, stage, score) have services.
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "title", "company_name", "country",
                   "city", "language", "channel", "source", "medium", "campaign",
-                  "do_not_email", "do_not_call")
+                  "do_not_email", "do_not_call", *BANT_FIELDS)
 MAX_CUSTOM_TEXT = 1000
 UTM_KEYS = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "campaign"}
 
@@ -53,6 +54,9 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidInput(_("%(name)s contains a NUL character.")
                                    % {"name": utm}, field=utm)
             clean[name] = str(data[utm]).strip()
+    for name in BANT_FIELDS:
+        if name in clean:
+            clean[name] = bant_value(name, clean[name])
     if "country" in clean:
         # A code or a name ("France", "Royaume-Uni"); an unknown one is left empty and
         # flagged (see unknown_country()).
@@ -161,9 +165,11 @@ def fill_empty(lead: Lead, fields: dict[str, Any], custom: dict[str, Any], *,
     (they move the last touch, not the profile) pass only with `touch`, for a lead the
     channel created itself: anyone could otherwise skew a known lead's attribution and
     reset its retention clock."""
+    # A BANT "no" is known (False is not empty there); unknown is None or "".
     keep = {name: value for name, value in fields.items()
             if (touch if name in ("channel", "source", "medium", "campaign")
-                else getattr(lead, name) in ("", None, False))}
+                else getattr(lead, name) in (("", None) if name in BANT_FIELDS
+                                             else ("", None, False)))}
     return keep, {k: v for k, v in custom.items() if lead.custom.get(k) in ("", None)}
 
 
@@ -275,7 +281,7 @@ def record_consent(lead: Lead, *, granted: bool, method: str, text: str = "",
 
 # What a person may change on the lead page or through PATCH /leads/{id}.
 EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company_name",
-                   "country", "city")
+                   "country", "city", *BANT_FIELDS)
 
 
 def edit_lead(lead: Lead, changes: dict[str, Any], *, actor: User,

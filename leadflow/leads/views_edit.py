@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from leadflow.core.errors import InvalidInput, LeadflowError
 from leadflow.core.http import AuthedRequest
 from leadflow.leads import services
-from leadflow.leads.models import CustomFieldDefinition, Lead
+from leadflow.leads.models import BANT_FIELDS, CustomFieldDefinition, Lead, Timing
 
 Type = CustomFieldDefinition.Type
 
@@ -52,9 +52,25 @@ def _profile_fields(lead: Lead, posted) -> list[dict[str, Any]]:
     fields = [cast(models.Field, Lead._meta.get_field(name))
               for name in services.EDITABLE_FIELDS]
     return [{"name": f.name, "label": f.verbose_name, "type": kinds.get(f.name, "text"),
-             "max": f.max_length,
+             "max": f.max_length, "choices": _bant_choices(f.name),
              "value": posted.get(f.name, "") if posted is not None
-             else (getattr(lead, f.name) or "")} for f in fields]
+             else _shown(getattr(lead, f.name))} for f in fields]
+
+
+def _shown(value: Any) -> str:
+    """A value as the form shows it: a BANT yes/no as "yes"/"no", unknown as ""."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value or ""
+
+
+def _bant_choices(name: str) -> list[tuple[str, str]]:
+    """The options of a BANT field ("" is unknown); none for other fields."""
+    if name == "timing":
+        return [("", _("Unknown")), *((str(v), str(label)) for v, label in Timing.choices)]
+    if name in BANT_FIELDS:
+        return [("", _("Unknown")), ("yes", _("Yes")), ("no", _("No"))]
+    return []
 
 
 def _custom_fields(lead: Lead, definitions: list[CustomFieldDefinition],

@@ -46,6 +46,7 @@ from leadflow.routing.models import RoutingRule
 from leadflow.scoring.models import ScoreRule
 from leadflow.server import demo_people
 from leadflow.server import demo_reasons as reasons
+from leadflow.server.demo_assessment import smart_audit
 from leadflow.tracking.models import Event, EventType
 
 SEED = 20_240_917
@@ -259,6 +260,7 @@ def _configure() -> _Setup:
             "consent_text": "J'accepte d'être contacté par un commercial de Leadflow.",
             "thank_you": "Merci ! Votre contact commercial vous appelle très vite."}},
     })
+    smart_audit()  # the interactive assessment, at /f/smart-audit/
     return _Setup(users=users, newsletter=newsletter, demo_form=demo_form, campaign=campaign)
 
 

@@ -110,6 +110,12 @@ _declare(EventType.NEWSLETTER_SIGNUP, gettext_lazy("Signed up for the newsletter
 _declare(EventType.DEMO_REQUESTED, gettext_lazy("Requested a demo"), P, kind="web")
 _declare(EventType.FORM_SUBMITTED, gettext_lazy("Submitted a form"), A, kind="web",
          detail=_prop("form"))
+# Recorded by the assessment's own submit (capture.assessment): a page may not forge a score.
+_declare(EventType.ASSESSMENT_COMPLETED, gettext_lazy("Completed an assessment"), L, kind="web",
+         title=lambda p: _("Completed the assessment %(form)s: %(score)s / %(max)s") % {
+             "form": p.get("form") or "?", "score": p.get("score", "?"),
+             "max": p.get("max", "?")},
+         detail=_prop("band"))
 _declare(EventType.EMAIL_OPENED, gettext_lazy("Opened an email"), L, kind="email")
 _declare(EventType.EMAIL_CLICKED, gettext_lazy("Clicked a link in an email"), L,
          kind="email", detail=_prop("url"))

@@ -54,6 +54,8 @@ class EventType:
     OPTIN_CONFIRMED = "optin_confirmed"
     DOWNLOAD = "download"
     OUTBOUND_CLICK = "outbound_click"
+    # {"form": slug, "score": n, "max": m, "band": key, "answers": {question: answer}}
+    ASSESSMENT_COMPLETED = "assessment_completed"
     # Events that carry their own points ({"points": n, "reason": ..., "category": ...})
     # instead of getting them from a rule.
     EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})

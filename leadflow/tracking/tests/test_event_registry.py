@@ -35,7 +35,7 @@ def test_labels_are_translated():
 
 @pytest.mark.parametrize("forged", ["merged", "merge_undone", "consent_withdrawn",
                                     "optin_confirmed", "stage_changed", "won", "assigned",
-                                    "lead_created"])
+                                    "lead_created", "assessment_completed"])
 def test_the_api_refuses_leadflow_only_types(api, make_lead, forged):
     lead = make_lead("ana@example.com")
     before = Event.objects.filter(type=forged).count()

@@ -23,7 +23,9 @@
     else if (field.type === "select") {
       node = el("select", {name: name});
       node.appendChild(el("option", {value: ""}));
-      field.choices.forEach(function (c) { node.appendChild(el("option", {value: c}, c)); });
+      (field.options || field.choices.map(function (c) { return [c, c]; })).forEach(function (o) {
+        node.appendChild(el("option", {value: o[0]}, o[1]));
+      });
     } else {
       var types = {phone: "tel", checkbox: "checkbox", hidden: "hidden", email: "email",
                    number: "number", date: "date"};
@@ -32,6 +34,19 @@
     }
     if (field.required) node.required = true;
     return node;
+  }
+  function showResult(box, result) {  // an assessment's score and recommendations, inline
+    var section = el("section", {"class": "leadflow-result", "data-band": result.band});
+    section.appendChild(el("h3", {}, result.heading));
+    section.appendChild(el("p", {"class": "leadflow-score"}, result.score_label));
+    if (result.title) section.appendChild(el("h4", {}, result.title));
+    if (result.recommendations.length) {
+      section.appendChild(el("p", {}, result.recommendations_label));
+      var list = el("ul");
+      result.recommendations.forEach(function (r) { list.appendChild(el("li", {}, r)); });
+      section.appendChild(list);
+    }
+    box.appendChild(section);
   }
   function render(box, def) {
     var form = el("form", {"class": "leadflow-form", novalidate: ""});
@@ -42,6 +57,17 @@
       if (field.type === "hidden") {
         var hidden = input(field); hidden.value = params.get(field.key) || "";
         form.appendChild(hidden); return;
+      }
+      if (field.weighted) {  // an assessment question: one answer among a few
+        var group = el("fieldset"); group.appendChild(el("legend", {}, field.label));
+        field.options.forEach(function (o) {
+          var l = el("label"), radio = el("input", {type: "radio", name: field.key, value: o[0]});
+          if (field.required) radio.required = true;
+          l.style.display = "block";
+          l.appendChild(radio); l.appendChild(document.createTextNode(" " + o[1]));
+          group.appendChild(l);
+        });
+        form.appendChild(group); return;
       }
       if (field.type === "multi-select") {
         var set = el("fieldset"); set.appendChild(el("legend", {}, field.label));
@@ -86,6 +112,7 @@
         if (!res.ok) { status.textContent = res.message; return; }
         if (res.redirect) { location.href = res.redirect; return; }
         box.textContent = "";
+        if (res.result) showResult(box, res.result);
         box.appendChild(el("p", {"class": "leadflow-thanks"}, res.message));
         if (res.confirm_email) box.appendChild(el("p", {}, res.confirm_email));
         if (res.download_url) box.appendChild(el("a", {href: res.download_url}, res.download_label));
