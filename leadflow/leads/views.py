@@ -106,7 +106,7 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
     return render(request, "leads/detail.html", {
         **lead_data_context(request.user, lead, [item["event"] for item in events]),
         "lead": lead,
-        "definition": DEFINITIONS.get(Stage(lead.stage), ""),
+        "definition": DEFINITIONS.get(lead.stage, ""),
         "breakdown": breakdown,
         # Through the relations scoring and lifecycle declare (they stand above leads).
         "score_entries": lead.score_entries.order_by("-created_at", "-id")[:SCORE_LINES],

@@ -54,6 +54,8 @@ class EventType:
     OPTIN_CONFIRMED = "optin_confirmed"
     DOWNLOAD = "download"
     OUTBOUND_CLICK = "outbound_click"
+    # A lead reached (or jumped past) the hand-off stage: sales are told (notifications).
+    HANDED_OFF = "handed_off"
     # Events that carry their own points ({"points": n, "reason": ..., "category": ...})
     # instead of getting them from a rule.
     EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})
