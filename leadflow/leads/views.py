@@ -106,7 +106,8 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
     return render(request, "leads/detail.html", {
         **lead_data_context(request.user, lead, [item["event"] for item in events]),
         "lead": lead,
-        "definition": DEFINITIONS.get(lead.stage, ""),
+        "definition": (DEFINITIONS.get(Stage(lead.stage), "")
+                       if lead.stage in Stage.values else ""),
         "breakdown": breakdown,
         # Through the relations scoring and lifecycle declare (they stand above leads).
         "score_entries": lead.score_entries.order_by("-created_at", "-id")[:SCORE_LINES],

@@ -99,11 +99,13 @@ def accept_handoff(lead: Lead, *, actor: User) -> StageChange:
     """Sales accept the lead handed to them: it moves to SAL (sales accepted)."""
     _check_decider(lead, actor)
     handoff = _open_handoff(lead)
+    if lead.stage == Stage.SAL:
+        raise Conflict(_("This lead is already accepted by sales."))
     Handoff.objects.filter(pk=handoff.pk).update(status=Handoff.Status.ACCEPTED,
                                                  decided_at=clock.now(), decided_by=actor)
-    changes = _move([(lead, "Accepted by sales")], Stage.SAL, actor=actor, via=_via(actor),
-                    cause="manual")
-    return changes[0] if changes else StageChange.objects.filter(lead=lead).first()
+    [change] = _move([(lead, "Accepted by sales")], Stage.SAL, actor=actor, via=_via(actor),
+                     cause="manual")
+    return change
 
 
 @transaction.atomic

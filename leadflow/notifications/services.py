@@ -8,6 +8,8 @@ Set-based: a constant number of queries per batch, whatever the number of hand-o
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.mail.message import make_msgid
 from django.db import transaction
@@ -24,6 +26,8 @@ from leadflow.leads.labels import reason_label
 from leadflow.leads.models import Lead
 from leadflow.notifications.models import Notification
 from leadflow.tracking.models import EventType
+
+log = logging.getLogger(__name__)
 
 
 def on_events(batch: Batch) -> None:
@@ -114,7 +118,7 @@ def _wake_outbox() -> None:
     try:
         send_outbox_task.enqueue()
     except Exception:  # the periodic tick sends it anyway
-        pass
+        log.exception("could not enqueue send_outbox_task")
 
 
 def for_user(user: User) -> QuerySet[Notification]:

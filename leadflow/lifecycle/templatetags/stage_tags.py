@@ -21,8 +21,9 @@ def stage_card(context: dict[str, Any], lead: Any) -> dict[str, Any]:
     history = list(StageChange.objects.filter(lead=lead).select_related(
         "actor", "qualification_reason"))
     for change in history:
-        change.from_name = stages.name(change.from_stage) if change.from_stage else ""
-        change.to_name = stages.name(change.to_stage)
+        change.from_name = (  # type: ignore[attr-defined]
+            stages.name(change.from_stage) if change.from_stage else "")
+        change.to_name = stages.name(change.to_stage)  # type: ignore[attr-defined]
     pending = Handoff.objects.filter(lead=lead, status=Handoff.Status.PENDING).first()
     return {
         "request": context["request"], "csrf_token": context.get("csrf_token"),

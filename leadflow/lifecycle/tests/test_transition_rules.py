@@ -82,8 +82,9 @@ def test_bant_met_moves_the_lead_when_its_answers_change(make_lead):
 
 
 def test_an_mql_who_reads_high_intent_content_becomes_hmql(make_lead):
-    StageThreshold.objects.create(kind="content", stage="hmql", from_stages=["mql"],
-                                  content_kind="page", pattern="*/guides/marketing-automation-strategy*")
+    StageThreshold.objects.create(
+        kind="content", stage="hmql", from_stages=["mql"], content_kind="page",
+        pattern="*/guides/marketing-automation-strategy*")
     StageThreshold.objects.create(kind="content", stage="hmql", from_stages=["mql"],
                                   content_kind="form", pattern="pricing-request")
     reader, stranger, filler = (make_lead("ana@example.com"), make_lead("bob@example.com"),
