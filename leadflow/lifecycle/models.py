@@ -108,9 +108,11 @@ class ContentKind(models.TextChoices):
 
 
 # The event type each kind of content is consumed through, and the property matched.
-CONTENT_EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {ContentKind.PAGE: ("page_view", ("url", "path")),
-                  ContentKind.FORM: ("form_submitted", ("form",)),
-                  ContentKind.DOWNLOAD: ("download", ("url",))}
+CONTENT_EVENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    ContentKind.PAGE: ("page_view", ("url", "path")),
+    ContentKind.FORM: ("form_submitted", ("form",)),
+    ContentKind.DOWNLOAD: ("download", ("url",)),
+}
 
 
 class StageThreshold(models.Model):
