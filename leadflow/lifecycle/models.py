@@ -215,8 +215,6 @@ class Handoff(models.Model):
         on_delete=models.PROTECT, related_name="+")
     note = models.CharField(_("note"), max_length=500, blank=True)
 
-    ERASURE_BLANKS = ("note",)
-
     class Meta:
         verbose_name = _("hand-off")
         verbose_name_plural = _("hand-offs")
