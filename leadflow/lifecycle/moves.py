@@ -60,7 +60,8 @@ def move(moves: Sequence[tuple[Lead, str]], to_stage: str, *, actor: User | None
                if stages.reaches_handoff(to_stage) and not stages.reaches_handoff(lead.stage)]
     for lead, _reason in moves:
         lead.stage, lead.is_closed, lead.stage_changed_at = to_stage, closed, now
-    if handing:
+    # Stages an import brings in are history: sales are not told of each imported lead.
+    if handing and cause != "import":
         _hand_off(handing, cause=cause, notify=notify, actor=actor, via=via)
     return changes
 

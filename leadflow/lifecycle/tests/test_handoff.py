@@ -204,3 +204,12 @@ def test_the_migration_fills_exit_times_from_the_history(make_lead):
     first, last = StageChange.objects.filter(lead=lead).order_by("changed_at", "id")
     assert first.exited_at == last.changed_at
     assert last.exited_at is None
+
+
+def test_stages_brought_in_by_an_import_hand_nothing_off(make_lead):
+    from leadflow.lifecycle.services import change_stages
+
+    leads = [make_lead(f"l{i}@example.com") for i in range(3)]
+    assert change_stages(leads, "sql", reason="import") == 3
+    assert not Handoff.objects.exists()
+    assert StageChange.objects.filter(cause="import").count() == 3
