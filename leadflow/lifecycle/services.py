@@ -63,12 +63,16 @@ def change_stage(lead: Lead, to_stage: str, *, reason: str = "", actor: User | N
 
     Returns None (and records nothing) when the lead is already in that stage.
     """
-    _check_stage(to_stage)
+    definition = _check_stage(to_stage)
     _check_move(lead, to_stage, actor)
     via = via or (Event.Via.UI if actor else Event.Via.SYSTEM)
     changes = _move([(lead, reason)], to_stage, actor=actor, via=via,
                     cause=cause if actor else "", qualification_reason=qualification_reason,
                     note=note)
+    if changes and actor is not None and definition.owned_by == StageDefinition.Team.SALES:
+        # Sales taking the lead on by hand accept its hand-off.
+        Handoff.objects.filter(lead=lead, status=Handoff.Status.PENDING).update(
+            status=Handoff.Status.ACCEPTED, decided_at=clock.now(), decided_by=actor)
     return changes[0] if changes else None
 
 

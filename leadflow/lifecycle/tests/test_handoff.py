@@ -213,3 +213,11 @@ def test_stages_brought_in_by_an_import_hand_nothing_off(make_lead):
     assert change_stages(leads, "sql", reason="import") == 3
     assert not Handoff.objects.exists()
     assert StageChange.objects.filter(cause="import").count() == 3
+
+
+def test_a_rep_moving_the_lead_to_a_sales_stage_by_hand_accepts_its_handoff(
+        make_lead, score_rules, mql_at_15, rep):
+    lead = _owned_mql(make_lead, rep)
+    change_stage(lead, "sql", actor=rep, reason="qualified on the phone")
+    handoff = Handoff.objects.get(lead=lead)
+    assert (handoff.status, handoff.decided_by) == (Handoff.Status.ACCEPTED, rep)
