@@ -51,7 +51,7 @@ def change_stage(request, lead_id: int, payload: StageIn):
     return lead
 
 
-@router.post("/{lead_id}/handoff/accept", response=answers(LeadOut, 403, 404, 409),
+@router.post("/{lead_id}/handoff/accept", response=answers(LeadOut, 403, 404, 409, 422),
              summary="Accept the hand-off of a lead (sales accepted)")
 def accept_handoff(request, lead_id: int):
     lead = get_visible_lead(request.user, lead_id)

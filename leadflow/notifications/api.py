@@ -21,7 +21,7 @@ class NotificationOut(Schema):
     read_at: datetime | None
 
 
-@router.get("", response=answers(list[NotificationOut]), summary="My notifications")
+@router.get("", response=answers(list[NotificationOut], 422), summary="My notifications")
 def list_notifications(request, unread: bool = False):
     notes = services.for_user(request.user)
     if unread:
@@ -29,7 +29,7 @@ def list_notifications(request, unread: bool = False):
     return list(notes[:200])
 
 
-@router.post("/{notification_id}/read", response=answers(NotificationOut, 404),
+@router.post("/{notification_id}/read", response=answers(NotificationOut, 404, 422),
              summary="Mark a notification read")
 def read(request, notification_id: int):
     return services.mark_read(request.user, notification_id)
