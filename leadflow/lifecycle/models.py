@@ -143,8 +143,8 @@ class StageThreshold(models.Model):
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
-        verbose_name = _("transition rule")
-        verbose_name_plural = _("transition rules")
+        verbose_name = _("stage threshold")
+        verbose_name_plural = _("stage thresholds")
         ordering = ["kind", "min_score", "id"]
 
     def __str__(self) -> str:

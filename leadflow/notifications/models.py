@@ -25,8 +25,8 @@ class Notification(models.Model):
     dedupe_key = models.CharField(_("deduplication key"), max_length=120, unique=True)
 
     class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
+        verbose_name = _("in-app notification")
+        verbose_name_plural = _("in-app notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at", "-created_at"],
                                 name="notification_inbox_idx")]

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name='stagethreshold',
-            options={'ordering': ['kind', 'min_score', 'id'], 'verbose_name': 'transition rule', 'verbose_name_plural': 'transition rules'},
+            options={'ordering': ['kind', 'min_score', 'id'], 'verbose_name': 'stage threshold', 'verbose_name_plural': 'stage thresholds'},
         ),
         migrations.AddField(
             model_name='stagechange',

@@ -28,8 +28,8 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
+                'verbose_name': 'in-app notification',
+                'verbose_name_plural': 'in-app notifications',
                 'ordering': ['-created_at', '-id'],
                 'indexes': [models.Index(fields=['user', 'read_at', '-created_at'], name='notification_inbox_idx')],
             },
