@@ -8,6 +8,8 @@ import re
 from django.utils.translation import gettext as _
 
 from leadflow.lifecycle.models import QualificationReason
+from leadflow.tracking.events import describe_with
+from leadflow.tracking.models import EventType
 
 
 def _code_label(english: str) -> str:
@@ -29,3 +31,11 @@ def register() -> None:
                     lambda m: _("Disqualified: %(reason)s") % {"reason": _code_label(m[1])})
     register_reason(re.escape("Hand-off rejected: score reset"),
                     lambda m: _("Hand-off rejected: score reset"))
+    describe_with(EventType.HANDED_OFF, detail=_handoff_reasons)
+
+
+def _handoff_reasons(p: dict) -> str:
+    from leadflow.leads.labels import reason_label
+
+    return " · ".join(reason_label(str(r.get("reason", "")))
+                      for r in (p.get("reasons") or [])[:3] if isinstance(r, dict))
