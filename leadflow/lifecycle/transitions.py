@@ -51,7 +51,14 @@ class _State:
 
 
 def on_events(batch: Batch) -> None:
-    """Pipeline step: move the leads of this batch that meet a transition rule."""
+    """Pipeline step: move the leads of this batch that meet a transition rule.
+
+    Rules react to what leads do (and to BANT answers changing): a batch of only Leadflow's
+    own actions (emails sent, stage changes, assignments) with no points reads nothing."""
+    if not batch.scored and not batch.group_scores and all(
+            e.type in EventType.OUR_ACTIONS and e.type not in BANT_EVENTS
+            for e in batch.events):
+        return
     rules = list(StageThreshold.objects.filter(active=True))
     if not rules or not batch.events:
         return
