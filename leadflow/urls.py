@@ -8,6 +8,8 @@ urlpatterns = [
     path("leads/", include("leadflow.leads.urls")),
     path("leads/", include("leadflow.lifecycle.urls")),
     path("leads/", include("leadflow.routing.urls")),
+    path("stages/", include("leadflow.lifecycle.stage_urls")),
+    path("notifications/", include("leadflow.notifications.urls")),
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
     path("scoring/", include("leadflow.scoring.urls")),

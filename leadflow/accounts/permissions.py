@@ -210,3 +210,24 @@ def may_edit_scoring(user: User) -> bool:
     """Who writes the rules of the game (score rules and groups, and their preview):
     administrators and marketing (the `scoring_rules` row of CONFIGURATION)."""
     return may(user, CHANGE, "scoring_rules")
+
+
+def may_move_stage(user: User, *, owner_id: int | None, team_id: int | None,
+                   between_marketing_stages: bool) -> bool:
+    """Stage moves by hand: admins any; marketing between marketing's own stages (any
+    lead); sales within their lead scope, any stage."""
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    if user.role == Role.MARKETING:
+        return between_marketing_stages
+    return may_see_lead(user, owner_id=owner_id, team_id=team_id)
+
+
+def may_decide_handoff(user: User, *, owner_id: int | None, team_id: int | None) -> bool:
+    """Accepting or rejecting a hand-off: the lead's owner, a sales manager over it,
+    admins."""
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    if user.role == Role.SALES_MANAGER:
+        return may_see_lead(user, owner_id=owner_id, team_id=team_id)
+    return user.role == Role.SALES_REP and owner_id is not None and owner_id == user.pk

@@ -37,7 +37,10 @@ def on_events(batch: Batch) -> None:
     a batch, events count in their order: a goal event makes an active lead leave, and a
     lead whose last event for a campaign is its entry event ends up enrolled.
     """
-    events = batch.events
+    # A stage move saved without hand-offs or campaign entries (the editor's choice on a
+    # rule change) is not a trigger.
+    events = [e for e in batch.events if not (
+        e.type == EventType.STAGE_CHANGED and (e.properties or {}).get("notify") is False)]
     types = {e.type for e in events}
     campaigns = list(Campaign.objects.filter(
         Q(active=True, entry_event_type__in=types) | Q(goal_event_type__in=types)))

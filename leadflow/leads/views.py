@@ -105,7 +105,8 @@ def lead_detail(request: AuthedRequest, lead_id: int) -> HttpResponse:
     return render(request, "leads/detail.html", {
         **lead_data_context(request.user, lead, [item["event"] for item in events]),
         "lead": lead,
-        "definition": DEFINITIONS.get(Stage(lead.stage), ""),
+        "definition": (DEFINITIONS.get(Stage(lead.stage), "")
+                       if lead.stage in Stage.values else ""),
         "breakdown": breakdown,
         # Registered by scoring, which stands above leads (leads.scorecard).
         "score": scorecard.explanation(lead),

@@ -1,7 +1,10 @@
-"""Marking a deal won or lost from the lead's page (its form posts here; the page is
-leads', which stands below lifecycle)."""
+"""Stage actions from the lead's page (its forms post here; the page is leads', which
+stands below lifecycle): a move by hand, accepting or rejecting a hand-off, disqualifying,
+marking a deal won or lost."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,8 +16,67 @@ from django.views.decorators.http import require_POST
 
 from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest, render_error
+from leadflow.leads.models import Lead
 from leadflow.leads.services import get_visible_lead
-from leadflow.lifecycle.services import mark_outcome
+from leadflow.lifecycle import services
+
+
+def _act(request: AuthedRequest, lead_id: int,
+         action: Callable[[Lead], str]) -> HttpResponse:
+    try:
+        lead = get_visible_lead(request.user, lead_id)
+        done = action(lead)
+    except LeadflowError as exc:
+        if exc.status == 404:
+            return render_error(request, exc)
+        return render_error(request, exc, back_url=reverse("leads:detail", args=[lead_id]),
+                            back_label=_("Back to the lead"))
+    messages.success(request, done)
+    return redirect("leads:detail", lead_id=lead_id)
+
+
+def _text(request: AuthedRequest, name: str) -> str:
+    return request.POST.get(name, "").strip()
+
+
+@login_required
+@require_POST
+def lead_stage(request: AuthedRequest, lead_id: int) -> HttpResponse:
+    def move(lead: Lead) -> str:
+        change = services.change_stage(lead, _text(request, "stage"), actor=request.user,
+                                       reason=_text(request, "reason"))
+        return (_("The stage is changed.") if change
+                else _("The lead was already in that stage."))
+    return _act(request, lead_id, move)
+
+
+@login_required
+@require_POST
+def handoff_accept(request: AuthedRequest, lead_id: int) -> HttpResponse:
+    def accept(lead: Lead) -> str:
+        services.accept_handoff(lead, actor=request.user)
+        return _("You accepted the lead.")
+    return _act(request, lead_id, accept)
+
+
+@login_required
+@require_POST
+def handoff_reject(request: AuthedRequest, lead_id: int) -> HttpResponse:
+    def reject(lead: Lead) -> str:
+        services.reject_handoff(lead, actor=request.user, reason=_text(request, "reason"),
+                                note=_text(request, "note"))
+        return _("The lead went back to nurturing, with your reason.")
+    return _act(request, lead_id, reject)
+
+
+@login_required
+@require_POST
+def lead_disqualify(request: AuthedRequest, lead_id: int) -> HttpResponse:
+    def disqualify(lead: Lead) -> str:
+        services.disqualify(lead, actor=request.user, reason=_text(request, "reason"),
+                            note=_text(request, "note"))
+        return _("The lead is disqualified.")
+    return _act(request, lead_id, disqualify)
 
 
 @login_required
@@ -24,7 +86,7 @@ def lead_outcome(request: AuthedRequest, lead_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "").strip()
     try:
         lead = get_visible_lead(request.user, lead_id)
-        change = mark_outcome(lead, outcome, actor=request.user, reason=reason)
+        change = services.mark_outcome(lead, outcome, actor=request.user, reason=reason)
     except LeadflowError as exc:
         if exc.status == 404:
             return render_error(request, exc)

@@ -167,6 +167,7 @@ def _register() -> None:
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
+    from leadflow.notifications.api import router as notifications
     from leadflow.scoring.api import router as scoring
     from leadflow.scoring.api_rules import router as scoring_rules
     from leadflow.tracking.api import router as tracking
@@ -175,6 +176,7 @@ def _register() -> None:
     api.add_router("/leads", lifecycle)  # the outcome of a lead's deal
     api.add_router("/leads", scoring)  # why a lead scores what it scores
     api.add_router("/events", tracking)
+    api.add_router("/notifications", notifications)
     api.add_router("/reports", analytics)
     api.add_router("/me", accounts)
     api.add_router("/imports", imports)

@@ -18,6 +18,7 @@ class ServerConfig(AppConfig):
         from leadflow.imports import services as imports
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
+        from leadflow.notifications import services as notifications
         from leadflow.scoring import decay
         from leadflow.scoring import jobs as rescores
         from leadflow.scoring import services as scoring
@@ -25,15 +26,12 @@ class ServerConfig(AppConfig):
 
         # The order is the behaviour: scores before the single lead write, the stage
         # after the new scores, campaigns reacting to both.
+        # Hand-offs are told (assignment, notification, email) before campaigns react.
         pipeline.configure((scoring.on_events, totals.on_events, lifecycle.on_events,
-                            campaigns.on_events))
+                            notifications.on_events, campaigns.on_events))
         # Campaign steps queue emails, so the outbox comes after them; decay before the
         # campaign steps, so that a lead whose score fell takes its new path at once.
-        periodic.configure((imports.run_due_jobs, decay.apply_decay,
+        periodic.configure((imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                             campaigns.run_due_enrollments, outbox.send_due,
                             retention.erase_due_automatically))
-        # Campaign steps queue emails, so the outbox comes after them.
-        periodic.configure((imports.run_due_jobs, campaigns.run_due_enrollments,
-                            outbox.send_due, retention.erase_due_automatically,
-                            rescores.run_due))
         demo_reasons.register()

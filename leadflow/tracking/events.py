@@ -137,6 +137,10 @@ _declare(EventType.ASSIGNED, gettext_lazy("Assigned"), L, kind="sales", our_acti
          detail=_prop("reason"))
 _declare(EventType.STAGE_CHANGED, gettext_lazy("Stage changed"), L, kind="stage",
          our_action=True, detail=_prop("reason"))
+_declare(EventType.HANDED_OFF, gettext_lazy("Handed off to sales"), L, kind="sales",
+         our_action=True, detail=lambda p: " · ".join(
+             str(r.get("reason", "")) for r in (p.get("reasons") or [])[:3]
+             if isinstance(r, dict)))
 _declare(EventType.SCORE_CHANGED, gettext_lazy("Score changed"), L, our_action=True,
          detail=scalars)
 _declare(EventType.CAMPAIGN_ENTERED, gettext_lazy("Entered a campaign"), L, kind="campaign",

@@ -56,6 +56,8 @@ class EventType:
     OUTBOUND_CLICK = "outbound_click"
     # {"form": slug, "score": n, "max": m, "band": key, "answers": {question: answer}}
     ASSESSMENT_COMPLETED = "assessment_completed"
+    # A lead reached (or jumped past) the hand-off stage: sales are told (notifications).
+    HANDED_OFF = "handed_off"
     # Events that carry their own points ({"points": n, "reason": ..., "category": ...})
     # instead of getting them from a rule.
     EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})

@@ -55,14 +55,17 @@ def test_events_recorded_by_steps_are_dispatched_together_after_the_batch(
     lead = make_lead("ada@example.com")
     batches.clear()
     record_event(EventType.NEWSLETTER_SIGNUP, lead=lead)
-    # The stage change (lifecycle) and the enrolment (campaigns) form one follow-up batch,
-    # and the enrolment's goal makes a third: campaign_left, which nothing reacts to.
+    # The stage change and the hand-off it makes (lifecycle: MQL is the hand-off stage) and
+    # the enrolment (campaigns) form one follow-up batch, and the enrolment's goal makes a
+    # third: campaign_left, which nothing reacts to.
     assert batches == [[EventType.NEWSLETTER_SIGNUP],
-                       [EventType.STAGE_CHANGED, EventType.CAMPAIGN_ENTERED],
+                       [EventType.STAGE_CHANGED, EventType.HANDED_OFF,
+                        EventType.CAMPAIGN_ENTERED],
                        [EventType.CAMPAIGN_LEFT]]
     stored = list(Event.objects.filter(lead=lead).order_by("id").values_list("type", flat=True))
-    assert stored[-4:] == [EventType.NEWSLETTER_SIGNUP, EventType.STAGE_CHANGED,
-                           EventType.CAMPAIGN_ENTERED, EventType.CAMPAIGN_LEFT]
+    assert stored[-5:] == [EventType.NEWSLETTER_SIGNUP, EventType.STAGE_CHANGED,
+                           EventType.HANDED_OFF, EventType.CAMPAIGN_ENTERED,
+                           EventType.CAMPAIGN_LEFT]
 
 
 def test_a_cascade_deeper_than_the_limit_stops_and_is_put_on_the_timeline(

@@ -16,17 +16,25 @@ from leadflow.tracking.services import record_halt
 
 
 def test_pipeline_steps_run_scores_then_the_lead_write_then_stages_then_campaigns():
+    from leadflow.notifications import services as notifications
+
+    # Hand-offs are told (notifications) before campaigns react.
     assert pipeline._steps == (scoring.on_events, totals.on_events, lifecycle.on_events,
-                               campaigns.on_events)
+                               notifications.on_events, campaigns.on_events)
+
+
+def test_lifecycle_receives_the_rescores_of_scoring():
+    from leadflow.lifecycle.transitions import on_scores_rebuilt
+    from leadflow.scoring.signals import scores_rebuilt
+
+    # Receivers are held by weak reference: calling one gives the function.
+    assert on_scores_rebuilt in [ref() for _key, ref, *_ in scores_rebuilt.receivers]
 
 
 def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
-    assert periodic._jobs == (imports.run_due_jobs, decay.apply_decay,
+    assert periodic._jobs == (imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                               campaigns.run_due_enrollments,
                               outbox.send_due, retention.erase_due_automatically)
-    assert periodic._jobs == (imports.run_due_jobs, campaigns.run_due_enrollments,
-                              outbox.send_due, retention.erase_due_automatically,
-                              rescores.run_due)
 
 
 def test_a_halted_cascade_is_recorded_by_tracking():

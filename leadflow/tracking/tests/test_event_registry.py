@@ -21,7 +21,7 @@ def test_the_last_touch_sets_come_from_the_registry_unchanged():
         "lead_updated", "assigned", "stage_changed", "score_changed", "email_sent",
         "campaign_entered", "campaign_left", "campaign_points", "points_adjusted", "won",
         "lost", "note", "quality_flags_changed", "change_proposed", "email_failed",
-        "campaign_step_failed",
+        "campaign_step_failed", "handed_off",
         "pipeline_halted"} == EventType.OUR_ACTIONS
     assert {*EventType.OUR_ACTIONS, "lead_created"} == EventType.KEEP_LAST_TOUCH
 
@@ -35,6 +35,7 @@ def test_labels_are_translated():
 
 @pytest.mark.parametrize("forged", ["merged", "merge_undone", "consent_withdrawn",
                                     "optin_confirmed", "stage_changed", "won", "assigned",
+                                    "handed_off",
                                     "lead_created", "assessment_completed"])
 def test_the_api_refuses_leadflow_only_types(api, make_lead, forged):
     lead = make_lead("ana@example.com")
