@@ -14,8 +14,10 @@ class Notification(models.Model):
         HANDOFF = "handoff", _("Lead handed off to you")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    # Not indexed alone: notification_inbox_idx starts with it.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"),
-                             on_delete=models.CASCADE, related_name="notifications")
+                             on_delete=models.CASCADE, related_name="notifications",
+                             db_index=False)
     lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), null=True, blank=True,
                              on_delete=models.CASCADE, related_name="notifications")
     payload = models.JSONField(_("payload"), default=dict, blank=True)

@@ -128,19 +128,24 @@ def validate_conditions(kind: str, conditions: Any) -> list[dict]:
     if not isinstance(conditions, list):
         raise InvalidInput(_("Conditions must be a list."))
     for i, c in enumerate(conditions, start=1):
+        at = f"conditions.{i - 1}"  # the field an error names (the editor shows it there)
         if not isinstance(c, dict) or set(c) - {"field", "op", "value"}:
             raise InvalidInput(_("Condition %(n)d must have a field, an operator and a "
-                                 "value.") % {"n": i})
+                                 "value.") % {"n": i}, field=at)
         field, op, value = c.get("field"), c.get("op"), c.get("value")
         if op not in OPERATORS:
             raise InvalidInput(_("Condition %(n)d: unknown operator %(op)s (use one of "
-                                 "%(ops)s).") % {"n": i, "op": op, "ops": ", ".join(OPERATORS)})
+                                 "%(ops)s).") % {"n": i, "op": op, "ops": ", ".join(OPERATORS)},
+                               field=f"{at}.op")
         if not isinstance(field, str) or not _valid_field(kind, field):
             raise InvalidInput(_("Condition %(n)d: unknown field %(field)s.")
-                               % {"n": i, "field": field})
+                               % {"n": i, "field": field}, field=f"{at}.field")
+        if op != "exists" and value in (None, ""):
+            raise InvalidInput(_("Condition %(n)d: give a value to compare with.")
+                               % {"n": i}, field=f"{at}.value")
         if not _valid_value(op, value):
             raise InvalidInput(_("Condition %(n)d: the value does not suit the operator "
-                                 "%(op)s.") % {"n": i, "op": op})
+                                 "%(op)s.") % {"n": i, "op": op}, field=f"{at}.value")
     return conditions
 
 

@@ -129,8 +129,9 @@ def clean_rule(data: Mapping[str, Any], rule: ScoreRule | None = None) -> dict[s
     group_id = values.get("group")
     if isinstance(group_id, ScoreGroup):
         group_id = group_id.pk
+    group: ScoreGroup | None
     if group_id in (None, ""):
-        group = ScoreGroup.objects.filter(is_primary=True).first()
+        group = ScoreGroup.primary()
     else:
         number = _int({"group": group_id}, "group", minimum=1, maximum=2**63 - 1)
         group = ScoreGroup.objects.filter(pk=number).first() if number else None

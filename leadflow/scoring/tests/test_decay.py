@@ -40,7 +40,7 @@ DAY = timedelta(days=1)
 @pytest.fixture
 def three_months(db) -> ScoreGroup:
     """PRODUCT.md: no email opened and no visit for 3 months, -10."""
-    group = ScoreGroup.objects.get(is_primary=True)
+    group = ScoreGroup.primary()
     group.inactivity_days, group.inactivity_points = 90, -10
     group.save()
     return group
@@ -202,7 +202,7 @@ def test_decay_tells_lifecycle_which_scores_changed(make_lead, score_rules, thre
 
 
 def test_half_life_halves_engagement_points_every_n_days(make_lead, reading_rule):
-    group = ScoreGroup.objects.get(is_primary=True)
+    group = ScoreGroup.primary()
     group.half_life_days = 30
     group.save()
     with clock.travel(_at(0)):
@@ -225,7 +225,7 @@ def test_half_life_halves_engagement_points_every_n_days(make_lead, reading_rule
 
 
 def test_half_life_in_sql_matches_its_python_definition(make_lead):
-    group = ScoreGroup.objects.get(is_primary=True)
+    group = ScoreGroup.primary()
     group.half_life_days = 7
     group.save()
     ScoreRule.objects.create(name="Visit", event_type="page_view", points=13)
