@@ -1,24 +1,29 @@
-"""The stage definitions, read everywhere through `definitions()`: one query per process
-until an admin changes them (the cache is dropped on save and delete)."""
+"""The stage definitions, read everywhere through `definitions()`: at most one query per
+process every MAX_AGE seconds. A save or delete drops the cache of the process that made
+it at once; the other processes (workers, other web processes) see it within MAX_AGE."""
 
 from __future__ import annotations
+
+import time
 
 from django.db.models.signals import post_delete, post_save
 
 from leadflow.lifecycle.defaults import stage_rows
 from leadflow.lifecycle.models import QualificationReason, StageDefinition
 
+MAX_AGE = 30.0
 _cache: dict[str, StageDefinition] | None = None
+_read_at = 0.0
 
 
 def definitions() -> dict[str, StageDefinition]:
     """slug -> definition, in position order."""
-    global _cache
-    if _cache is None:
+    global _cache, _read_at
+    if _cache is None or time.monotonic() - _read_at > MAX_AGE:
         rows = {d.slug: d for d in StageDefinition.objects.order_by("position", "id")}
         if not rows:  # a flushed test database: the defaults, not cached
             return {row["slug"]: StageDefinition(**row) for row in stage_rows()}
-        _cache = rows
+        _cache, _read_at = rows, time.monotonic()
     return _cache
 
 
