@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -179,29 +180,60 @@ def event_sql(conditions: list[dict], column: str = "e.properties") -> tuple[str
     """The conditions as one SQL boolean over a JSON column (an event's properties), and
     its parameters: true exactly when `matches` is."""
     parts, params = ["1=1"], []
-    pg = connection.vendor == "postgresql"
+    dialect = _PG if connection.vendor == "postgresql" else _SQLITE
     for c in conditions or ():
-        sql, p = (_pg if pg else _sqlite)(column, c)
-        parts.append(f"COALESCE({sql}, {'false' if pg else '0'})")
+        sql, p = _condition_sql(dialect, column, c)
+        parts.append(f"COALESCE({sql}, {dialect.false})")
         params += p
     return " AND ".join(parts), params
 
 
-def _pg(col: str, c: Mapping[str, Any]) -> tuple[str, list]:
-    key, op = c["field"], c["op"]
+@dataclass(frozen=True)
+class _Dialect:
+    """How one database reads a JSON property: each fragment takes the key (PostgreSQL)
+    or the JSON path (SQLite) as its one parameter."""
+
+    typ: str        # the JSON type name of the property, NULL when absent
+    raw: str        # the property as text
+    string: str     # the JSON type name of a string
+    is_number: str  # a condition on `typ` that holds for numbers
+    as_number: str  # the property as a number
+    lower: str      # ASCII lower-casing of a text expression (`{}`)
+    find: str       # position of a needle in a text (`{}` then the needle)
+    cast: str       # a numeric parameter
+    bool_equals: str  # the property equals the JSON boolean given as a parameter
+    false: str
+
+
+_PG = _Dialect(
+    typ="jsonb_typeof({col} -> %s)", raw="{col} ->> %s", string="string",
+    is_number="= 'number'", as_number="({col} ->> %s)::numeric",
+    lower="translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')",
+    find="strpos({}, %s)", cast="%s::numeric", bool_equals="({col} -> %s = %s::jsonb)",
+    false="false")
+_SQLITE = _Dialect(
+    typ="json_type({col}, %s)", raw="json_extract({col}, %s)", string="text",
+    is_number="IN ('integer', 'real')", as_number="json_extract({col}, %s)",
+    lower="lower({})", find="instr({}, %s)", cast="%s",
+    bool_equals="(json_type({col}, %s) = %s)", false="0")
+
+
+def _condition_sql(d: _Dialect, col: str, c: Mapping[str, Any]) -> tuple[str, list]:
+    op = c["op"]
     wanted: Any = c.get("value")
-    typ = f"jsonb_typeof({col} -> %s)"
+    key = c["field"] if d is _PG else '$."' + c["field"] + '"'
+    typ, raw = d.typ.format(col=col), d.raw.format(col=col)
     present = (f"({typ} IS NOT NULL AND {typ} <> 'null' AND "
-               f"NOT ({typ} = 'string' AND {col} ->> %s = ''))")
-    text = (f"(CASE WHEN {typ} = 'string' AND {col} ->> %s <> '' THEN translate({col} ->> %s,"
-            f" 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') END)")
-    number = f"(CASE WHEN {typ} = 'number' THEN ({col} ->> %s)::numeric END)"
+               f"NOT ({typ} = '{d.string}' AND {raw} = ''))")
+    text = (f"(CASE WHEN {typ} = '{d.string}' AND {raw} <> '' "
+            f"THEN {d.lower.format(raw)} END)")
+    number = f"(CASE WHEN {typ} {d.is_number} THEN {d.as_number.format(col=col)} END)"
 
     def equals(w: Any) -> tuple[str, list]:
         if isinstance(w, bool):
-            return f"({col} -> %s = %s::jsonb)", [key, "true" if w else "false"]
+            return d.bool_equals.format(col=col), [key, "true" if w else "false"]
         if _is_number(w):
-            return f"({number} = %s::numeric)", [key, key, w]
+            return f"({number} = {d.cast})", [key, key, w]
         return f"({text} = %s)", [key, key, key, fold(w)]
 
     if op == "exists":
@@ -212,42 +244,9 @@ def _pg(col: str, c: Mapping[str, Any]) -> tuple[str, list]:
     if op == "one_of":
         pieces = [equals(w) for w in wanted]
         return "(" + " OR ".join(s for s, _ in pieces) + ")", [p for _, ps in pieces for p in ps]
-    if op == "contains":
-        return f"(strpos({text}, %s) > 0)", [key, key, key, fold(wanted)]
-    if op == "starts_with":
-        return f"(strpos({text}, %s) = 1)", [key, key, key, fold(wanted)]
+    if op in ("contains", "starts_with"):
+        found = d.find.format(text)
+        return (f"({found} > 0)" if op == "contains" else f"({found} = 1)",
+                [key, key, key, fold(wanted)])
     sign = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
-    return f"({number} {sign} %s::numeric)", [key, key, wanted]
-
-
-def _sqlite(col: str, c: Mapping[str, Any]) -> tuple[str, list]:
-    path, op = '$."' + c["field"] + '"', c["op"]
-    wanted: Any = c.get("value")
-    typ = f"json_type({col}, %s)"
-    present = (f"({typ} IS NOT NULL AND {typ} <> 'null' AND "
-               f"NOT ({typ} = 'text' AND json_extract({col}, %s) = ''))")
-    text = (f"(CASE WHEN {typ} = 'text' AND json_extract({col}, %s) <> '' "
-            f"THEN lower(json_extract({col}, %s)) END)")
-    number = f"(CASE WHEN {typ} IN ('integer', 'real') THEN json_extract({col}, %s) END)"
-
-    def equals(w: Any) -> tuple[str, list]:
-        if isinstance(w, bool):
-            return f"({typ} = %s)", [path, "true" if w else "false"]
-        if _is_number(w):
-            return f"({number} = %s)", [path, path, w]
-        return f"({text} = %s)", [path, path, path, fold(w)]
-
-    if op == "exists":
-        sql = present if wanted else f"NOT {present}"
-        return sql, [path, path, path, path]
-    if op == "equals":
-        return equals(wanted)
-    if op == "one_of":
-        pieces = [equals(w) for w in wanted]
-        return "(" + " OR ".join(s for s, _ in pieces) + ")", [p for _, ps in pieces for p in ps]
-    if op == "contains":
-        return f"(instr({text}, %s) > 0)", [path, path, path, fold(wanted)]
-    if op == "starts_with":
-        return f"(instr({text}, %s) = 1)", [path, path, path, fold(wanted)]
-    sign = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
-    return f"({number} {sign} %s)", [path, path, wanted]
+    return f"({number} {sign} {d.cast})", [key, key, wanted]
