@@ -24,6 +24,17 @@ def _reset_clock() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_stage_cache() -> Iterator[None]:
+    # The stage definitions are cached per process: a test that edits a stage leaves its
+    # rows rolled back but the cache filled, and a cache filled mid-test shifts query counts.
+    from leadflow.lifecycle import stages
+
+    stages.clear_cache()
+    yield
+    stages.clear_cache()
+
+
+@pytest.fixture(autouse=True)
 def _default_language_between_tests() -> Iterator[None]:
     # LocaleMiddleware leaves the last request's language active in the thread: after a
     # French request, the next test's error messages would be French.

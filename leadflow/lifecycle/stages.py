@@ -21,8 +21,8 @@ def definitions() -> dict[str, StageDefinition]:
     global _cache, _read_at
     if _cache is None or time.monotonic() - _read_at > MAX_AGE:
         rows = {d.slug: d for d in StageDefinition.objects.order_by("position", "id")}
-        if not rows:  # a flushed test database: the defaults, not cached
-            return {row["slug"]: StageDefinition(**row) for row in stage_rows()}
+        if not rows:  # a flushed test database: the defaults (a save clears the cache)
+            rows = {row["slug"]: StageDefinition(**row) for row in stage_rows()}
         _cache, _read_at = rows, time.monotonic()
     return _cache
 
