@@ -15,8 +15,10 @@ matches at least 10% of the events, and an MQL threshold at 15. Then, in one run
    events, re-scores them all, and times the same batch: `incremental_batch_ms_100k`;
 3. generates the rest, up to --leads and --events, re-scores, times the batch again:
    `incremental_batch_ms_1m`;
-4. changes the blog rule's points and times `leadflow.scoring.services.rescore()`:
-   `rescore_1m_s` and `leads_changed` (prints the share of events the rule matches);
+4. changes the blog rule's points and times the re-score the rule editor queues on save,
+   `leadflow.scoring.services.rescore(rule_ids=[the rule])` over every lead: `rescore_1m_s`
+   and `leads_changed` (prints the share of events the rule matches); the re-scores of
+   steps 2 and 3 rebuild every rule's entries (`rescore_initial_*_s`);
 5. gives the primary group an inactivity penalty (90 days, -10; the generator makes half
    the leads inactive for longer) and times `leadflow.scoring.decay.apply_decay()`:
    `decay_1m_s`;
@@ -151,11 +153,11 @@ def settle() -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def rescore_all(fns: dict[str, Callable[..., Any]]) -> tuple[float | None, Any]:
+def rescore_all(fns: dict[str, Callable[..., Any]], **scope: Any) -> tuple[float | None, Any]:
     if "rescore" not in fns:
         return None, None
     t = time.perf_counter()
-    result = fns["rescore"](cause="rescore")
+    result = fns["rescore"](cause="rescore", **scope)
     return time.perf_counter() - t, result
 
 
@@ -245,7 +247,7 @@ def main() -> None:  # noqa: C901, PLR0915 (one run, in order, as the docstring 
     rule.points = 3
     rule.save(update_fields=["points"])
     settle()
-    seconds, outcome = rescore_all(fns)
+    seconds, outcome = rescore_all(fns, rule_ids=[rule.pk])
     figures["rescore_1m_s"] = round(seconds, 2) if seconds is not None else None
     figures["leads_changed"] = getattr(outcome, "leads_changed", None)
     figures["rescore_result"] = str(outcome) if outcome is not None else None

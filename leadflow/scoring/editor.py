@@ -233,7 +233,8 @@ def save_rule(actor: Who, rule: ScoreRule | None, data: Mapping[str, Any], *,
         target.save()
         job = jobs.queue(reason=(_("Rule “%(name)s” changed") if before else
                                  _("Rule “%(name)s” added")) % {"name": target.name},
-                         notify=choice, user=_user(actor)) if rescores else None
+                         notify=choice, user=_user(actor),
+                         rule_ids=[target.pk]) if rescores else None
     return Saved(target, job)
 
 
@@ -243,12 +244,12 @@ def delete_rule(actor: Who, rule: ScoreRule, *,
     check_may_edit(actor)
     with transaction.atomic():
         choice = _need_notify(notify) if rule.active else False
-        name, active = rule.name, rule.active
+        name, active, pk = rule.name, rule.active, rule.pk
         rule.delete()
         if not active:
             return None
         return jobs.queue(reason=_("Rule “%(name)s” deleted") % {"name": name},
-                          notify=choice, user=_user(actor))
+                          notify=choice, user=_user(actor), rule_ids=[pk])
 
 
 def set_rule_active(actor: Who, rule: ScoreRule, active: bool, *,
@@ -264,20 +265,21 @@ def preview_rule(actor: Who, rule: ScoreRule | None,
     check_may_edit(actor)
     values = clean_rule(data or {}, rule) if not delete else {}
 
-    def apply() -> None:
+    def apply() -> list[int]:
         if delete and rule is not None:
             ScoreRule.objects.filter(pk=rule.pk).delete()
-            return
+            return [rule.pk]
         target = ScoreRule.objects.get(pk=rule.pk) if rule is not None else ScoreRule()
         for key, value in values.items():
             setattr(target, key, value)
         target.updated_at = clock.now()
         target.save()
+        return [target.pk]
 
     return _preview(apply)
 
 
-def _preview(apply: Callable[[], None]) -> RescoreResult:
+def _preview(apply: Callable[[], list[int] | None]) -> RescoreResult:
     # The rows apply() writes, their audit entries and the stage moves of the re-score
     # are all rolled back with the preview's savepoint.
     return preview(apply)
@@ -376,7 +378,7 @@ def preview_group(actor: Who, group: ScoreGroup | None, data: Mapping[str, Any],
     check_may_edit(actor)
     values = clean_group(data, group)
 
-    def apply() -> None:
+    def apply() -> None:  # a group's settings concern every rule in it
         target = ScoreGroup.objects.get(pk=group.pk) if group is not None else ScoreGroup()
         for key, value in values.items():
             setattr(target, key, value)

@@ -23,16 +23,16 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from leadflow.core import clock, workqueue
-from leadflow.scoring.rescore import rescore
+from leadflow.scoring.rescore import LostLease, rescore
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
 
 log = logging.getLogger(__name__)
 
-# The lease is not renewed while rescore() runs (it has no keep-alive hook yet), so it must
-# outlast a whole re-score of the table.
-LEASE = timedelta(minutes=15)
+# Renewed between chunks while rescore() runs; a worker that dies leaves the job to be
+# taken over once it runs out.
+LEASE = timedelta(minutes=5)
 
 
 class RescoreJob(workqueue.WorkItem):
@@ -49,6 +49,9 @@ class RescoreJob(workqueue.WorkItem):
     # What changed, in the editor's words ("Rule “Demo request” changed").
     reason = models.CharField(_("change"), max_length=200, blank=True)
     cause = models.CharField(_("cause"), max_length=20, default="rule_change")
+    # The rules whose entries are rebuilt (an edit's); null: every rule and the events
+    # carrying their own points.
+    rule_ids = models.JSONField(_("rules"), null=True, blank=True)
     notify = models.BooleanField(
         _("run hand-offs and campaign entries"), default=False,
         help_text=_("Whether stage moves this re-score causes run hand-offs and campaign "
@@ -85,11 +88,12 @@ class RescoreJob(workqueue.WorkItem):
 
 
 def queue(*, reason: str, notify: bool, user: User | None = None,
-          cause: str = "rule_change") -> RescoreJob:
+          cause: str = "rule_change", rule_ids: list[int] | None = None) -> RescoreJob:
     """Queue a re-score of every lead (in the caller's transaction; the worker is woken
-    after the commit)."""
+    after the commit), of the entries of `rule_ids` only when given (None: all)."""
     now = clock.now()
     job = RescoreJob.objects.create(reason=reason[:200], notify=notify, cause=cause,
+                                    rule_ids=rule_ids,
                                     requested_by=user if user and user.pk else None,
                                     created_at=now, due_at=now)
     transaction.on_commit(lambda: _wake(job.pk))
@@ -144,8 +148,12 @@ def _run_claimed(claim: workqueue.Claim) -> str:
     try:
         # Not one transaction: rescore commits lead-id chunk by chunk (a million leads in
         # one transaction would hold their locks for the whole run); a retry redoes it all.
-        result = rescore(cause=job.cause, notify=job.notify,
-                         all_totals=job.cause == "group_change")
+        result = rescore(cause=job.cause, notify=job.notify, rule_ids=job.rule_ids,
+                         all_totals=job.cause == "group_change",
+                         keep_alive=lambda: workqueue.keep_alive(claim))
+    except LostLease:  # another worker took the job over; it redoes the whole re-score
+        log.warning("re-score %s: lease lost, left to the worker that took it", job.pk)
+        return "lost"
     except Exception as exc:
         log.exception("re-score %s failed (attempt %s)", job.pk, claim.attempts.get(job.pk))
         final = _failed(claim, job.pk, f"{type(exc).__name__}: {exc}")

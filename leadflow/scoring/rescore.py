@@ -1,6 +1,10 @@
 """Re-scoring: rebuild the rule and points entries of a set of leads (or all) from their
 events and the current rules, set-based, and write only what changes.
 
+A re-score may be limited to some rules (`rule_ids`: the rules an edit changed): each
+rule's entries depend only on that rule and the events, so the others' are left as they are
+and only the scoped rules' entries (and those a deleted rule left behind) are rebuilt.
+
 Per chunk of leads (an id range, CHUNK wide, in its own transaction when not inside one):
 1. lock the chunk's lead rows in id order (as the pipeline does: a batch and a re-score
    then see each other's work whole, and end as if one ran after the other);
@@ -45,7 +49,7 @@ from leadflow.scoring.models import (
 )
 from leadflow.scoring.signals import scores_rebuilt
 
-CHUNK = 5000
+CHUNK = 20000
 TARGET = "scoring_target"
 
 
@@ -63,14 +67,19 @@ class _Rollback(Exception):
     pass
 
 
-def preview(apply: Callable[[], None]) -> RescoreResult:
-    """What saving a change would do: runs `apply()` (the unsaved rule or group changes),
-    then a full re-score, in a transaction rolled back; returns the counts."""
+class LostLease(Exception):
+    """The job running the re-score no longer holds it (another worker took it over)."""
+
+
+def preview(apply: Callable[[], list[int] | None]) -> RescoreResult:
+    """What saving a change would do: runs `apply()` (the unsaved rule or group changes;
+    it returns the ids of the rules it changed, or None when every rule is concerned), then
+    the re-score, in a transaction rolled back; returns the counts."""
     outcome = RescoreResult()
     try:
         with transaction.atomic():
-            apply()
-            outcome = rescore(cause="rule_change", notify=False)
+            rule_ids = apply()
+            outcome = rescore(cause="rule_change", notify=False, rule_ids=rule_ids)
             raise _Rollback
     except _Rollback:
         pass
@@ -78,23 +87,33 @@ def preview(apply: Callable[[], None]) -> RescoreResult:
 
 
 def rescore(*, lead_ids: Iterable[int] | None = None, cause: str = "rescore",
-            notify: bool = False, all_totals: bool = False) -> RescoreResult:
+            notify: bool = False, all_totals: bool = False,
+            rule_ids: Iterable[int] | None = None,
+            keep_alive: Callable[[], bool] | None = None) -> RescoreResult:
     """Rebuild the entries of kind rule and points of `lead_ids` (None: every lead) from
     their events and the current rules, and their totals. `all_totals` rewrites the totals
     of every lead concerned, not only those whose entries changed (after a change of a
-    group's weights or grade cut-offs)."""
+    group's weights or grade cut-offs). `rule_ids` limits the rebuild to those rules'
+    entries (None: every rule and the events carrying their own points). `keep_alive` is
+    called between chunks (a job renewing its lease); when it returns False the re-score
+    stops, its finished chunks committed."""
     started = time.perf_counter()
     lead_ids = None if lead_ids is None else list(lead_ids)  # read twice
+    scope = None if rule_ids is None else sorted(set(rule_ids))
     result = RescoreResult()
-    rules = list(ScoreRule.objects.filter(active=True).order_by("pk"))
+    rules = ScoreRule.objects.filter(active=True).order_by("pk")
+    rules = list(rules if scope is None else rules.filter(pk__in=scope))
     groups = {grp.pk: grp for grp in ScoreGroup.objects.all()}
     primary = next((grp for grp in groups.values() if grp.is_primary), None)
     if primary is None:  # a database emptied by hand or by a test's flush
         primary = ScoreGroup.primary()
         groups[primary.pk] = primary
     for chunk in _chunks(lead_ids):
+        if keep_alive is not None and not keep_alive():
+            raise LostLease
         with transaction.atomic():
-            _rescore_chunk(chunk, rules, groups, primary, result, cause, notify, all_totals)
+            _rescore_chunk(chunk, rules, scope, groups, primary, result, cause, notify,
+                           all_totals)
     _follow_decay(lead_ids, cause, groups.values())
     result.seconds = time.perf_counter() - started
     return result
@@ -139,7 +158,8 @@ def _where(column: str, lo: int, hi: int, ids: list[int] | None) -> tuple[str, l
 
 
 def _rescore_chunk(chunk: tuple[int, int, list[int] | None], rules: list[ScoreRule],
-                   groups: dict[int, ScoreGroup], primary: ScoreGroup,
+                   scope: list[int] | None, groups: dict[int, ScoreGroup],
+                   primary: ScoreGroup,
                    result: RescoreResult, cause: str, notify: bool, all_totals: bool) -> None:
     lo, hi, ids = chunk
     pg = connection.vendor == "postgresql"
@@ -151,9 +171,9 @@ def _rescore_chunk(chunk: tuple[int, int, list[int] | None], rules: list[ScoreRu
         present = [row[0] for row in cursor.fetchall()]
         if not present:
             return
-        _fill_target(cursor, rules, primary, lo, hi, ids)
+        _fill_target(cursor, rules, primary, lo, hi, ids, explicit=scope is None)
         _attribute_targets(cursor, rules, present)
-        changed_leads, counts = _write_difference(cursor, lo, hi, ids, now)
+        changed_leads, counts = _write_difference(cursor, lo, hi, ids, now, scope)
     result.entries_removed += counts[0]
     result.entries_changed += counts[1]
     result.entries_added += counts[2]
@@ -171,7 +191,8 @@ def _create_target(cursor) -> None:
     cursor.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS {TARGET} (lead_id bigint, group_id bigint, "
         f"rule_id bigint, event_id bigint, kind varchar(10), category varchar(12), "
-        f"points integer, reason varchar(200), occurred_at {time_type}, entry_id bigint)")
+        f"points integer, reason varchar(200), occurred_at {time_type}, entry_id bigint, "
+        "moved boolean NOT NULL DEFAULT FALSE)")
     cursor.execute(f"DELETE FROM {TARGET}")
 
 
@@ -215,7 +236,7 @@ EXPLICIT_SQLITE = (
 
 
 def _fill_target(cursor, rules: list[ScoreRule], primary: ScoreGroup, lo: int, hi: int,
-                 ids: list[int] | None) -> None:
+                 ids: list[int] | None, *, explicit: bool) -> None:
     from leadflow.tracking.models import EventType
 
     _create_target(cursor)
@@ -249,6 +270,8 @@ def _fill_target(cursor, rules: list[ScoreRule], primary: ScoreGroup, lo: int, h
             "FROM (SELECT e.id, e.lead_id, e.occurred_at, ROW_NUMBER() OVER (PARTITION BY "
             f"e.lead_id{period} ORDER BY e.occurred_at, e.id) AS n {matching}) AS m "
             "WHERE n <= %s", [*head, *match_params, rule.max_times])
+    if not explicit:
+        return
     types = sorted(EventType.EXPLICIT_POINTS)
     if connection.vendor == "postgresql":
         cursor.execute(insert + EXPLICIT_PG.format(where=where),
@@ -296,40 +319,67 @@ DIFFERS = ("(x.points <> t.points OR x.category <> t.category OR x.reason <> t.r
            "OR x.occurred_at <> t.occurred_at)")
 
 
-def _write_difference(cursor, lo: int, hi: int, ids: list[int] | None, now: datetime
-                      ) -> tuple[set[int], tuple[int, int, int]]:
-    """Write what differs between the target and the entries there are; returns the leads
-    whose entries changed and (removed, changed, added)."""
-    cursor.execute(
-        # min(), not ORDER BY id LIMIT 1: PostgreSQL walked the primary key for that.
-        f"UPDATE {TARGET} SET entry_id = (SELECT min(x.id) FROM scoring_scoreentry AS x "
-        f"WHERE x.event_id = {TARGET}.event_id AND x.kind = {TARGET}.kind "
-        f"AND COALESCE(x.rule_id, 0) = COALESCE({TARGET}.rule_id, 0)) "
-        f"WHERE event_id IS NOT NULL")
+def _match_entries(cursor, where: str, params: list) -> None:
+    """Point each target row at the entry it already has (same rule and event): first
+    among the chunk's entries, then, for the rest, anywhere (an entry still on the lead
+    its event was moved from; `moved` marks them)."""
+    same = ("x.event_id = t.event_id AND x.kind = t.kind "
+            "AND COALESCE(x.rule_id, 0) = COALESCE(t.rule_id, 0)")
     if connection.vendor == "postgresql":
         # A temporary table has no statistics until analysed: without them the joins
-        # below were nested loops over it (quadratic in the chunk's entries).
+        # were nested loops over it (quadratic in the chunk's entries).
         cursor.execute(f"ANALYZE {TARGET}")
+        cursor.execute(f"UPDATE {TARGET} AS t SET entry_id = x.id FROM scoring_scoreentry "
+                       f"AS x WHERE {where} AND {same}", params)
+    else:
+        cursor.execute(f"UPDATE {TARGET} AS t SET entry_id = (SELECT min(x.id) FROM "
+                       f"scoring_scoreentry AS x WHERE {where} AND {same}) "
+                       "WHERE t.event_id IS NOT NULL", params)
+    # min(), not ORDER BY id LIMIT 1: PostgreSQL walked the primary key for that.
+    cursor.execute(f"UPDATE {TARGET} AS t SET entry_id = (SELECT min(x.id) FROM "
+                   f"scoring_scoreentry AS x WHERE {same}), moved = TRUE "
+                   "WHERE t.entry_id IS NULL AND t.event_id IS NOT NULL")
+    cursor.execute(f"UPDATE {TARGET} SET moved = FALSE WHERE moved AND entry_id IS NULL")
+
+
+def _write_difference(cursor, lo: int, hi: int, ids: list[int] | None, now: datetime,
+                      scope: list[int] | None) -> tuple[set[int], tuple[int, int, int]]:
+    """Write what differs between the target and the entries there are; returns the leads
+    whose entries changed and (removed, changed, added)."""
     where, params = _where("x.lead_id", lo, hi, ids)
-    stale = (f"FROM scoring_scoreentry AS x WHERE {where} AND x.kind IN ('rule', 'points') "
+    if scope is None:
+        mine, mine_params = "x.kind IN ('rule', 'points')", []
+    else:  # the scoped rules' entries, and those of deleted rules (rule_id set to null)
+        mine = ("x.kind = 'rule' AND (x.rule_id IS NULL OR x.rule_id IN "
+                f"({', '.join(['%s'] * len(scope)) or 'NULL'}))")
+        mine_params = list(scope)
+    _match_entries(cursor, where, params)
+    stale = (f"FROM scoring_scoreentry AS x WHERE {where} AND {mine} "
              f"AND NOT EXISTS (SELECT 1 FROM {TARGET} AS t WHERE t.entry_id = x.id)")
-    cursor.execute(f"SELECT x.lead_id, count(*) {stale} GROUP BY x.lead_id", params)
+    cursor.execute(f"SELECT x.lead_id, count(*) {stale} GROUP BY x.lead_id",
+                   [*params, *mine_params])
     removed = cursor.fetchall()
+    # The chunk's own entries (without the lead bound this read the whole ledger), then
+    # the few found on other leads.
     cursor.execute(f"SELECT x.lead_id, t.lead_id FROM scoring_scoreentry AS x JOIN {TARGET} "
-                   f"AS t ON t.entry_id = x.id WHERE {DIFFERS}")
+                   f"AS t ON t.entry_id = x.id WHERE {where} AND {DIFFERS}", params)
     changed = cursor.fetchall()
+    cursor.execute(f"SELECT x.lead_id, t.lead_id FROM {TARGET} AS t JOIN scoring_scoreentry "
+                   "AS x ON x.id = t.entry_id WHERE t.moved")
+    changed += cursor.fetchall()
     cursor.execute(f"SELECT lead_id, count(*) FROM {TARGET} WHERE entry_id IS NULL "
                    "GROUP BY lead_id")
     added = cursor.fetchall()
     if removed:
         cursor.execute(f"DELETE FROM scoring_scoreentry WHERE id IN (SELECT x.id {stale})",
-                       params)
+                       [*params, *mine_params])
     if changed:
-        cursor.execute(
-            "UPDATE scoring_scoreentry AS x SET points = t.points, category = t.category, "
-            "reason = t.reason, group_id = t.group_id, lead_id = t.lead_id, "
-            f"occurred_at = t.occurred_at FROM {TARGET} AS t "
-            f"WHERE t.entry_id = x.id AND {DIFFERS}")
+        update = ("UPDATE scoring_scoreentry AS x SET points = t.points, "
+                  "category = t.category, reason = t.reason, group_id = t.group_id, "
+                  f"lead_id = t.lead_id, occurred_at = t.occurred_at FROM {TARGET} AS t "
+                  "WHERE t.entry_id = x.id AND ")
+        cursor.execute(update + f"{where} AND {DIFFERS}", params)
+        cursor.execute(update + "t.moved")
     if added:
         cursor.execute(
             "INSERT INTO scoring_scoreentry (lead_id, group_id, rule_id, event_id, kind, "

@@ -67,8 +67,10 @@ def test_preview_counts_the_changes_and_writes_nothing(make_lead, score_rules):
     for lead in leads[:2]:
         record_event("newsletter_signup", lead=lead)
 
-    result = preview(lambda: ScoreRule.objects.filter(event_type="newsletter_signup")
-                     .update(points=40))
+    def apply() -> None:  # every rule re-scored
+        ScoreRule.objects.filter(event_type="newsletter_signup").update(points=40)
+
+    result = preview(apply)
 
     assert (result.leads_changed, result.entries_changed) == (2, 2)
     assert _scores(*leads) == [5, 5, 0]
@@ -105,3 +107,67 @@ def test_rescore_works_in_chunks_of_leads(make_lead, score_rules, monkeypatch):
     ScoreRule.objects.filter(event_type="demo_requested").update(points=21)
     assert rescore().leads_changed == 5
     assert _scores(*leads) == [21] * 5
+
+
+def _ledger() -> list[tuple]:
+    return list(ScoreEntry.objects.order_by("pk").values_list(
+        "pk", "lead_id", "rule_id", "event_id", "kind", "points", "category"))
+
+
+def test_a_rescore_of_the_changed_rule_only_ends_as_a_full_rescore_would(
+        make_lead, score_rules):
+    from leadflow.scoring.services import add_points
+
+    leads = [make_lead(f"{n}@example.com") for n in "abcd"]
+    for i, lead in enumerate(leads):
+        record_event("newsletter_signup", lead=lead)
+        record_event("page_view", lead=lead, properties={"path": f"/blog/{i}"})
+        add_points(lead, 3, "Met at a fair")
+    blog = ScoreRule.objects.create(name="Blog", event_type="page_view", points=2,
+                                    conditions=[{"field": "path", "op": "starts_with",
+                                                 "value": "/blog/"}])
+    rescore(rule_ids=[blog.pk])
+    # A change of both points and matching: /blog/0 and /blog/1 only, 7 points.
+    blog.points, blog.conditions = 7, [{"field": "path", "op": "one_of",
+                                        "value": ["/blog/0", "/blog/1"]}]
+    blog.save()
+    # A change to another rule that the scoped re-score must leave alone.
+    ScoreRule.objects.filter(event_type="newsletter_signup").update(points=9)
+
+    scoped = rescore(rule_ids=[blog.pk])
+
+    assert _scores(*leads) == [5 + 3 + 7, 5 + 3 + 7, 5 + 3, 5 + 3]
+    assert (scoped.entries_changed, scoped.entries_removed) == (2, 2)
+    ScoreRule.objects.filter(event_type="newsletter_signup").update(points=5)
+    before = _ledger()
+    full = rescore()
+    assert (full.entries_added, full.entries_removed, full.entries_changed) == (0, 0, 0)
+    assert _ledger() == before
+
+
+def test_a_deleted_rule_loses_its_points_at_the_rescore_of_that_rule(make_lead, score_rules):
+    lead = make_lead("ines@example.com")
+    record_event("newsletter_signup", lead=lead)
+    record_event("demo_requested", lead=lead)
+    demo = score_rules["demo_requested"]
+    pk = demo.pk
+    demo.delete()
+
+    result = rescore(rule_ids=[pk])
+
+    assert _scores(lead) == [5]
+    assert result.entries_removed == 1
+    assert list(ScoreEntry.objects.values_list("reason", flat=True)) == ["Newsletter sign-up"]
+
+
+def test_a_rescore_whose_job_lost_its_lease_stops_before_writing(make_lead, score_rules):
+    from leadflow.scoring.rescore import LostLease
+
+    lead = make_lead("ines@example.com")
+    record_event("newsletter_signup", lead=lead)
+    ScoreRule.objects.filter(event_type="newsletter_signup").update(points=50)
+
+    with pytest.raises(LostLease):
+        rescore(keep_alive=lambda: False)
+
+    assert _scores(lead) == [5]
