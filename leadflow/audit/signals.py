@@ -22,6 +22,8 @@ TRACKED: dict[str, tuple[str, ...] | None] = {
     "scoring.ScoreRule": None,
     "scoring.ScoreGroup": None,
     "lifecycle.StageThreshold": None,
+    "lifecycle.StageDefinition": None,
+    "lifecycle.QualificationReason": None,
     "capture.Form": None,
     "capture.FormField": None,
     "routing.RoutingRule": None,

@@ -18,7 +18,7 @@ from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest, render_error
 from leadflow.leads.models import Lead
 from leadflow.leads.services import get_visible_lead
-from leadflow.lifecycle import services
+from leadflow.lifecycle import services, stages
 
 
 def _act(request: AuthedRequest, lead_id: int,
@@ -94,7 +94,7 @@ def lead_outcome(request: AuthedRequest, lead_id: int) -> HttpResponse:
                             back_label=_("Back to the lead"))
     if change is None:
         messages.info(request, _("%(lead)s was already marked as %(stage)s.")
-                      % {"lead": lead, "stage": lead.get_stage_display()})
+                      % {"lead": lead, "stage": stages.name(lead.stage)})
     elif outcome == "won":
         messages.success(request, _("%(lead)s is marked as won.") % {"lead": lead})
     else:

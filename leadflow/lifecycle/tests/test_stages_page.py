@@ -53,3 +53,27 @@ def test_marketing_edits_a_definition_and_sales_may_not(make_user):
     assert StageDefinition.objects.get(slug="mql").definition_en == "Scored 15 or more."
     assert stages.get("mql").definition_en == "Scored 15 or more."  # the cache follows
     assert "Scored 15 or more." in _client(rep).get("/stages/").content.decode()
+
+
+def test_a_renamed_stage_shows_its_new_name_on_leads_and_the_edit_is_audited(
+        make_user, make_lead):
+    from leadflow.audit.models import AuditEntry
+    from leadflow.leads.stages import Stage
+
+    marketer = make_user("mia", Role.MARKETING)
+    lead = make_lead("ana@example.com")
+    type(lead).objects.filter(pk=lead.pk).update(stage=Stage.MQL, owner=marketer)
+    values = {"name_en": "Marketing-ready", "name_fr": "Prêt pour les ventes",
+              "definition_en": "Scored 15 or more.", "definition_fr": "Score d'au moins 15.",
+              "position": 30, "kind": "funnel", "owned_by": "marketing", "is_handoff": "on",
+              "reject_reset": "engagement"}
+
+    assert _client(marketer).post("/stages/mql/edit", values).status_code == 302
+
+    assert "Marketing-ready" in _client(marketer).get(f"/leads/{lead.pk}/").content.decode()
+    assert "Marketing-ready" in _client(marketer).get("/leads/").content.decode()
+    assert "Prêt pour les ventes" in _client(marketer, "fr").get(
+        f"/leads/{lead.pk}/").content.decode()
+    entry = AuditEntry.objects.get(object_type="lifecycle.StageDefinition")
+    assert entry.actor.username == "mia"
+    assert entry.changes["name_en"] == ["MQL", "Marketing-ready"]
