@@ -398,24 +398,32 @@ def write_totals(lead_ids: list[int], groups: dict[int, ScoreGroup], primary: Sc
     totals that differ: the primary group on the lead rows, the others in LeadGroupScore.
     Returns {lead id: {group id: (total before, total after)}} for the totals that moved
     (a lead whose dimensions moved but not its total is in it too)."""
-    sums: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for lead_id, group_id, category, points in ScoreEntry.objects.filter(
-            lead_id__among=lead_ids).values_list("lead_id", "group_id", "category").annotate(
-                s=Sum("points")).order_by():
-        sums[(lead_id, group_id)][category] += points
     changes: dict[int, dict[int, tuple[int, int]]] = {}
-    lead_rows: list[Any] = []
-    for pk, score, fit, eng, int_, grade in Lead.objects.filter(
-            pk__among=lead_ids).values_list("pk", "score", "fit_score", "engagement_score",
-                                            "interest_score", "grade"):
-        dims = tuple(sums.get((pk, primary.pk), {}).get(c, 0) for c in g.DIMENSIONS)
-        after = g.total(primary, *dims)
-        new_grade = g.grade(primary, dims[0])
-        if (after, *dims, new_grade) != (score, fit, eng, int_, grade):
-            lead_rows.append((pk, after, *dims, new_grade))
-            changes.setdefault(pk, {})[primary.pk] = (score, after)
-    _write_lead_totals(lead_rows)
     others = [grp for grp in groups.values() if not grp.is_primary]
+    if connection.vendor == "postgresql":
+        for pk, before, after in _write_primary_totals_pg(lead_ids, primary):
+            changes[pk] = {primary.pk: (before, after)}
+        if not others:
+            return changes
+    sums: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    entries = ScoreEntry.objects.filter(lead_id__among=lead_ids)
+    if connection.vendor == "postgresql":
+        entries = entries.exclude(group_id=primary.pk)
+    for lead_id, group_id, category, points in entries.values_list(
+            "lead_id", "group_id", "category").annotate(s=Sum("points")).order_by():
+        sums[(lead_id, group_id)][category] += points
+    if connection.vendor != "postgresql":
+        lead_rows: list[Any] = []
+        for pk, score, fit, eng, int_, grade in Lead.objects.filter(
+                pk__among=lead_ids).values_list("pk", "score", "fit_score",
+                                                "engagement_score", "interest_score", "grade"):
+            dims = tuple(sums.get((pk, primary.pk), {}).get(c, 0) for c in g.DIMENSIONS)
+            after = g.total(primary, *dims)
+            new_grade = g.grade(primary, dims[0])
+            if (after, *dims, new_grade) != (score, fit, eng, int_, grade):
+                lead_rows.append((pk, after, *dims, new_grade))
+                changes.setdefault(pk, {})[primary.pk] = (score, after)
+        _write_lead_totals(lead_rows)
     if others:
         current = {(row[0], row[1]): row[2:] for row in LeadGroupScore.objects.filter(
             lead_id__among=lead_ids).values_list("lead_id", "group_id", "total", "fit",
@@ -436,23 +444,51 @@ def write_totals(lead_ids: list[int], groups: dict[int, ScoreGroup], primary: Sc
     return changes
 
 
+# The primary group's totals, summed, compared and written in one statement (groups.total
+# and groups.grade in SQL); returns (lead, total before, total after) of the rows written.
+PRIMARY_TOTALS_PG = """
+WITH s AS (
+  SELECT lead_id,
+    COALESCE(sum(points) FILTER (WHERE category = 'fit'), 0) AS f,
+    COALESCE(sum(points) FILTER (WHERE category = 'engagement'), 0) AS e,
+    COALESCE(sum(points) FILTER (WHERE category = 'interest'), 0) AS i
+  FROM scoring_scoreentry WHERE lead_id = ANY(%(ids)s::bigint[]) AND group_id = %(group)s
+  GROUP BY lead_id),
+v AS (
+  SELECT l.id, l.score AS before, COALESCE(s.f, 0) AS f, COALESCE(s.e, 0) AS e,
+    COALESCE(s.i, 0) AS i
+  FROM leads_lead AS l LEFT JOIN s ON s.lead_id = l.id WHERE l.id = ANY(%(ids)s::bigint[])),
+w AS (
+  SELECT id, before, f, e, i, f * %(wf)s + e * %(we)s + i * %(wi)s AS total,
+    CASE WHEN f >= %(ga)s THEN 'A' WHEN f >= %(gb)s THEN 'B' WHEN f >= %(gc)s THEN 'C'
+      ELSE 'D' END AS grade
+  FROM v)
+UPDATE leads_lead AS l SET score = w.total, fit_score = w.f, engagement_score = w.e,
+  interest_score = w.i, grade = w.grade
+FROM w WHERE l.id = w.id AND (l.score, l.fit_score, l.engagement_score, l.interest_score,
+  l.grade) IS DISTINCT FROM (w.total, w.f, w.e, w.i, w.grade)
+RETURNING l.id, w.before, w.total"""
+
+
+def _write_primary_totals_pg(lead_ids: list[int], primary: ScoreGroup
+                             ) -> list[tuple[int, int, int]]:
+    wf, we, wi, ga, gb, gc = g.formula(primary)
+    with connection.cursor() as cursor:
+        cursor.execute(PRIMARY_TOTALS_PG, {
+            "ids": int_array(lead_ids), "group": primary.pk, "wf": wf, "we": we, "wi": wi,
+            "ga": ga, "gb": gb, "gc": gc})
+        return cursor.fetchall()
+
+
 def _write_lead_totals(rows: list[tuple[int, int, int, int, int, str]]) -> None:
+    """SQLite's write of the primary totals (PostgreSQL's is PRIMARY_TOTALS_PG)."""
     if not rows:
         return
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cols = list(zip(*rows, strict=True))
-            cursor.execute(
-                "UPDATE leads_lead AS l SET score = v.s, fit_score = v.f, "
-                "engagement_score = v.e, interest_score = v.i, grade = v.g FROM unnest("
-                "%s::bigint[], %s::int[], %s::int[], %s::int[], %s::int[], %s::text[]) "
-                "AS v(id, s, f, e, i, g) WHERE l.id = v.id",
-                [*(int_array(c) for c in cols[:5]), text_array(cols[5])])
-        else:
-            cursor.execute(
-                "UPDATE leads_lead SET score = v.s, fit_score = v.f, engagement_score = v.e, "
-                "interest_score = v.i, grade = v.g FROM (SELECT "
-                "json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS s, "
-                "json_extract(value, '$[2]') AS f, json_extract(value, '$[3]') AS e, "
-                "json_extract(value, '$[4]') AS i, json_extract(value, '$[5]') AS g "
-                "FROM json_each(%s)) AS v WHERE leads_lead.id = v.id", [json.dumps(rows)])
+        cursor.execute(
+            "UPDATE leads_lead SET score = v.s, fit_score = v.f, engagement_score = v.e, "
+            "interest_score = v.i, grade = v.g FROM (SELECT "
+            "json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS s, "
+            "json_extract(value, '$[2]') AS f, json_extract(value, '$[3]') AS e, "
+            "json_extract(value, '$[4]') AS i, json_extract(value, '$[5]') AS g "
+            "FROM json_each(%s)) AS v WHERE leads_lead.id = v.id", [json.dumps(rows)])
