@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import Actor, scoped
@@ -205,6 +206,19 @@ def get_visible_lead(user: User, lead_id: int) -> Lead:
     return lead
 
 
+def _text_search(q: str) -> Q:
+    """Leads whose email, first or last name or company contains `q` (any case), or whose
+    external id is `q`. PostgreSQL reads the trigram-indexed copy (LeadSearch), one
+    subquery a semi-join can use; SQLite scans the columns."""
+    if connection.vendor == "postgresql":
+        pattern = f"%{connection.ops.prep_for_like_query(q)}%"
+        return Q(pk__in=RawSQL(
+            "SELECT lead_id FROM leads_leadsearch WHERE text LIKE UPPER(%s) "
+            "UNION SELECT id FROM leads_lead WHERE external_id = %s", [pattern, q]))
+    return (Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
+            | Q(company_name__icontains=q) | Q(external_id=q))
+
+
 def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
                  source: str = "", sort: str = "-score",
                  quality: str = "") -> QuerySet[Lead]:
@@ -216,9 +230,7 @@ def search_leads(user: User, *, q: str = "", stage: str = "", owner: str = "",
             raise InvalidInput(_("%(name)s contains a NUL character.") % {"name": name}, field=name)
     if q:
         q = q.strip()
-        cond = (Q(email__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
-                | Q(company_name__icontains=q) | Q(external_id=q))
-        leads = leads.filter(cond)
+        leads = leads.filter(_text_search(q))
     if stage:
         leads = leads.filter(stage=stage)
     if owner == "none":

@@ -101,8 +101,8 @@ def rescore(*, lead_ids: Iterable[int] | None = None, cause: str = "rescore",
     lead_ids = None if lead_ids is None else list(lead_ids)  # read twice
     scope = None if rule_ids is None else sorted(set(rule_ids))
     result = RescoreResult()
-    rules = ScoreRule.objects.filter(active=True).order_by("pk")
-    rules = list(rules if scope is None else rules.filter(pk__in=scope))
+    active = ScoreRule.objects.filter(active=True).order_by("pk")
+    rules = list(active if scope is None else active.filter(pk__in=scope))
     groups = {grp.pk: grp for grp in ScoreGroup.objects.all()}
     primary = next((grp for grp in groups.values() if grp.is_primary), None)
     if primary is None:  # a database emptied by hand or by a test's flush
