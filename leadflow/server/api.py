@@ -167,6 +167,7 @@ def _register() -> None:
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
+    from leadflow.lifecycle.api import rules_router as transition_rules
     from leadflow.notifications.api import router as notifications
     from leadflow.scoring.api import router as scoring
     from leadflow.scoring.api_rules import router as scoring_rules
@@ -183,6 +184,7 @@ def _register() -> None:
     api.add_router("/forms", capture)
     api.add_router("/audit", audit)
     api.add_router("/scoring", scoring_rules)
+    api.add_router("/lifecycle", transition_rules)
 
 
 _register()
