@@ -5,11 +5,12 @@ dropped and rebuilt for large loads), executemany on SQLite; the COPY ceiling.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,6 +131,11 @@ def _copy_lines(model: Any, columns: Sequence[str], lines: Iterator[str],
         indexes = _secondary_indexes(cursor, table) if rebuild else []
         for name, _definition in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
+        derived = DERIVED.get(table) if rebuild else None
+        if derived:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+            before = cursor.fetchone()[0]
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {derived[0]}")
         names = ", ".join(connection.ops.quote_name(c) for c in columns)
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({names}) "
                                 "FROM STDIN") as copy:
@@ -142,6 +148,8 @@ def _copy_lines(model: Any, columns: Sequence[str], lines: Iterator[str],
             if chunk:
                 copy.write("".join(chunk))
         _timed(f"{table} copy", t)
+        if derived:
+            _fill_derived(cursor, table, derived, before)
         if indexes:
             # Django's foreign keys are deferred: their checks of the copied rows must run
             # before an index can be built on the table.
@@ -154,6 +162,37 @@ def _copy_lines(model: Any, columns: Sequence[str], lines: Iterator[str],
             for _name, definition in indexes:
                 cursor.execute(definition)
             _timed(f"{table} {len(indexes)} indexes", t)
+
+
+# A table whose trigger keeps a derived copy (the leads search text, leads migration 0007):
+# table -> (trigger, derived table, the INSERT ... SELECT that fills it for ids above %s).
+# A large COPY disables the trigger (its transition table would hold every copied row) and
+# fills the copy in one statement, its indexes dropped and built again.
+def _search_text_sql() -> str:
+    text = importlib.import_module("leadflow.leads.migrations.0007_lead_search_table").TEXT
+    return ("INSERT INTO leads_leadsearch (lead_id, text) SELECT id, "  # noqa: S608
+            f"{text.format(t='')} FROM leads_lead WHERE id > %s")
+
+
+DERIVED: dict[str, tuple[str, str, Callable[[], str]]] = {
+    "leads_lead": ("lead_search_inserted", "leads_leadsearch", _search_text_sql)}
+
+
+def _fill_derived(cursor: Any, table: str, derived: tuple[str, str, Callable[[], str]],
+                  after_id: int) -> None:
+    trigger, copy_table, sql = derived
+    t = time.perf_counter()
+    indexes = _secondary_indexes(cursor, copy_table)
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute(sql(), [after_id])
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no index build with checks pending
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    _timed(f"{copy_table} (derived from {table})", t)
 
 
 # Seconds per step of the last loads (COPY, deferred foreign-key checks, index builds),

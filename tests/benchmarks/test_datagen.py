@@ -140,11 +140,29 @@ def test_a_large_load_drops_and_rebuilds_the_same_indexes_on_postgresql():
                            [table])
             return sorted(cursor.fetchall())
 
-    before = {t: indexes(t) for t in ("leads_lead", "tracking_event")}
+    before = {t: indexes(t) for t in ("leads_lead", "tracking_event", "leads_leadsearch")}
     datagen.generate(small(rebuild_indexes=True))
 
     assert {t: indexes(t) for t in before} == before
     assert Lead.objects.filter(email__isnull=False).count() == 400
+    _searchable_by_name()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the search copy's trigger")
+def test_a_small_load_is_searchable_through_the_trigger_on_postgresql():
+    datagen.generate(small(rebuild_indexes=False))
+    _searchable_by_name()
+
+
+def _searchable_by_name() -> None:
+    """Every generated lead has its search text (leads migration 0007), found by name."""
+    from leadflow.leads.models import LeadSearch
+    from leadflow.leads.services import _text_search
+
+    assert LeadSearch.objects.count() == Lead.objects.count()
+    lead = Lead.objects.exclude(last_name="").order_by("pk").first()
+    found = Lead.objects.filter(_text_search(lead.last_name.lower()))
+    assert lead in found
 
 
 def test_the_name_pools_need_no_copy_escaping():
