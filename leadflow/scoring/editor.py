@@ -35,6 +35,8 @@ GROUP_FIELDS = ("name", "slug", "weight_fit", "weight_engagement", "weight_inter
                 "inactivity_points", "half_life_days")
 # Changing only these never moves a score.
 _COSMETIC = frozenset({"name", "slug"})
+# Changing only these leaves which events a rule matches: its entries are rewritten in place.
+_VALUES = frozenset({"points", "category", "group"}) | _COSMETIC
 # A customer's own event types are allowed ("webinar_attended"), as the API records them.
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_.:-]{0,59}$")
 MAX_POINTS = 100_000
@@ -204,6 +206,13 @@ def _rule_moves_scores(before: dict[str, Any] | None, after: dict[str, Any]) -> 
     return any(before[k] != after[k] for k in after if k not in _COSMETIC)
 
 
+def _values_only(before: dict[str, Any] | None, after: dict[str, Any]) -> bool:
+    """Whether saving `after` over `before` changes only what an active rule's entries
+    carry (points, category, group), not which events it matches."""
+    return (before is not None and before["active"] and after.get("active", True)
+            and all(before[k] == after[k] for k in after if k not in _VALUES))
+
+
 def _snapshot(rule: ScoreRule) -> dict[str, Any]:
     return {f: getattr(rule, f) for f in RULE_FIELDS}
 
@@ -233,8 +242,8 @@ def save_rule(actor: Who, rule: ScoreRule | None, data: Mapping[str, Any], *,
         target.save()
         job = jobs.queue(reason=(_("Rule “%(name)s” changed") if before else
                                  _("Rule “%(name)s” added")) % {"name": target.name},
-                         notify=choice, user=_user(actor),
-                         rule_ids=[target.pk]) if rescores else None
+                         notify=choice, user=_user(actor), rule_ids=[target.pk],
+                         in_place=_values_only(before, values)) if rescores else None
     return Saved(target, job)
 
 

@@ -52,6 +52,8 @@ class RescoreJob(workqueue.WorkItem):
     # The rules whose entries are rebuilt (an edit's); null: every rule and the events
     # carrying their own points.
     rule_ids = models.JSONField(_("rules"), null=True, blank=True)
+    # Their points, category or group changed, not which events they match.
+    in_place = models.BooleanField(_("values only"), default=False)
     notify = models.BooleanField(
         _("run hand-offs and campaign entries"), default=False,
         help_text=_("Whether stage moves this re-score causes run hand-offs and campaign "
@@ -88,12 +90,13 @@ class RescoreJob(workqueue.WorkItem):
 
 
 def queue(*, reason: str, notify: bool, user: User | None = None,
-          cause: str = "rule_change", rule_ids: list[int] | None = None) -> RescoreJob:
+          cause: str = "rule_change", rule_ids: list[int] | None = None,
+          in_place: bool = False) -> RescoreJob:
     """Queue a re-score of every lead (in the caller's transaction; the worker is woken
     after the commit), of the entries of `rule_ids` only when given (None: all)."""
     now = clock.now()
     job = RescoreJob.objects.create(reason=reason[:200], notify=notify, cause=cause,
-                                    rule_ids=rule_ids,
+                                    rule_ids=rule_ids, in_place=in_place,
                                     requested_by=user if user and user.pk else None,
                                     created_at=now, due_at=now)
     transaction.on_commit(lambda: _wake(job.pk))
@@ -149,6 +152,7 @@ def _run_claimed(claim: workqueue.Claim) -> str:
         # Not one transaction: rescore commits lead-id chunk by chunk (a million leads in
         # one transaction would hold their locks for the whole run); a retry redoes it all.
         result = rescore(cause=job.cause, notify=job.notify, rule_ids=job.rule_ids,
+                         in_place=job.in_place,
                          all_totals=job.cause == "group_change",
                          keep_alive=lambda: workqueue.keep_alive(claim))
     except LostLease:  # another worker took the job over; it redoes the whole re-score

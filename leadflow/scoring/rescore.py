@@ -26,7 +26,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -88,35 +88,51 @@ def preview(apply: Callable[[], list[int] | None]) -> RescoreResult:
 
 def rescore(*, lead_ids: Iterable[int] | None = None, cause: str = "rescore",
             notify: bool = False, all_totals: bool = False,
-            rule_ids: Iterable[int] | None = None,
+            rule_ids: Iterable[int] | None = None, in_place: bool = False,
             keep_alive: Callable[[], bool] | None = None) -> RescoreResult:
     """Rebuild the entries of kind rule and points of `lead_ids` (None: every lead) from
     their events and the current rules, and their totals. `all_totals` rewrites the totals
     of every lead concerned, not only those whose entries changed (after a change of a
     group's weights or grade cut-offs). `rule_ids` limits the rebuild to those rules'
-    entries (None: every rule and the events carrying their own points). `keep_alive` is
-    called between chunks (a job renewing its lease); when it returns False the re-score
-    stops, its finished chunks committed."""
+    entries (None: every rule and the events carrying their own points); with `in_place`
+    (an edit of their points, category or group only: which events they match is
+    unchanged) their entries are rewritten where they are instead of matched again.
+    `keep_alive` is called between chunks (a job renewing its lease); when it returns
+    False the re-score stops, its finished chunks committed."""
     started = time.perf_counter()
     lead_ids = None if lead_ids is None else list(lead_ids)  # read twice
     scope = None if rule_ids is None else sorted(set(rule_ids))
-    result = RescoreResult()
     active = ScoreRule.objects.filter(active=True).order_by("pk")
-    rules = list(active if scope is None else active.filter(pk__in=scope))
     groups = {grp.pk: grp for grp in ScoreGroup.objects.all()}
     primary = next((grp for grp in groups.values() if grp.is_primary), None)
     if primary is None:  # a database emptied by hand or by a test's flush
         primary = ScoreGroup.primary()
         groups[primary.pk] = primary
+    run = _Run(rules=list(active if scope is None else active.filter(pk__in=scope)),
+               scope=scope, in_place=in_place and scope is not None, groups=groups,
+               primary=primary, cause=cause, notify=notify, all_totals=all_totals)
     for chunk in _chunks(lead_ids):
         if keep_alive is not None and not keep_alive():
             raise LostLease
         with transaction.atomic():
-            _rescore_chunk(chunk, rules, scope, groups, primary, result, cause, notify,
-                           all_totals)
+            _rescore_chunk(chunk, run)
     _follow_decay(lead_ids, cause, groups.values())
-    result.seconds = time.perf_counter() - started
-    return result
+    run.result.seconds = time.perf_counter() - started
+    return run.result
+
+
+@dataclass
+class _Run:
+    """One re-score's settings, and its counts so far."""
+    rules: list[ScoreRule]
+    scope: list[int] | None
+    in_place: bool
+    groups: dict[int, ScoreGroup]
+    primary: ScoreGroup
+    cause: str
+    notify: bool
+    all_totals: bool
+    result: RescoreResult = field(default_factory=RescoreResult)
 
 
 def _follow_decay(lead_ids: Iterable[int] | None, cause: str,
@@ -157,11 +173,9 @@ def _where(column: str, lo: int, hi: int, ids: list[int] | None) -> tuple[str, l
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _rescore_chunk(chunk: tuple[int, int, list[int] | None], rules: list[ScoreRule],
-                   scope: list[int] | None, groups: dict[int, ScoreGroup],
-                   primary: ScoreGroup,
-                   result: RescoreResult, cause: str, notify: bool, all_totals: bool) -> None:
+def _rescore_chunk(chunk: tuple[int, int, list[int] | None], run: _Run) -> None:
     lo, hi, ids = chunk
+    result = run.result
     pg = connection.vendor == "postgresql"
     now = clock.now()
     with connection.cursor() as cursor:
@@ -171,19 +185,41 @@ def _rescore_chunk(chunk: tuple[int, int, list[int] | None], rules: list[ScoreRu
         present = [row[0] for row in cursor.fetchall()]
         if not present:
             return
-        _fill_target(cursor, rules, primary, lo, hi, ids, explicit=scope is None)
-        _attribute_targets(cursor, rules, present)
-        changed_leads, counts = _write_difference(cursor, lo, hi, ids, now, scope)
+        if run.in_place:
+            changed_leads, counts = _rewrite_in_place(cursor, run.rules, lo, hi, ids)
+        else:
+            _fill_target(cursor, run.rules, run.primary, lo, hi, ids,
+                         explicit=run.scope is None)
+            _attribute_targets(cursor, run.rules, present)
+            changed_leads, counts = _write_difference(cursor, lo, hi, ids, now, run.scope)
     result.entries_removed += counts[0]
     result.entries_changed += counts[1]
     result.entries_added += counts[2]
-    to_total = present if all_totals else sorted(changed_leads & set(present))
-    changes = write_totals(to_total, groups, primary) if to_total else {}
+    to_total = present if run.all_totals else sorted(changed_leads & set(present))
+    changes = write_totals(to_total, run.groups, run.primary) if to_total else {}
     result.leads_changed += len(changes)
     if changes:
-        for _, moved in scores_rebuilt.send(sender=ScoreEntry, changes=changes, cause=cause,
-                                            notify=notify):
+        for _, moved in scores_rebuilt.send(sender=ScoreEntry, changes=changes,
+                                            cause=run.cause, notify=run.notify):
             result.stage_moves += moved if isinstance(moved, int) else 0
+
+
+def _rewrite_in_place(cursor, rules: list[ScoreRule], lo: int, hi: int,
+                      ids: list[int] | None) -> tuple[set[int], tuple[int, int, int]]:
+    """The entries of rules whose matching did not change take their rule's points,
+    category, group and name: one UPDATE per rule, of the rows that differ."""
+    where, params = _where("lead_id", lo, hi, ids)
+    leads: list[int] = []
+    for rule in rules:
+        cursor.execute(
+            "UPDATE scoring_scoreentry SET points = %s, category = %s, group_id = %s, "
+            f"reason = %s WHERE rule_id = %s AND kind = 'rule' AND {where} AND "
+            "(points <> %s OR category <> %s OR group_id <> %s OR reason <> %s) "
+            "RETURNING lead_id",
+            [rule.points, rule.category, rule.group_id, rule.name[:200], rule.pk, *params,
+             rule.points, rule.category, rule.group_id, rule.name[:200]])
+        leads += [row[0] for row in cursor.fetchall()]
+    return set(leads), (0, len(leads), 0)
 
 
 def _create_target(cursor) -> None:

@@ -171,3 +171,28 @@ def test_a_rescore_whose_job_lost_its_lease_stops_before_writing(make_lead, scor
         rescore(keep_alive=lambda: False)
 
     assert _scores(lead) == [5]
+
+
+def test_a_points_and_group_change_rewritten_in_place_ends_as_a_full_rescore(
+        make_lead, score_rules):
+    from leadflow.scoring.models import LeadGroupScore, ScoreGroup
+
+    product = ScoreGroup.objects.create(name="Product B", slug="product-b")
+    leads = [make_lead(f"{n}@example.com") for n in "abc"]
+    for lead in leads[:2]:
+        record_event("newsletter_signup", lead=lead)
+        record_event("demo_requested", lead=lead)
+    demo = score_rules["demo_requested"]
+    demo.points, demo.category, demo.group = 35, "engagement", product
+    demo.save()
+
+    result = rescore(rule_ids=[demo.pk], in_place=True)
+
+    assert (result.entries_changed, result.leads_changed) == (2, 2)
+    assert _scores(*leads) == [5, 5, 0]
+    assert list(LeadGroupScore.objects.filter(group=product).values_list(
+        "lead_id", "total")) == sorted([(leads[0].pk, 35), (leads[1].pk, 35)])
+    before = _ledger()
+    full = rescore()
+    assert (full.entries_added, full.entries_removed, full.entries_changed) == (0, 0, 0)
+    assert _ledger() == before

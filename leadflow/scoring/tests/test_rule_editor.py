@@ -156,7 +156,31 @@ def test_changing_the_points_of_a_rule_re_scores_leads_from_their_events(
 
     lead.refresh_from_db()
     assert lead.score == 50
-    assert RescoreJob.objects.get().leads_changed == 1
+    job = RescoreJob.objects.get()
+    assert (job.leads_changed, job.rule_ids, job.in_place) == (1, [rule.pk], True)
+
+
+def test_changing_what_a_rule_matches_rebuilds_its_entries_from_the_events(
+        marketer, make_lead, score_rules, django_capture_on_commit_callbacks):
+    lead = make_lead("romain@example.com")
+    record_event("page_view", lead=lead, properties={"url": "/pricing"})
+    record_event("page_view", lead=lead, properties={"url": "/features"})
+    with django_capture_on_commit_callbacks(execute=True):
+        marketer.post("/scoring/rules/new/", _rule_form(cond_field=["url"],
+                                                        cond_op=["contains"],
+                                                        cond_value=["/pricing"]))
+    rule = ScoreRule.objects.get(name="Pricing page")
+    lead.refresh_from_db()
+    assert lead.score == 15
+
+    with django_capture_on_commit_callbacks(execute=True):
+        marketer.post(f"/scoring/rules/{rule.pk}/", _rule_form(
+            cond_field=["url"], cond_op=["starts_with"], cond_value=["/"]))
+
+    lead.refresh_from_db()
+    assert lead.score == 30
+    job = RescoreJob.objects.order_by("pk").last()
+    assert (job.rule_ids, job.in_place) == ([rule.pk], False)
 
 
 def test_renaming_a_rule_needs_no_re_score(marketer, score_rules):
