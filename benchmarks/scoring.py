@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import random
 import statistics
 import sys
@@ -54,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import datagen  # noqa: E402 (the benchmarks' shared generator, beside this file)
 
-DB_NAME = "leadflow_bench_scoring"
+DB_NAME = os.environ.get("LEADFLOW_BENCH_DB", "leadflow_bench_scoring")
 BATCH = 1000
 BATCH_LEADS = 1000  # leads of the baseline ("empty table") batch
 TARGET_RESCORE_S = 30

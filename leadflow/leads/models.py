@@ -33,6 +33,13 @@ class Timing(models.TextChoices):
 BANT_FIELDS = ("budget", "authority", "need", "timing")
 
 
+def meets_bant(budget: bool | None, authority: bool | None, need: bool | None,
+               timing: str) -> bool:
+    """Lead.meets_bant on bare values (set-based readers hold rows, not instances)."""
+    return (budget is True and authority is True and need is True
+            and timing == Timing.WITHIN_12_MONTHS)
+
+
 class Category(models.TextChoices):
     """The score categories; each has its total in a Lead column (CATEGORY_FIELD)."""
 
@@ -220,8 +227,7 @@ class Lead(models.Model):
     def meets_bant(self) -> bool:
         """All four known and positive: a short-term lead for sales; otherwise a lead to
         nurture (seed 003)."""
-        return (self.budget is True and self.authority is True and self.need is True
-                and self.timing == Timing.WITHIN_12_MONTHS)
+        return meets_bant(self.budget, self.authority, self.need, self.timing)
 
     @property
     def phone_display(self) -> str:

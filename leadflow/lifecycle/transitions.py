@@ -20,7 +20,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from leadflow.core.pipeline import Batch
-from leadflow.leads.models import Lead
+from leadflow.leads.models import Lead, meets_bant
 from leadflow.lifecycle import stages
 from leadflow.lifecycle.models import (
     CONTENT_EVENTS,
@@ -123,8 +123,8 @@ def _touched_since(row: dict[str, Any]) -> bool:
 
 
 def _state(row: dict[str, Any], *, own: bool) -> _State:
-    lead = Lead(**{k: row[k] for k in ("budget", "authority", "need", "timing")})
-    return _State(row["stage"], row["score"], row["grade"] or "", lead.meets_bant, own)
+    bant = meets_bant(row["budget"], row["authority"], row["need"], row["timing"])
+    return _State(row["stage"], row["score"], row["grade"] or "", bant, own)
 
 
 def _primary(rules: Iterable[StageThreshold]) -> int | None:

@@ -482,18 +482,22 @@ def write_totals(lead_ids: list[int], groups: dict[int, ScoreGroup], primary: Sc
 
 # The primary group's totals, summed, compared and written in one statement (groups.total
 # and groups.grade in SQL); returns (lead, total before, total after) of the rows written.
+# The id bounds beside the id list let both tables be read by index: with the list alone
+# PostgreSQL read the whole of each table for every chunk.
 PRIMARY_TOTALS_PG = """
 WITH s AS (
   SELECT lead_id,
     COALESCE(sum(points) FILTER (WHERE category = 'fit'), 0) AS f,
     COALESCE(sum(points) FILTER (WHERE category = 'engagement'), 0) AS e,
     COALESCE(sum(points) FILTER (WHERE category = 'interest'), 0) AS i
-  FROM scoring_scoreentry WHERE lead_id = ANY(%(ids)s::bigint[]) AND group_id = %(group)s
+  FROM scoring_scoreentry WHERE lead_id BETWEEN %(lo)s AND %(hi)s
+    AND lead_id = ANY(%(ids)s::bigint[]) AND group_id = %(group)s
   GROUP BY lead_id),
 v AS (
   SELECT l.id, l.score AS before, COALESCE(s.f, 0) AS f, COALESCE(s.e, 0) AS e,
     COALESCE(s.i, 0) AS i
-  FROM leads_lead AS l LEFT JOIN s ON s.lead_id = l.id WHERE l.id = ANY(%(ids)s::bigint[])),
+  FROM leads_lead AS l LEFT JOIN s ON s.lead_id = l.id
+  WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.id = ANY(%(ids)s::bigint[])),
 w AS (
   SELECT id, before, f, e, i, f * %(wf)s + e * %(we)s + i * %(wi)s AS total,
     CASE WHEN f >= %(ga)s THEN 'A' WHEN f >= %(gb)s THEN 'B' WHEN f >= %(gc)s THEN 'C'
@@ -511,7 +515,8 @@ def _write_primary_totals_pg(lead_ids: list[int], primary: ScoreGroup
     wf, we, wi, ga, gb, gc = g.formula(primary)
     with connection.cursor() as cursor:
         cursor.execute(PRIMARY_TOTALS_PG, {
-            "ids": int_array(lead_ids), "group": primary.pk, "wf": wf, "we": we, "wi": wi,
+            "ids": int_array(lead_ids), "lo": min(lead_ids), "hi": max(lead_ids),
+            "group": primary.pk, "wf": wf, "we": we, "wi": wi,
             "ga": ga, "gb": gb, "gc": gc})
         return cursor.fetchall()
 

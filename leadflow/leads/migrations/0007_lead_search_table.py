@@ -15,10 +15,10 @@ TEXT = "upper(concat_ws(' ', {t}email, {t}first_name, {t}last_name, {t}company_n
 COLUMNS = ("email", "first_name", "last_name", "company_name")
 
 UP = f"""
-ALTER TABLE leads_leadsearch ADD CONSTRAINT leads_leadsearch_lead_fk FOREIGN KEY (lead_id)
-  REFERENCES leads_lead (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED;
 INSERT INTO leads_leadsearch (lead_id, text) SELECT id, {TEXT.format(t='')} FROM leads_lead;
 CREATE INDEX lead_search_trgm ON leads_leadsearch USING gin (text gin_trgm_ops);
+ALTER TABLE leads_leadsearch ADD CONSTRAINT leads_leadsearch_lead_fk FOREIGN KEY (lead_id)
+  REFERENCES leads_lead (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED;
 CREATE FUNCTION leads_search_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO leads_leadsearch (lead_id, text)
