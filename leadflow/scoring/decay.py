@@ -381,11 +381,13 @@ def _add_to_totals(group: ScoreGroup, deltas: dict[int, int]) -> Changes:
             cursor.execute(
                 "WITH c AS MATERIALIZED (SELECT l.id, v.d FROM leads_lead AS l "
                 "  JOIN unnest(%(ids)s::bigint[], %(d)s::int[]) AS v(id, d) ON v.id = l.id "
-                "  WHERE l.id = ANY(%(ids)s::bigint[]) ORDER BY l.id FOR NO KEY UPDATE OF l) "
+                "  WHERE l.id BETWEEN %(lo)s AND %(hi)s AND l.id = ANY(%(ids)s::bigint[]) "
+                "  ORDER BY l.id FOR NO KEY UPDATE OF l) "
                 "UPDATE leads_lead AS l SET engagement_score = l.engagement_score + c.d, "
                 "score = l.score + c.d * %(w)s FROM c WHERE l.id = c.id "
                 "RETURNING l.id, l.score",
-                {"ids": int_array(ids), "d": int_array(points), "w": weight})
+                {"ids": int_array(ids), "d": int_array(points), "w": weight,
+                 "lo": ids[0], "hi": ids[-1]})  # the bounds let the planner use the key
         elif group.is_primary:
             cursor.execute(
                 "UPDATE leads_lead SET engagement_score = engagement_score + v.d, "
