@@ -14,14 +14,15 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from leadflow.capture import abuse, builder, fields, identity, services, views
 from leadflow.capture.forms import FieldForm, FormSettingsForm, QuestionForm, QuickAddForm
 from leadflow.capture.models import Form, FormField
-from leadflow.core.errors import Conflict, Forbidden, LeadflowError
-from leadflow.core.http import AuthedRequest
+from leadflow.core.errors import Conflict, LeadflowError
+from leadflow.core.http import AuthedRequest, allowed_only
 
 
 def _forbidden(request: AuthedRequest, exc: LeadflowError) -> HttpResponse:
@@ -29,15 +30,8 @@ def _forbidden(request: AuthedRequest, exc: LeadflowError) -> HttpResponse:
                   status=exc.status)
 
 
-def _builder_only(view):
-    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not builder.can_build(request.user):
-            return _forbidden(request, Forbidden(
-                _("Only administrators and marketers may manage forms.")))
-        return view(request, *args, **kwargs)
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return login_required(wrapped)
+_builder_only = allowed_only(
+    builder.can_build, gettext_lazy("Only administrators and marketers may manage forms."))
 
 
 @_builder_only

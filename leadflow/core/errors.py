@@ -6,6 +6,11 @@ the HTML views into a message on the page. Anything else reaching the top is a b
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+
 
 class LeadflowError(Exception):
     status = 400
@@ -54,3 +59,14 @@ def contains_nul(value: object) -> bool:
         elif isinstance(item, list | tuple):
             stack.extend(item)
     return False
+
+
+def check_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Refuse, as InvalidInput naming the field, a write whose keys are not all `allowed`
+    or whose text holds a NUL character (the editors' common first check)."""
+    if contains_nul(dict(data)):
+        raise InvalidInput(_("Text may not contain NUL characters."), field="body")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise InvalidInput(_("Unknown field: %(field)s.") % {"field": unknown[0]},
+                           field=unknown[0])

@@ -3,14 +3,17 @@ client's address behind trusted proxies."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from leadflow.core.errors import LeadflowError
+from leadflow.core.errors import Forbidden, LeadflowError
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -30,6 +33,19 @@ def render_error(request: HttpRequest, exc: LeadflowError, **context: Any) -> Ht
     """An expected error as a page: its message, with its HTTP status."""
     context.update(error=exc.message, status=exc.status)
     return render(request, "error.html", context, status=exc.status)
+
+
+def allowed_only(may: Callable[[Any], bool], refusal: Any) -> Callable[[Any], Any]:
+    """A view decorator: a signed-in user that `may(user)` allows, else the error page
+    (403) with `refusal` (a lazy translation: read in the reader's language)."""
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not may(request.user):
+                return render_error(request, Forbidden(str(refusal)))
+            return view(request, *args, **kwargs)
+        return login_required(wrapped)
+    return decorate
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

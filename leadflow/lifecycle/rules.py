@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import CHANGE, Actor, may
-from leadflow.core.errors import Forbidden, InvalidInput, contains_nul
+from leadflow.core.errors import Forbidden, InvalidInput, check_fields
 from leadflow.lifecycle import stages
 from leadflow.lifecycle.models import (
     ContentKind,
@@ -96,12 +96,7 @@ def _group(value: Any) -> Any:
 def clean_rule(data: Mapping[str, Any], rule: StageThreshold | None = None) -> dict[str, Any]:
     """The rule's values after `data` (only the keys given change `rule`), checked; raises
     InvalidInput naming the field at fault. The fields the kind does not read are blanked."""
-    if contains_nul(dict(data)):
-        raise InvalidInput(_("Text may not contain NUL characters."), field="body")
-    unknown = set(data) - set(RULE_FIELDS)
-    if unknown:
-        raise InvalidInput(_("Unknown field: %(field)s.") % {"field": sorted(unknown)[0]},
-                           field=sorted(unknown)[0])
+    check_fields(data, RULE_FIELDS)
     values = {**_current(rule), **data}
     out: dict[str, Any] = dict(_BLANK)
     definitions = stages.definitions()
@@ -248,12 +243,7 @@ def clean_reason(data: Mapping[str, Any],
                  reason: QualificationReason | None = None) -> dict[str, Any]:
     """A qualification reason's values after `data`, checked. Its code is fixed once
     created: reports count the reasons by code."""
-    if contains_nul(dict(data)):
-        raise InvalidInput(_("Text may not contain NUL characters."), field="body")
-    unknown = set(data) - set(REASON_FIELDS)
-    if unknown:
-        raise InvalidInput(_("Unknown field: %(field)s.") % {"field": sorted(unknown)[0]},
-                           field=sorted(unknown)[0])
+    check_fields(data, REASON_FIELDS)
     if reason is not None and "code" in data and data["code"] != reason.code:
         raise InvalidInput(_("A reason's code does not change: reports count by it."),
                            field="code")

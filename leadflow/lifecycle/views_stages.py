@@ -12,11 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leadflow.accounts.permissions import CHANGE, may
 from leadflow.core.errors import Forbidden, LeadflowError, NotFound
-from leadflow.core.http import AuthedRequest, render_error
+from leadflow.core.http import AuthedRequest, allowed_only, render_error
 from leadflow.lifecycle import rules, stages
 from leadflow.lifecycle.models import (
     ContentKind,
@@ -75,15 +76,8 @@ def stage_edit(request: AuthedRequest, slug: str) -> HttpResponse:
 
 # --- transition rules ------------------------------------------------------------------
 
-def _rule_editors_only(view):
-    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not rules.may_edit(request.user):
-            return render_error(request, Forbidden(
-                _("Only admins and marketing edit transition rules.")))
-        return view(request, *args, **kwargs)
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return login_required(wrapped)
+_rule_editors_only = allowed_only(
+    rules.may_edit, gettext_lazy("Only admins and marketing edit transition rules."))
 
 
 def _rule_state(rule: StageThreshold | None) -> dict[str, Any]:
@@ -163,15 +157,8 @@ def rule_delete(request: AuthedRequest, rule_id: int) -> HttpResponse:
 
 # --- qualification reasons -------------------------------------------------------------
 
-def _reason_editors_only(view):
-    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not rules.may_edit(request.user):
-            return render_error(request, Forbidden(
-                _("Only admins and marketing edit the qualification reasons.")))
-        return view(request, *args, **kwargs)
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return login_required(wrapped)
+_reason_editors_only = allowed_only(
+    rules.may_edit, gettext_lazy("Only admins and marketing edit the qualification reasons."))
 
 
 @_reason_editors_only

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import Actor, may_edit_scoring
 from leadflow.core import clock
-from leadflow.core.errors import Forbidden, InvalidInput, contains_nul
+from leadflow.core.errors import Forbidden, InvalidInput, check_fields
 from leadflow.leads.models import Category
 from leadflow.scoring import jobs
 from leadflow.scoring.conditions import validate_conditions
@@ -109,12 +109,7 @@ def _when(data: Mapping[str, Any], key: str) -> datetime | None:
 def clean_rule(data: Mapping[str, Any], rule: ScoreRule | None = None) -> dict[str, Any]:
     """The rule's values after `data` (only the keys given change `rule`), checked; raises
     InvalidInput naming the field at fault."""
-    if contains_nul(dict(data)):
-        raise InvalidInput(_("Text may not contain NUL characters."), field="body")
-    unknown = set(data) - set(RULE_FIELDS)
-    if unknown:
-        raise InvalidInput(_("Unknown field: %(field)s.") % {"field": sorted(unknown)[0]},
-                           field=sorted(unknown)[0])
+    check_fields(data, RULE_FIELDS)
     current = {f: getattr(rule, f if f != "group" else "group_id") for f in RULE_FIELDS} \
         if rule is not None else {"kind": RuleKind.EVENT, "event_type": "", "conditions": [],
                                   "category": Category.ENGAGEMENT, "max_times": None,
@@ -303,12 +298,7 @@ def group_default(name: str) -> Any:
 
 
 def clean_group(data: Mapping[str, Any], group: ScoreGroup | None = None) -> dict[str, Any]:
-    if contains_nul(dict(data)):
-        raise InvalidInput(_("Text may not contain NUL characters."), field="body")
-    unknown = set(data) - set(GROUP_FIELDS)
-    if unknown:
-        raise InvalidInput(_("Unknown field: %(field)s.") % {"field": sorted(unknown)[0]},
-                           field=sorted(unknown)[0])
+    check_fields(data, GROUP_FIELDS)
     defaults = {f: group_default(f) for f in GROUP_FIELDS}
     current = {f: getattr(group, f) for f in GROUP_FIELDS} if group is not None else defaults
     values = {**current, **data}

@@ -9,29 +9,21 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from leadflow.accounts.permissions import may_edit_scoring
-from leadflow.core.errors import Forbidden, LeadflowError
-from leadflow.core.http import AuthedRequest, render_error
+from leadflow.core.errors import LeadflowError
+from leadflow.core.http import AuthedRequest, allowed_only, render_error
 from leadflow.scoring import editor, forms, wording
 from leadflow.scoring.jobs import RescoreJob
 from leadflow.scoring.models import ScoreGroup, ScoreRule
 
-
-def _editors_only(view):
-    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not may_edit_scoring(request.user):
-            return render_error(request, Forbidden(
-                _("Only administrators and marketers may change scoring rules.")))
-        return view(request, *args, **kwargs)
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return login_required(wrapped)
+_editors_only = allowed_only(
+    may_edit_scoring, gettext_lazy("Only administrators and marketers may change scoring rules."))
 
 
 @_editors_only
