@@ -29,6 +29,17 @@ def valid_id(value: int) -> bool:
     return 0 < value <= MAX_ID
 
 
+def row_or_404(model: Any, pk: int, missing: str) -> Any:
+    """The `model` row with id `pk`, else NotFound with `missing` (an id no row can have,
+    past 64 bits, included: the database would refuse it)."""
+    from leadflow.core.errors import NotFound
+
+    row = model._default_manager.filter(pk=pk).first() if valid_id(pk) else None
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 def parse_id(raw: str, field: str) -> int:
     """A row id written in a query string. ASCII digits only: "³".isdigit() is True in
     Python, and int() refuses it."""

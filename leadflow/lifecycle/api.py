@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from leadflow.accounts.permissions import VIEW, may
-from leadflow.core.errors import Forbidden, NotFound
+from leadflow.core.errors import Forbidden
+from leadflow.core.params import row_or_404
 from leadflow.core.responses import answers
 from leadflow.leads.api import LeadOut
 from leadflow.leads.services import get_visible_lead
@@ -144,11 +145,7 @@ class TransitionRuleIn(TransitionRulePatch):
 
 
 def _rule(rule_id: int) -> StageThreshold:
-    found = (StageThreshold.objects.filter(pk=rule_id).first()
-             if 0 < rule_id <= rules.MAX_ID else None)
-    if found is None:
-        raise NotFound(_("No such transition rule."))
-    return found
+    return row_or_404(StageThreshold, rule_id, _("No such transition rule."))
 
 
 @rules_router.get("/rules", response=answers(list[TransitionRuleOut]),
@@ -215,11 +212,7 @@ class QualificationReasonIn(QualificationReasonPatch):
 
 
 def _reason(reason_id: int) -> QualificationReason:
-    found = (QualificationReason.objects.filter(pk=reason_id).first()
-             if 0 < reason_id <= rules.MAX_ID else None)
-    if found is None:
-        raise NotFound(_("No such reason."))
-    return found
+    return row_or_404(QualificationReason, reason_id, _("No such reason."))
 
 
 @rules_router.get("/reasons", response=answers(list[QualificationReasonOut]),

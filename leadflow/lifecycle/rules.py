@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import CHANGE, Actor, may
 from leadflow.core.errors import Forbidden, InvalidInput, check_fields
+from leadflow.core.params import MAX_ID
 from leadflow.lifecycle import stages
 from leadflow.lifecycle.models import (
     ContentKind,
@@ -25,6 +26,7 @@ from leadflow.lifecycle.models import (
     TransitionKind,
 )
 from leadflow.lifecycle.transitions import DEFAULT_FROM, GRADES
+from leadflow.tracking.events import TYPE_NAME
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -43,10 +45,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 }
 _BLANK: dict[str, Any] = {"group": None, "min_score": None, "min_grade": "", "event_type": "",
                           "content_kind": "", "pattern": ""}
-# As the scoring rules: a customer's own event types are allowed ("webinar_attended").
-_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_.:-]{0,59}$")
 MAX_SCORE = 100_000
-MAX_ID = 2**63 - 1
 
 
 def may_edit(user: User) -> bool:
@@ -154,7 +153,7 @@ def clean_rule(data: Mapping[str, Any], rule: StageThreshold | None = None) -> d
     elif kind == TransitionKind.EVENT:
         event_type = values.get("event_type")
         event_type = event_type.strip() if isinstance(event_type, str) else ""
-        if not _EVENT_TYPE.match(event_type):
+        if not TYPE_NAME.match(event_type):
             raise InvalidInput(_("Give the event type (lower-case letters, digits and _, "
                                  "such as demo_requested)."), field="event_type")
         out["event_type"] = event_type

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leadflow.accounts.permissions import CHANGE, may
 from leadflow.core.errors import Forbidden, LeadflowError, NotFound
 from leadflow.core.http import AuthedRequest, allowed_only, render_error
+from leadflow.core.params import valid_id
 from leadflow.lifecycle import rules, stages
 from leadflow.lifecycle.models import (
     ContentKind,
@@ -117,8 +118,7 @@ def _rule_page(request: AuthedRequest, rule: StageThreshold | None, state: dict[
 
 
 def _find_rule(rule_id: int) -> StageThreshold | None:
-    return StageThreshold.objects.filter(pk=rule_id).first() if rule_id <= rules.MAX_ID \
-        else None
+    return StageThreshold.objects.filter(pk=rule_id).first() if valid_id(rule_id) else None
 
 
 @_rule_editors_only
@@ -185,7 +185,7 @@ def reason_active(request: AuthedRequest, reason_id: int) -> HttpResponse:
     """`active=0` deactivates the reason (no longer offered; past decisions keep it),
     `active=1` brings it back."""
     reason = (QualificationReason.objects.filter(pk=reason_id).first()
-              if reason_id <= rules.MAX_ID else None)
+              if valid_id(reason_id) else None)
     if reason is None:
         return render_error(request, NotFound(_("No such reason.")))
     active = request.POST.get("active") == "1"

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from leadflow.accounts.permissions import VIEW, may
 from leadflow.core.errors import Forbidden, NotFound
+from leadflow.core.params import MAX_ID, row_or_404, valid_id
 from leadflow.core.responses import answers
 from leadflow.scoring import editor, wording
 from leadflow.scoring.jobs import RescoreJob
@@ -21,7 +22,6 @@ router = Router(tags=["scoring"])
 _NOTIFY_TEXT = ("Required when the change can move scores (anything but a name): whether "
                 "stage moves caused by the re-score run hand-offs and campaign entries.")
 _NOTIFY = Field(None, description=_NOTIFY_TEXT)
-_MAX_ID = 2**63 - 1
 
 
 class RuleOut(Schema):
@@ -157,7 +157,7 @@ class GroupSaved(Schema):
 
 
 class RuleFilters(Schema):
-    group: int | None = Field(None, ge=1, le=_MAX_ID)
+    group: int | None = Field(None, ge=1, le=MAX_ID)
     active: bool | None = None
 
 
@@ -167,17 +167,11 @@ def _may_read(request) -> None:
 
 
 def _rule(rule_id: int) -> ScoreRule:
-    rule = ScoreRule.objects.filter(pk=rule_id).first() if 0 < rule_id <= _MAX_ID else None
-    if rule is None:
-        raise NotFound(_("No such scoring rule."))
-    return rule
+    return row_or_404(ScoreRule, rule_id, _("No such scoring rule."))
 
 
 def _group(group_id: int) -> ScoreGroup:
-    group = ScoreGroup.objects.filter(pk=group_id).first() if 0 < group_id <= _MAX_ID else None
-    if group is None:
-        raise NotFound(_("No such score group."))
-    return group
+    return row_or_404(ScoreGroup, group_id, _("No such score group."))
 
 
 @router.get("/rules", response=answers(list[RuleOut], 422), summary="List the scoring rules")
@@ -263,6 +257,6 @@ def update_group(request, group_id: int, payload: GroupPatch):
 @router.get("/jobs/{job_id}", response=answers(JobOut, 404, 422),
             summary="A re-score: queued, running, done (with its counts) or failed")
 def get_job(request, job_id: int):
-    if not 0 < job_id <= _MAX_ID:
+    if not valid_id(job_id):
         raise NotFound(_("No such re-score."))
     return editor.job_for(request.user, job_id)

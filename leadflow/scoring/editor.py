@@ -27,6 +27,7 @@ from leadflow.scoring import jobs
 from leadflow.scoring.conditions import validate_conditions
 from leadflow.scoring.models import Per, RuleKind, ScoreGroup, ScoreRule
 from leadflow.scoring.rescore import RescoreResult, preview
+from leadflow.tracking.events import TYPE_NAME
 
 RULE_FIELDS = ("group", "name", "kind", "event_type", "conditions", "points", "category",
                "max_times", "per", "valid_from", "valid_until", "active")
@@ -37,8 +38,6 @@ GROUP_FIELDS = ("name", "slug", "weight_fit", "weight_engagement", "weight_inter
 _COSMETIC = frozenset({"name", "slug"})
 # Changing only these leaves which events a rule matches: its entries are rewritten in place.
 _VALUES = frozenset({"points", "category", "group"}) | _COSMETIC
-# A customer's own event types are allowed ("webinar_attended"), as the API records them.
-_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_.:-]{0,59}$")
 MAX_POINTS = 100_000
 
 if TYPE_CHECKING:
@@ -143,7 +142,7 @@ def clean_rule(data: Mapping[str, Any], rule: ScoreRule | None = None) -> dict[s
     out["kind"] = kind
     event_type = values.get("event_type") or ""
     if kind == RuleKind.EVENT:
-        if not isinstance(event_type, str) or not _EVENT_TYPE.match(event_type):
+        if not isinstance(event_type, str) or not TYPE_NAME.match(event_type):
             raise InvalidInput(_("Choose the event type this rule scores (lower-case "
                                  "letters, digits and _, such as demo_requested)."),
                                field="event_type")

@@ -15,6 +15,7 @@ Who may record a type:
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -26,6 +27,8 @@ from django.utils.translation import gettext_lazy
 from leadflow.tracking.models import Event, EventType
 
 Props = dict[str, Any]
+# The name a rule may give an event type, declared or a customer's own ("webinar_attended").
+TYPE_NAME = re.compile(r"^[a-z][a-z0-9_.:-]{0,59}$")
 
 
 class Recorder(enum.IntEnum):
