@@ -240,6 +240,14 @@ elif EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend"):
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mailer_options}}
 DEFAULT_FROM_EMAIL = env.str("LEADFLOW_FROM_EMAIL", "Leadflow <marketing@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The domain of every message's own Return-Path (emails.verp), whose MX points at
+# `leadflow bounces`; empty: the sending domain.
+LEADFLOW_BOUNCE_DOMAIN = env.str("LEADFLOW_BOUNCE_DOMAIN")
+# The legal basis of marketing email: "consent" (GDPR/ePrivacy default: only leads who
+# consented get it) or "legitimate_interest" (B2B soft opt-in where the law allows it:
+# everyone who has not objected). Checked at send time.
+MARKETING_BASIS = env.choice("LEADFLOW_MARKETING_BASIS", "consent",
+                             ("consent", "legitimate_interest"))
 
 # Website tracking (leadflow/tracking): DNT / Sec-GPC honoured; consent mode sets no cookie
 # and sends nothing until the page calls leadflow('consent', true).

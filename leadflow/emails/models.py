@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,11 @@ class EmailTemplate(models.Model):
     # Marketing mail carries one-click unsubscribe and is never sent to opted-out leads;
     # transactional mail (a double opt-in confirmation) is neither.
     marketing = models.BooleanField(_("marketing email"), default=True)
+    # The kind of marketing email it is: a lead who opted out of the topic does not get it.
+    topic = models.ForeignKey("Topic", verbose_name=_("topic"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="templates")
+    sender = models.ForeignKey("SenderIdentity", verbose_name=_("sender"), null=True,
+                               blank=True, on_delete=models.SET_NULL, related_name="templates")
 
     class Meta:
         verbose_name = _("email template")
@@ -24,6 +30,96 @@ class EmailTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Topic(models.Model):
+    """A kind of marketing email (product news, events, offers): in the preference centre
+    a lead chooses which topics they receive."""
+
+    key = models.SlugField(_("key"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_fr = models.CharField(_("name (French)"), max_length=120, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    description_fr = models.CharField(_("description (French)"), max_length=300, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("email topic")
+        verbose_name_plural = _("email topics")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TopicOptOut(models.Model):
+    """A lead does not want a topic's emails (only opt-outs are stored: a new topic is on)."""
+
+    lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), on_delete=models.CASCADE,
+                             related_name="topic_opt_outs")
+    topic = models.ForeignKey(Topic, verbose_name=_("topic"), on_delete=models.CASCADE,
+                              related_name="opt_outs")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("topic opt-out")
+        verbose_name_plural = _("topic opt-outs")
+        constraints = [models.UniqueConstraint(fields=["lead", "topic"],
+                                               name="topic_opt_out_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} x {self.topic_id}"
+
+
+class Suppression(models.Model):
+    """An address that is never mailed again (marketing or not, whoever the lead): it
+    hard-bounced, complained, or asked. Found by `address_hash`, a keyed hash of the
+    normalised address (emails.suppression); after an erasure only the hash is left."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", _("hard bounce")
+        SOFT_BOUNCES = "soft_bounces", _("repeated soft bounces")
+        COMPLAINT = "complaint", _("spam complaint")
+        UNSUBSCRIBED = "unsubscribed", _("asked not to be emailed")
+        MANUAL = "manual", _("added by hand")
+
+    address_hash = models.CharField(_("address hash"), max_length=64, unique=True)
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("added by"),
+                                   null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.address or self.address_hash[:12]
+
+
+class SenderIdentity(models.Model):
+    """Who an email is from: the From name and address, and where replies go."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    from_name = models.CharField(_("from name"), max_length=120)
+    from_email = models.EmailField(_("from address"), max_length=254)
+    reply_to = models.EmailField(_("reply-to address"), max_length=254, blank=True)
+    is_default = models.BooleanField(_("default sender"), default=False)
+
+    class Meta:
+        verbose_name = _("sender identity")
+        verbose_name_plural = _("sender identities")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.from_name} <{self.from_email}>"
+
+    @property
+    def domain(self) -> str:
+        return self.from_email.rsplit("@", 1)[-1].lower()
 
 
 class EmailMessage(WorkItem):
@@ -36,7 +132,25 @@ class EmailMessage(WorkItem):
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
-        SKIPPED = "skipped", _("skipped (opted out)")
+        SKIPPED = "skipped", _("skipped")
+
+    class Lane(models.TextChoices):
+        # Separate queues: a marketing burst never delays an opt-in confirmation.
+        TRANSACTIONAL = "transactional", _("transactional")
+        MARKETING = "marketing", _("marketing")
+
+    class Skip(models.TextChoices):
+        """Why a message was not sent (checked when queued and again when sent)."""
+
+        NO_ADDRESS = "no_address", _("no email address")
+        NO_CONSENT = "no_consent", _("no consent to marketing")
+        DO_NOT_EMAIL = "do_not_email", _("do not email")
+        SUPPRESSED = "suppressed", _("address on the suppression list")
+        TOPIC = "topic_opt_out", _("opted out of the topic")
+        FREQUENCY_CAP = "frequency_cap", _("frequency cap reached")
+        ERASED = "erased", _("lead erased")
+        PENDING_OPTIN = "pending_optin", _("awaiting double opt-in confirmation")
+        NOT_TEST = "not_test", _("test mode: not on the test list")
 
     lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), on_delete=models.CASCADE,
                              related_name="emails")
@@ -50,6 +164,18 @@ class EmailMessage(WorkItem):
     subject = models.CharField(_("subject"), max_length=200)
     message_id = models.CharField(_("Message-ID"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    lane = models.CharField(_("lane"), max_length=15, choices=Lane.choices,
+                            default=Lane.TRANSACTIONAL)
+    skip_reason = models.CharField(_("skip reason"), max_length=20, choices=Skip.choices,
+                                   blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    topic = models.ForeignKey(Topic, verbose_name=_("topic"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    sender = models.ForeignKey(SenderIdentity, verbose_name=_("sender"), null=True,
+                               blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Values given when queued for the rendering (a link, a step's data); the message is
+    # rendered by the worker that first claims it, then the same bytes on every attempt.
+    context = models.JSONField(_("context"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     # The outbox: when the next attempt is due (null once sent, skipped or failed for
     # good), and what it sends, rendered when queued so that every attempt sends the same.
@@ -67,11 +193,42 @@ class EmailMessage(WorkItem):
         verbose_name = _("outgoing email")
         verbose_name_plural = _("outgoing emails")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["due_at"], condition=models.Q(due_at__isnull=False),
-                                name="email_outbox_due_idx")]
+        indexes = [models.Index(fields=["lane", "due_at"],
+                                condition=models.Q(due_at__isnull=False),
+                                name="email_outbox_lane_due_idx"),
+                   # Frequency caps count a lead's recent marketing sends.
+                   models.Index(fields=["lead", "sent_at"],
+                                condition=models.Q(lane="marketing", sent_at__isnull=False),
+                                name="email_marketing_sent_idx")]
 
     def __str__(self) -> str:
         return f"{self.subject} -> {self.to_email} ({self.status})"
+
+
+class FrequencyCap(models.Model):
+    """At most `max_messages` marketing emails to a lead within `period_hours`: across all
+    marketing email, or within one campaign. A send over the cap is skipped, or (`wait`)
+    waits until the period lets it go."""
+
+    class WhenReached(models.TextChoices):
+        SKIP = "skip", _("skip the email")
+        WAIT = "wait", _("wait and send it later")
+
+    campaign = models.ForeignKey("campaigns.Campaign", verbose_name=_("campaign"), null=True,
+                                 blank=True, on_delete=models.CASCADE,
+                                 related_name="frequency_caps",
+                                 help_text=_("Empty: all marketing email."))
+    max_messages = models.PositiveIntegerField(_("at most (emails)"))
+    period_hours = models.PositiveIntegerField(_("within (hours)"))
+    when_reached = models.CharField(_("when reached"), max_length=4,
+                                    choices=WhenReached.choices, default=WhenReached.SKIP)
+
+    class Meta:
+        verbose_name = _("frequency cap")
+        verbose_name_plural = _("frequency caps")
+
+    def __str__(self) -> str:
+        return f"{self.max_messages} / {self.period_hours} h"
 
 
 class EmailLink(models.Model):
