@@ -48,3 +48,17 @@ def read_click_token(token: str) -> tuple[int, int] | None:
         return int(message_id), int(index)
     except (signing.BadSignature, ValueError, TypeError):
         return None
+
+
+_PREFERENCES = signing.Signer(salt="leadflow.emails.preferences")
+
+
+def preferences_token(lead_id: int) -> str:
+    return _PREFERENCES.sign_object(lead_id)
+
+
+def read_preferences_token(token: str) -> int | None:
+    try:
+        return int(_PREFERENCES.unsign_object(token))
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
