@@ -91,6 +91,22 @@ class Env:
                 ) from None
         return found
 
+    def rates(self, name: builtins.str) -> builtins.dict[builtins.str, tuple[builtins.int, builtins.int]]:
+        """Rate limits per domain: "gmail.com=100/s, outlook.com=3000/min, *=500/s" as
+        {domain: (messages, seconds)}; `*` is every domain not named."""
+        units = {"s": 1, "min": 60, "h": 3600}
+        found = {}
+        for part in self.list(name, []):
+            domain, _, rate = part.partition("=")
+            count, _, unit = rate.strip().partition("/")
+            if not domain.strip() or not count.strip().isdigit() or unit.strip() not in units \
+                    or int(count) < 1:
+                raise ConfigError(
+                    f"{name} must list DOMAIN=COUNT/UNIT items, the unit being s, min or h "
+                    f"(e.g. gmail.com=100/s, *=500/s), and {part!r} is not one")
+            found[domain.strip().lower()] = (int(count), units[unit.strip()])
+        return found
+
     def path(self, name: builtins.str, default: Path) -> Path:
         raw = self.str(name)
         return Path(raw).expanduser().resolve() if raw else default

@@ -246,6 +246,13 @@ LEADFLOW_BOUNCE_DOMAIN = env.str("LEADFLOW_BOUNCE_DOMAIN")
 # The legal basis of marketing email: "consent" (GDPR/ePrivacy default: only leads who
 # consented get it) or "legitimate_interest" (B2B soft opt-in where the law allows it:
 # everyone who has not objected). Checked at send time.
+# Sending: SMTP connections per worker, rows claimed per batch, the lease of a batch, and
+# rate limits per recipient domain and per sending domain (shared by all workers).
+SMTP_CONNECTIONS = env.int("LEADFLOW_SMTP_CONNECTIONS", 4, minimum=1, maximum=64)
+EMAIL_BATCH = env.int("LEADFLOW_EMAIL_BATCH", 200, minimum=1, maximum=5000)
+EMAIL_LEASE_SECONDS = env.int("LEADFLOW_EMAIL_LEASE_SECONDS", 120, minimum=2, maximum=3600)
+RECIPIENT_RATE_LIMITS = env.rates("LEADFLOW_RECIPIENT_RATE_LIMITS")
+SENDING_RATE_LIMITS = env.rates("LEADFLOW_SENDING_RATE_LIMITS")
 MARKETING_BASIS = env.choice("LEADFLOW_MARKETING_BASIS", "consent",
                              ("consent", "legitimate_interest"))
 

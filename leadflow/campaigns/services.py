@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from leadflow.campaigns.models import Campaign, Enrollment, Step
-from leadflow.core import clock, workqueue
+from leadflow.core import clock, failpoints, workqueue
 from leadflow.core.errors import Conflict
 from leadflow.core.pipeline import Batch
 from leadflow.leads.models import Lead, LeadMerge
@@ -274,6 +274,7 @@ def _run_step(enrollment: Enrollment, step: Step):
     """Do a step's work (once per step, whatever the number of runs); a send step returns
     its queued message."""
     key = f"enrollment:{enrollment.pk}:step:{step.position}"
+    failpoints.hit("campaign.step")
     if step.kind == Step.Kind.SEND_EMAIL and step.template is not None:
         from leadflow.emails.services import send_template
 

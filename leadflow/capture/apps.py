@@ -9,10 +9,10 @@ class CaptureConfig(AppConfig):
 
     def ready(self) -> None:
         # A hook of emails, which stands below capture (docs/architecture.md, "Layers").
-        from leadflow.capture.services import awaiting_confirmation
+        from leadflow.capture.services import awaiting_confirmation_among
         from leadflow.emails.services import register_marketing_hold
 
-        register_marketing_hold(awaiting_confirmation)
+        register_marketing_hold(awaiting_confirmation_among)
 
         # A hook of leads: sources `form:<slug>` read as the form's name.
         from leadflow.capture import labels

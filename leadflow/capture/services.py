@@ -255,7 +255,13 @@ def _confirmed(lead: Lead) -> bool:
 def awaiting_confirmation(lead: Lead) -> bool:
     """True while the lead has a double opt-in request it has not confirmed (one query);
     marketing email waits until then."""
-    return OptInRequest.objects.filter(lead_id=lead.pk, confirmed_at__isnull=True).exists()
+    return bool(awaiting_confirmation_among([lead.pk]))
+
+
+def awaiting_confirmation_among(lead_ids: list[int]) -> set[int]:
+    """The leads among `lead_ids` awaiting a double opt-in confirmation (one query)."""
+    return set(OptInRequest.objects.filter(lead_id__in=lead_ids, confirmed_at__isnull=True)
+               .values_list("lead_id", flat=True))
 
 
 def optin_template():

@@ -13,3 +13,11 @@ class EmailsConfig(AppConfig):
         from leadflow.leads.privacy import register_store
 
         register_store(forget_in_email_rows)
+
+        from leadflow.emails.policy import reason_label
+        from leadflow.tracking.events import describe_with
+        from leadflow.tracking.models import EventType
+
+        describe_with(EventType.EMAIL_SKIPPED, detail=lambda p: " · ".join(
+            filter(None, [str(p.get("subject") or p.get("template") or ""),
+                          reason_label(str(p.get("reason", "")))])))

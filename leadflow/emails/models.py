@@ -247,3 +247,21 @@ class EmailLink(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class SendWindow(models.Model):
+    """How many messages went to (or from) a domain in one window of time: the rate limits
+    shared by every worker (emails.ratelimit)."""
+
+    key = models.CharField(_("key"), max_length=270)
+    window = models.BigIntegerField(_("window"))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("sending window")
+        verbose_name_plural = _("sending windows")
+        constraints = [models.UniqueConstraint(fields=["key", "window"],
+                                               name="send_window_key_window_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window}: {self.count}"

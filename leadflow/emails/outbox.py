@@ -1,86 +1,217 @@
-"""The outbox: workers send queued messages, one SMTP connection per claimed batch.
+"""The outbox: workers send queued messages in batches, over reused SMTP connections.
 
-A message is claimed (core.workqueue) with status `sending`; once the SMTP server has
-accepted it the row becomes `sent` and `email_sent` is recorded. A failed send is
-retried with backoff; after its last attempt, at once when the server refuses it for
-good (a 5xx answer), or when its worker died during the last attempt, it is `failed`
-and `email_failed` is recorded (a campaign step waiting for it then takes its failure
-path). A worker that dies between the server's acceptance and the row's update leaves
-the row `sending`: its lease runs out and the message is sent again, under the same
-Message-ID, so a receiving server or a person can tell the copy. That is the only
-duplicate a crash can cause, and at most once per attempt.
+A batch is claimed (core.workqueue) per lane, transactional first, so that a marketing
+burst never holds back an opt-in confirmation for more than one batch. Then, for the
+whole batch in a few statements: the send-time checks (emails.policy; a skipped message
+records why), rendering of rows not rendered yet (persisted, with their Message-ID,
+before any attempt, so every attempt sends the same message under the same Message-ID),
+and the rate limits (messages over a limit wait for the next window).
+
+Delivery (emails.delivery) uses several SMTP connections at once, one thread each.
+After the server accepts a message its row is marked sent before that connection sends
+anything else, so a worker killed at any instant leaves at most one accepted but
+unmarked message per connection: its lease runs out and it is sent again under the same
+Message-ID. That is the only duplicate a crash can cause. The `email_sent` events of a
+batch are stored together at its end; a worker killed before that leaves rows sent but
+still held, whose events the next worker stores (`_record_held`).
+
+A failed send is retried with backoff; a 5xx answer fails it at once; a server that
+cannot be reached costs no attempt to the messages not tried yet, which wait a few
+seconds. After its last attempt, or when its worker died during the last attempt, a
+message is `failed` and `email_failed` is recorded (a campaign step waiting for it then
+takes its failure path).
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import timedelta
 
-from django.core import mail
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
-from leadflow.core import clock, failpoints, workqueue
+from leadflow.core import clock, workqueue
+from leadflow.emails import delivery, policy, ratelimit
 from leadflow.emails.models import EmailMessage
-from leadflow.emails.services import build
 from leadflow.tracking.models import Event, EventType
 
 log = logging.getLogger(__name__)
 
-BATCH = 50
-# Long enough for a batch of SMTP round trips; renewed between messages anyway.
-LEASE = timedelta(minutes=2)
-WAITING = (EmailMessage.Status.QUEUED, EmailMessage.Status.SENDING)
+Status = EmailMessage.Status
+WAITING = (Status.QUEUED, Status.SENDING)
+LANES = (EmailMessage.Lane.TRANSACTIONAL, EmailMessage.Lane.MARKETING)
 
 
-def send_due(limit: int = BATCH, *, worker: str = "") -> int:
-    """Claim and send due messages until none is due; returns how many were attempted."""
+def lease() -> timedelta:
+    return timedelta(seconds=settings.EMAIL_LEASE_SECONDS)
+
+
+def send_due(limit: int | None = None, *, worker: str = "") -> int:
+    """Claim and send due messages, transactional first, until none is due; returns how
+    many were attempted."""
+    _record_held()
     attempted = 0
-    while claim := workqueue.claim(EmailMessage.objects.filter(status__in=WAITING),
-                                   limit=limit, lease=LEASE, worker=worker,
-                                   exhausted=_gave_up, status=EmailMessage.Status.SENDING):
-        attempted += _send_batch(claim)
-    return attempted
+    while True:
+        for lane in LANES:
+            claim = workqueue.claim(
+                EmailMessage.objects.filter(status__in=WAITING, lane=lane),
+                limit=limit or settings.EMAIL_BATCH, lease=lease(), worker=worker,
+                exhausted=_gave_up, status=Status.SENDING)
+            if claim:
+                attempted += _send_batch(claim)
+                break  # back to the transactional lane before the next marketing batch
+        else:
+            return attempted
 
 
 def _send_batch(claim: workqueue.Claim) -> int:
-    messages = {m.pk: m for m in EmailMessage.objects.filter(pk__in=claim.ids)
-                .select_related("lead", "template")}
-    connection = mail.mailers.default
-    attempted = 0
+    messages = list(EmailMessage.objects.filter(pk__in=claim.ids)
+                    .select_related("lead", "template", "sender", "template__sender"))
+    verdicts = policy.decide(messages)
+    _hold_back(claim, messages, verdicts)
+    going = [m for m in messages if m.pk not in verdicts]
+    going = _render(claim, going)
+    delivery.assign_senders(going)
+    going = _rate_limited(claim, going)
+    if not going:
+        return 0
+    outcome = delivery.deliver(claim, going)
+    _settle(claim, going, outcome)
+    return len(going)
+
+
+def _hold_back(claim: workqueue.Claim, messages: list[EmailMessage],
+               verdicts: dict[int, policy.Verdict]) -> None:
+    """Skipped messages are settled with their reason (and `email_skipped` on the
+    timeline); a frequency cap that waits puts its message back until then."""
+    from leadflow.tracking.services import NewEvent, record_events
+
+    if not verdicts:
+        return
+    by_id = {m.pk: m for m in messages}
+    skipped: dict[str, list[int]] = {}
+    for pk, verdict in verdicts.items():
+        if verdict.wait_until:
+            workqueue.done(claim, pk, due=verdict.wait_until, status=Status.QUEUED,
+                           attempts=F("attempts") - 1)
+        else:
+            skipped.setdefault(verdict.skip, []).append(pk)
+    with transaction.atomic():
+        for reason, ids in skipped.items():
+            workqueue.done(claim, ids, status=Status.SKIPPED, skip_reason=reason,
+                           error=policy.reason_label(reason))
+        record_events([NewEvent(EventType.EMAIL_SKIPPED, lead_id=by_id[pk].lead_id,
+                                idempotency_key=f"email_skipped:{pk}",
+                                properties=_about(by_id[pk], reason=reason))
+                       for reason, ids in skipped.items() for pk in ids
+                       if by_id[pk].lead is not None], via=Event.Via.EMAIL)
+
+
+def _about(message: EmailMessage, **more) -> dict:
+    return {"message_id": message.pk, "campaign_id": message.campaign_id,
+            "template": message.template.name if message.template else "",
+            "subject": message.subject, **more}
+
+
+def _render(claim: workqueue.Claim, messages: list[EmailMessage]) -> list[EmailMessage]:
+    """Render the rows queued without their content (campaign steps, one-off sends) and
+    keep it: a retry sends exactly this. A template that cannot be rendered fails its
+    messages for good (another attempt would fail the same); returns the others."""
+    from leadflow.emails import services
+
+    todo = [m for m in messages if not (m.body_text or m.body_html) and m.template]
+    if not todo:
+        return messages
+    broken: dict[int, str] = {}
     try:
-        for pk in workqueue.each(claim):
-            message = messages.get(pk)
-            if message is None:  # deleted meanwhile (the lead was erased): nothing to send
-                continue
-            if "List-Unsubscribe" in message.headers and message.lead.do_not_email:
-                # Opted out after it was queued: marketing mail no longer goes.
-                workqueue.done(claim, pk, status=EmailMessage.Status.SKIPPED,
-                               error="lead opted out")
-                continue
-            attempted += 1
+        services.render_messages(todo)
+    except Exception:  # a marketer's template: find the messages it breaks, one by one
+        for m in todo:
             try:
-                connection.open()  # once per batch: a no-op while the connection is open
-                connection.send_messages([build(message)])
-            except Exception as exc:  # SMTP failures are expected: retry, then give up
-                log.warning("email %s to lead %s failed (attempt %s): %s", pk,
-                            message.lead_id, claim.attempts.get(pk), exc)
-                _failed(claim, message, str(exc) or type(exc).__name__,
-                        permanent=_permanent(exc))
-                _close(connection)  # a broken connection is reopened by the next send
+                services.render_messages([m])
+            except Exception as exc:
+                broken[m.pk] = f"the template cannot be rendered: {type(exc).__name__}: {exc}"
+    rendered = [m for m in todo if m.pk not in broken]
+    if rendered:
+        EmailMessage.objects.bulk_update(
+            rendered, ["subject", "body_text", "body_html", "headers", "message_id", "language"])
+    for m in todo:
+        if m.pk in broken:
+            _failed(claim, m, broken[m.pk], permanent=True)
+    return [m for m in messages if m.pk not in broken]
+
+
+def _rate_limited(claim: workqueue.Claim, messages: list[EmailMessage]) -> list[EmailMessage]:
+    """The messages the rate limits let go now; the others wait for the next window
+    (no attempt counted)."""
+    for kind, limits, domain_of in (
+            ("to", settings.RECIPIENT_RATE_LIMITS, _recipient_domain),
+            ("from", settings.SENDING_RATE_LIMITS, delivery.sending_domain)):
+        if not limits:
+            continue
+        groups: dict[str, list[EmailMessage]] = {}
+        for m in messages:
+            groups.setdefault(domain_of(m), []).append(m)
+        kept: list[EmailMessage] = []
+        for domain, group in groups.items():
+            limit = ratelimit.limit_for(limits, domain)
+            if limit is None:
+                kept += group
                 continue
-            failpoints.hit("email.after_smtp")
-            _sent(claim, message)
-    finally:
-        _close(connection)
-    return attempted
+            allowed, opens = ratelimit.take(f"{kind}:{domain}", len(group), limit)
+            kept += group[:allowed]
+            if allowed < len(group):
+                workqueue.done(claim, [m.pk for m in group[allowed:]], due=opens,
+                               status=Status.QUEUED, attempts=F("attempts") - 1)
+        messages = kept
+    return messages
 
 
-def _permanent(exc: Exception) -> bool:
-    """A 5xx answer refuses the message for good: sending it again gets the same answer."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+def _recipient_domain(message: EmailMessage) -> str:
+    return message.to_email.rsplit("@", 1)[-1].lower()
+
+
+def _settle(claim: workqueue.Claim, messages: list[EmailMessage],
+            outcome: delivery.Outcome) -> None:
+    by_id = {m.pk: m for m in messages}
+    for pk, (error, permanent) in outcome.failed.items():
+        _failed(claim, by_id[pk], error, permanent=permanent)
+    if outcome.untried:
+        # The server could not be reached: these were not tried, and wait a little.
+        workqueue.done(claim, outcome.untried, due=clock.now() + outcome.pause,
+                       status=Status.QUEUED, attempts=F("attempts") - 1)
+    _record_sent(claim, [by_id[pk] for pk in outcome.sent])
+
+
+def _record_sent(claim: workqueue.Claim, messages: list[EmailMessage]) -> None:
+    """Store the `email_sent` events of rows marked sent and release them, together."""
+    from leadflow.tracking.services import NewEvent, record_events
+
+    if not messages:
+        return
+    with transaction.atomic():
+        record_events([NewEvent(EventType.EMAIL_SENT, lead_id=m.lead_id,
+                                idempotency_key=f"email_sent:{m.pk}",
+                                occurred_at=m.sent_at, properties=_about(m))
+                       for m in messages], via=Event.Via.EMAIL)
+        workqueue.done(claim, [m.pk for m in messages], status=Status.SENT)
+
+
+def _record_held() -> None:
+    """Rows a dead worker marked sent without storing their events (its lease ran out):
+    their events are stored now, once (idempotency keys)."""
+    stale = list(EmailMessage.objects.filter(status=Status.SENT, due_at__lte=clock.now())
+                 .exclude(claimed_by="").select_related("template")[:5000])
+    if not stale:
+        return
+    claim = workqueue.Claim(EmailMessage, [m.pk for m in stale], "", lease(), clock.now())
+    by_token: dict[str, list[EmailMessage]] = {}
+    for m in stale:
+        by_token.setdefault(m.claimed_by, []).append(m)
+    for token, group in by_token.items():
+        claim.token, claim.ids = token, [m.pk for m in group]
+        _record_sent(claim, group)
 
 
 def _gave_up(claim: workqueue.Claim) -> None:
@@ -90,35 +221,14 @@ def _gave_up(claim: workqueue.Claim) -> None:
         _failed(claim, message, "the worker stopped during the last attempt")
 
 
-def _close(connection) -> None:
-    try:
-        connection.close()
-    except Exception:
-        log.debug("closing the mail connection failed", exc_info=True)
-
-
-@transaction.atomic
-def _sent(claim: workqueue.Claim, message: EmailMessage) -> None:
-    from leadflow.tracking.services import record_event
-
-    if not workqueue.done(claim, message.pk, status=EmailMessage.Status.SENT,
-                          sent_at=clock.now(), error=""):
-        return  # another worker took it over meanwhile; it records the sending
-    record_event(EventType.EMAIL_SENT, lead=message.lead, via=Event.Via.EMAIL,
-                 idempotency_key=f"email_sent:{message.pk}",
-                 properties={"message_id": message.pk,
-                             "template": message.template.name if message.template else "",
-                             "campaign_id": message.campaign_id, "subject": message.subject})
-
-
 @transaction.atomic
 def _failed(claim: workqueue.Claim, message: EmailMessage, error: str, *,
             permanent: bool = False) -> None:
     from leadflow.tracking.services import record_event
 
     final = workqueue.retry(claim, message.pk, error,
-                            final={"status": EmailMessage.Status.FAILED},
-                            again={"status": EmailMessage.Status.QUEUED}, permanent=permanent)
+                            final={"status": Status.FAILED},
+                            again={"status": Status.QUEUED}, permanent=permanent)
     if final:
         record_event(EventType.EMAIL_FAILED, lead=message.lead, via=Event.Via.EMAIL,
                      idempotency_key=f"email_failed:{message.pk}:{claim.token}",

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from leadflow.core import clock
-from leadflow.emails import tokens
+from leadflow.emails import policy, tokens
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.leads.models import Lead
 from leadflow.tracking.models import Event, EventType
@@ -47,54 +47,55 @@ def unsubscribe_url(lead: Lead, campaign_id: int | None) -> str:
     return settings.BASE_URL + reverse("emails:unsubscribe", args=[token])
 
 
-# Asked before queueing marketing mail, each `hold(lead) -> bool` (True: not yet). capture
-# registers its pending double opt-in (CaptureConfig.ready()): it stands above emails.
-_marketing_holds: list[Callable[[Lead], bool]] = []
-
-
-def register_marketing_hold(hold: Callable[[Lead], bool]) -> None:
-    if hold not in _marketing_holds:
-        _marketing_holds.append(hold)
+def register_marketing_hold(hold: Callable[[list[int]], set[int]]) -> None:
+    """`hold(lead ids) -> the ids held back`: marketing mail waits for them (capture's
+    pending double opt-ins; capture stands above emails)."""
+    policy.register_marketing_hold(hold)
 
 
 def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
                   campaign_id: int | None = None,
                   context: dict | None = None) -> EmailMessage:
     """Queue `template` for `lead` once per `dedupe_key` (a second call returns the first
-    message, whatever its state); a worker sends it (emails.outbox), retrying failures.
+    message, whatever its state); a worker renders and sends it (emails.outbox).
 
-    Marketing email is skipped (and recorded as skipped) for leads without an address,
-    opted out, marked do-not-email, or awaiting a double opt-in confirmation; it carries
-    one-click unsubscribe headers. `context` adds values to the template's (e.g. a link).
-    The message is rendered, with its Message-ID, in the transaction that queues it, so
-    every attempt sends the same bytes under the same Message-ID.
+    The send-time checks (emails.policy: consent, do-not-email, suppression, topics,
+    frequency caps...) run now, so that a message that cannot go is skipped at once with
+    its reason, and again when a worker sends it. `context` adds values to the
+    template's (e.g. a link); it must be JSON (it is stored with the row).
     """
     existing = EmailMessage.objects.filter(dedupe_key=dedupe_key).first()
     if existing:
         return existing
-    # Marketing waits for a pending double opt-in (one query, only for marketing mail).
-    skip = not lead.email or (template.marketing and (
-        lead.do_not_email or any(hold(lead) for hold in _marketing_holds)))
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
+    message = EmailMessage(
+        lead=lead, template=template, campaign_id=campaign_id, dedupe_key=dedupe_key,
+        to_email=lead.email or "", subject="", status=EmailMessage.Status.QUEUED,
+        lane=EmailMessage.Lane.MARKETING if template.marketing else
+        EmailMessage.Lane.TRANSACTIONAL,
+        topic_id=template.topic_id, sender_id=template.sender_id, context=context or {},
+        message_id=make_msgid(domain=domain), due_at=clock.now())
+    verdict = policy.decide([message]).get(None)  # not saved yet: its id is None
+    if verdict and not verdict.wait_until:
+        message.status, message.skip_reason, message.due_at = (
+            EmailMessage.Status.SKIPPED, verdict.skip, None)
+        message.error = policy.reason_label(verdict.skip)
+    elif verdict:
+        message.due_at = verdict.wait_until
     try:
         with transaction.atomic():
-            message = EmailMessage.objects.create(
-                lead=lead, template=template, campaign_id=campaign_id,
-                dedupe_key=dedupe_key, to_email=lead.email or "", subject="",
-                status=EmailMessage.Status.SKIPPED if skip else EmailMessage.Status.QUEUED)
-            if skip:
-                message.error = ("no email address" if not lead.email else "lead opted out"
-                                 if lead.do_not_email else
-                                 "awaiting double opt-in confirmation")
-                message.save(update_fields=["error"])
-                return message
-            _render(message, lead, template, context)
-            message.due_at = clock.now()
-            message.save(update_fields=["subject", "message_id", "body_text", "body_html",
-                                        "headers", "due_at"])
+            message.save()
     except IntegrityError:
         return EmailMessage.objects.get(dedupe_key=dedupe_key)
-    transaction.on_commit(_kick_outbox)
+    if message.status == EmailMessage.Status.QUEUED:
+        transaction.on_commit(_kick_outbox)
     return message
+
+
+def render_messages(messages: list[EmailMessage]) -> None:
+    """Fill in each message's subject, bodies and headers from its template (not saved)."""
+    for message in messages:
+        _render(message, message.lead, message.template, message.context)
 
 
 def _render(message: EmailMessage, lead: Lead, template: EmailTemplate,
@@ -109,8 +110,9 @@ def _render(message: EmailMessage, lead: Lead, template: EmailTemplate,
     if template.marketing:
         text += f"\n\n--\nUnsubscribe: {unsub}\n"
     message.body_text = text
-    message.message_id = make_msgid(
-        domain=settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> "))
+    if not message.message_id:
+        message.message_id = make_msgid(
+            domain=settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> "))
     message.headers = {}
     if template.marketing:
         message.headers = {"List-Unsubscribe": f"<{unsub}>",
@@ -128,11 +130,19 @@ def _render(message: EmailMessage, lead: Lead, template: EmailTemplate,
 
 
 def build(message: EmailMessage) -> EmailMultiAlternatives:
-    """The email a queued message sends (the same on every attempt)."""
+    """The email a queued message sends through a mail backend other than SMTP (a
+    provider through django-anymail); the SMTP path writes the bytes itself
+    (emails.delivery). `message.envelope_sender` is set (delivery.assign_senders)."""
+    from leadflow.emails.mime import address
+
+    sender = message.envelope_sender
     headers: dict[str, str] = {"Message-ID": message.message_id}
+    if sender.reply_to:
+        headers["Reply-To"] = sender.reply_to
     for name, value in message.headers.items():
         headers[name] = _one_line(name, value)
     email = EmailMultiAlternatives(subject=message.subject, body=message.body_text,
+                                   from_email=address((sender.name, sender.address)),
                                    to=[message.to_email], headers=headers)
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")

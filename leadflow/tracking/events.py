@@ -175,6 +175,9 @@ _declare(EventType.PIPELINE_HALTED, gettext_lazy("Automation stopped: rules kept
          detail=lambda p: ", ".join(map(str, p.get("undispatched") or [])))
 _declare(EventType.EMAIL_FAILED, gettext_lazy("Email could not be sent"), L, kind="email",
          our_action=True, detail=_prop("subject", "error"))
+# Its reason reads as emails knows it (EmailsConfig.ready()).
+_declare(EventType.EMAIL_SKIPPED, gettext_lazy("Email not sent"), L, kind="email",
+         our_action=True, detail=_prop("reason"))
 _declare(EventType.CAMPAIGN_STEP_FAILED, gettext_lazy("Campaign step failed"), L,
          kind="campaign", our_action=True, detail=_prop("campaign", "error"))
 _declare(EventType.MERGED, gettext_lazy("Merged with another lead"), L,

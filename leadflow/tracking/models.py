@@ -34,6 +34,8 @@ class EventType:
     EMAIL_OPENED = "email_opened"
     EMAIL_CLICKED = "email_clicked"
     EMAIL_FAILED = "email_failed"
+    # Not sent, and why ({"reason": EmailMessage.Skip value, ...}).
+    EMAIL_SKIPPED = "email_skipped"
     UNSUBSCRIBED = "unsubscribed"
     ASSIGNED = "assigned"
     STAGE_CHANGED = "stage_changed"

@@ -16,6 +16,13 @@ from leadflow.tracking.services import record_event
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
@@ -100,8 +107,31 @@ def test_after_the_email_s_last_attempt_the_step_takes_its_failure_path(settings
     assert EmailMessage.objects.count() == 1  # the later step never ran
 
 
-def test_a_step_that_raises_is_retried_with_backoff_then_the_enrollment_fails(make_lead):
+def test_an_email_whose_template_cannot_be_rendered_fails_and_the_step_takes_its_failure_path(
+        make_lead, smtp_server):
+    from leadflow.emails.outbox import send_due
+
     make_campaign(first_subject="{% broken %}")  # the template cannot be rendered
+    lead = make_lead("ana@example.com")
+    record_event("signup", lead=lead)
+    run_due_enrollments()
+
+    send_due()  # rendered by the worker: failed for good, no attempt can fix it
+    message = EmailMessage.objects.get()
+    assert message.status == EmailMessage.Status.FAILED and message.attempts == 1
+    assert "TemplateSyntaxError" in message.error
+    run_due_enrollments()
+
+    assert Enrollment.objects.get().status == Enrollment.Status.FAILED
+    failed = lead.events.get(type="campaign_step_failed")
+    assert "TemplateSyntaxError" in failed.properties["error"]
+    assert smtp_server.messages == []
+
+
+def test_a_step_that_raises_is_retried_with_backoff_then_the_enrollment_fails(
+        make_lead, monkeypatch):
+    monkeypatch.setenv("LEADFLOW_FAILPOINT", "campaign.step:raise")  # every step breaks
+    make_campaign()
     lead = make_lead("ana@example.com")
     record_event("signup", lead=lead)
 
@@ -116,7 +146,7 @@ def test_a_step_that_raises_is_retried_with_backoff_then_the_enrollment_fails(ma
     assert attempts == list(range(1, Enrollment.max_attempts + 1))
     enrollment = Enrollment.objects.get()
     assert enrollment.status == Enrollment.Status.FAILED
-    assert "TemplateSyntaxError" in enrollment.last_error
+    assert "FailpointError" in enrollment.last_error
     assert lead.events.filter(type="campaign_step_failed").count() == 1
     assert run_due_enrollments() == 0
 

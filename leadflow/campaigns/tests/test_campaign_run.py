@@ -25,6 +25,13 @@ from leadflow.tracking.services import NewEvent, record_event, record_events
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 TWO_DAYS = timedelta(days=2)
 

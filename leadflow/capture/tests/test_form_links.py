@@ -17,6 +17,13 @@ from leadflow.leads.models import Lead
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
 BASE = "http://127.0.0.1:8111"
 
 
@@ -65,7 +72,7 @@ def test_the_embed_definition_submits_to_base_url(form):
     assert data["submit_url"] == f"{BASE}/f/guide/submit"
 
 
-def test_download_confirmation_and_consent_proof_follow_base_url(form):
+def test_download_confirmation_and_consent_proof_follow_base_url(form, smtp_server):
     r = Client().post("/f/guide/", {"email": "ana@example.com", "consent": "yes",
                                     "lf_token": aged_token(form.pk)},
                       HTTP_HOST="internal:8000")
@@ -73,7 +80,10 @@ def test_download_confirmation_and_consent_proof_follow_base_url(form):
     lead = Lead.objects.get()
     assert lead.consents.get().page_url == f"{BASE}/f/guide/"
 
-    # The opt-in email is queued with its body rendered: its links are already there.
+    # The worker renders the opt-in email, and keeps what it sent.
+    from leadflow.emails.outbox import send_due
+
+    send_due()
     links = _urls(EmailMessage.objects.get(lead=lead).body_text)
     assert any(u.startswith(f"{BASE}/f/confirm/") for u in links), links
     assert any(u.startswith(f"{BASE}/f/guide/download/") for u in links), links

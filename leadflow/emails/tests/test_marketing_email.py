@@ -11,6 +11,13 @@ from leadflow.emails.services import send_template
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
 BASE_URL = "https://leads.example.com"
 
 
@@ -129,7 +136,7 @@ def test_a_do_not_email_lead_is_skipped_and_nothing_reaches_smtp(smtp_server, ma
     message = queue_and_send(lead, welcome, dedupe_key="welcome:1")
 
     assert message.status == EmailMessage.Status.SKIPPED
-    assert message.error == "lead opted out"
+    assert message.error == "do not email"
     assert smtp_server.messages == []
     assert not lead.events.filter(type="email_sent").exists()
 

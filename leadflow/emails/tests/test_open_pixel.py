@@ -13,6 +13,13 @@ from leadflow.emails.tokens import open_token
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
+
 @pytest.fixture
 def sent(smtp_server, make_lead, score_rules, settings):
     """A marketing email delivered to a lead, and the pixel path found in its HTML."""

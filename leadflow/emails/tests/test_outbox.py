@@ -12,6 +12,13 @@ from leadflow.emails.services import retry_failed, send_template
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
@@ -37,16 +44,30 @@ def smtp_down(settings):
                                                 "timeout": 5}}}
 
 
-def test_queueing_writes_the_rendered_message_with_its_message_id_and_sends_nothing(
+def test_queueing_writes_the_message_with_its_message_id_and_sends_nothing(
         smtp_server, make_lead, welcome):
     lead = make_lead("ana@example.com", first_name="Ana")
 
     message = send_template(lead, welcome, dedupe_key="w:1")
 
-    assert (message.status, message.subject, message.attempts) == (
-        EmailMessage.Status.QUEUED, "Welcome Ana", 0)
+    assert (message.status, message.attempts) == (EmailMessage.Status.QUEUED, 0)
     assert message.message_id.startswith("<") and message.due_at == T0
     assert smtp_server.messages == []
+
+
+def test_the_worker_renders_the_message_once_and_keeps_what_it_sent(
+        smtp_server, make_lead, welcome):
+    lead = make_lead("ana@example.com", first_name="Ana")
+    message = send_template(lead, welcome, dedupe_key="w:1")
+    lead.first_name = "Anna"  # changed after the send: the kept message does not change
+    lead.save(update_fields=["first_name"])
+
+    outbox.send_due()
+
+    message.refresh_from_db()
+    assert (message.status, message.subject) == (EmailMessage.Status.SENT, "Welcome Anna")
+    assert smtp_server.messages[0]["Subject"] == "Welcome Anna"
+    assert smtp_server.messages[0]["Message-ID"] == message.message_id
 
 
 def test_a_failed_send_is_retried_after_a_backoff_and_its_step_is_not_done(
@@ -107,13 +128,13 @@ def test_a_send_left_sending_by_a_dead_worker_is_sent_after_its_lease_not_report
     lead = make_lead("ana@example.com")
     message = send_template(lead, welcome, dedupe_key="w:1")
     # A worker claimed it, then died before (or after) talking to the SMTP server.
-    workqueue.claim(EmailMessage.objects.filter(pk=message.pk), limit=1, lease=outbox.LEASE,
+    workqueue.claim(EmailMessage.objects.filter(pk=message.pk), limit=1, lease=outbox.lease(),
                     status=EmailMessage.Status.SENDING)
 
     again = send_template(lead, welcome, dedupe_key="w:1")
     assert again.status == EmailMessage.Status.SENDING  # not claimed as sent
     assert outbox.send_due() == 0  # the lease still holds it
-    clock.advance(outbox.LEASE)
+    clock.advance(outbox.lease())
     assert outbox.send_due() == 1
 
     message.refresh_from_db()
@@ -131,7 +152,7 @@ def test_a_lead_who_opts_out_while_the_message_waits_gets_no_marketing_email(
     outbox.send_due()
 
     message.refresh_from_db()
-    assert (message.status, message.error) == (EmailMessage.Status.SKIPPED, "lead opted out")
+    assert (message.status, message.error) == (EmailMessage.Status.SKIPPED, "do not email")
     assert smtp_server.messages == []
 
 
@@ -168,8 +189,8 @@ def test_a_message_whose_worker_dies_on_every_attempt_fails_instead_of_being_sen
     for _ in range(EmailMessage.max_attempts):
         # Claimed, maybe accepted by the server, then the worker died.
         workqueue.claim(EmailMessage.objects.filter(pk=message.pk), limit=1,
-                        lease=outbox.LEASE, status=EmailMessage.Status.SENDING)
-        clock.advance(outbox.LEASE)
+                        lease=outbox.lease(), status=EmailMessage.Status.SENDING)
+        clock.advance(outbox.lease())
 
     assert outbox.send_due() == 0
 

@@ -49,8 +49,8 @@ def test_dispatch_without_steps_refuses_rather_than_scoring_nothing(monkeypatch,
 
 def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
     from leadflow.campaigns.services import on_merge_undone, on_merging
-    from leadflow.capture.services import awaiting_confirmation
-    from leadflow.emails import services as emails
+    from leadflow.capture.services import awaiting_confirmation_among
+    from leadflow.emails import policy
     from leadflow.emails.erasure import forget_in_email_rows
     from leadflow.imports.erasure import forget_in_imports
     from leadflow.leads import privacy, scorecard, signals
@@ -63,7 +63,7 @@ def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
 
     assert visitors._identify_lead is upsert_lead
     assert scorecard._explainer is explain
-    assert awaiting_confirmation in emails._marketing_holds
+    assert awaiting_confirmation_among in policy._marketing_holds
     assert {forget_in_email_rows, forget_in_imports} <= set(privacy._stores)
     connected = {signal: [r() for _key, r, *_ in signal.receivers] for signal in (
         signals.leads_to_route, signals.merging, signals.merge_undone, signals.rows_moved)}

@@ -34,6 +34,8 @@ LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"
 
 @pytest.fixture
 def db_tasks(transactional_db, settings):
+    # About the worker, not the legal basis: marketing goes to every lead not opted out.
+    settings.MARKETING_BASIS = "legitimate_interest"
     settings.TASKS = DB_TASKS
     settings.MAILERS = LOCMEM
     mail.outbox = []

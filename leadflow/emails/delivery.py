@@ -1,0 +1,225 @@
+"""Handing a batch of rendered messages to the mail server.
+
+Over SMTP: LEADFLOW_SMTP_CONNECTIONS connections at once, a thread each, every
+connection reused for all its messages. The threads only talk SMTP; the database is
+written by the calling thread, which marks each accepted message sent before its
+connection may send the next one (at most one accepted-but-unmarked message per
+connection: the duplicate bound of emails.outbox). Any other mail backend (a provider
+through django-anymail, files, memory) is given the messages one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import smtplib
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core import mail
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import connection as db
+
+from leadflow.core import clock, failpoints, workqueue
+from leadflow.emails import mime, verp
+from leadflow.emails.models import EmailMessage, SenderIdentity
+
+log = logging.getLogger(__name__)
+
+# How long messages wait when the server cannot be reached (no attempt counted).
+UNREACHABLE_PAUSE = timedelta(seconds=5)
+_SENT, _UNTRIED = "sent", "untried"
+
+
+@dataclass
+class Outcome:
+    sent: list[int] = field(default_factory=list)
+    failed: dict[int, tuple[str, bool]] = field(default_factory=dict)  # id: (error, permanent)
+    untried: list[int] = field(default_factory=list)
+    pause: timedelta = UNREACHABLE_PAUSE
+
+
+@dataclass(frozen=True)
+class Sender:
+    name: str
+    address: str
+    reply_to: str = ""
+
+    @property
+    def domain(self) -> str:
+        return self.address.rsplit("@", 1)[-1].lower()
+
+
+def assign_senders(messages: list[EmailMessage]) -> None:
+    """Who each message is from: its own sender, its template's, the default identity,
+    else LEADFLOW_FROM_EMAIL (one query per batch)."""
+    default = SenderIdentity.objects.filter(is_default=True).first()
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    fallback = Sender(name, address)
+    for m in messages:
+        identity = m.sender or (m.template.sender if m.template else None) or default
+        m.envelope_sender = (Sender(identity.from_name, identity.from_email, identity.reply_to)
+                             if identity else fallback)
+
+
+def sending_domain(message: EmailMessage) -> str:
+    return message.envelope_sender.domain
+
+
+def as_bytes(message: EmailMessage) -> tuple[str, bytes]:
+    """The envelope sender (its own VERP return path) and the bytes of a message."""
+    sender: Sender = message.envelope_sender
+    headers = dict(message.headers)
+    if sender.reply_to:
+        headers["Reply-To"] = sender.reply_to
+    data = mime.build(message_id=message.message_id, from_=(sender.name, sender.address),
+                      to=message.to_email, subject=message.subject, text=message.body_text,
+                      html=message.body_html, headers=headers)
+    return verp.return_path(message.pk, sender.domain), data
+
+
+def deliver(claim: workqueue.Claim, messages: list[EmailMessage]) -> Outcome:
+    backend = mail.mailers.default
+    if isinstance(backend, SMTPBackend):
+        return _over_smtp(claim, messages)
+    return _over_backend(claim, messages, backend)
+
+
+def kind_of(exc: Exception) -> str:
+    """"permanent" (a 5xx answer: sending again gets the same), "unreachable" (no
+    server to talk to), or "temporary" (4xx, anything else: try again later)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return "permanent" if codes and all(c >= 500 for c in codes) else "temporary"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        if exc.smtp_code == 421:
+            return "unreachable"
+        return "permanent" if exc.smtp_code >= 500 else "temporary"
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | OSError):
+        return "unreachable"
+    return "temporary"
+
+
+def _mark_sent(claim: workqueue.Claim, messages: list[EmailMessage]) -> None:
+    """One statement: these rows were accepted by the server (still held by the claim
+    until their events are stored)."""
+    now = clock.now()
+    for m in messages:
+        m.sent_at = now
+    marks = ", ".join(["%s"] * len(messages))
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {EmailMessage._meta.db_table} SET status = %s, sent_at = %s, error = '' "  # noqa: S608
+            f"WHERE claimed_by = %s AND id IN ({marks})",
+            [EmailMessage.Status.SENT, now, claim.token, *(m.pk for m in messages)])
+        if cursor.rowcount != len(messages):
+            log.warning("%s sent messages were taken over by another worker meanwhile",
+                        len(messages) - cursor.rowcount)
+
+
+def _over_backend(claim: workqueue.Claim, messages: list[EmailMessage], backend) -> Outcome:
+    from leadflow.emails.services import build
+
+    outcome = Outcome()
+    for i, m in enumerate(messages):
+        try:
+            backend.send_messages([build(m)])
+        except Exception as exc:  # a failed send is expected: retried, then given up
+            kind = kind_of(exc)
+            log.warning("email %s failed (%s): %s", m.pk, kind, exc)
+            outcome.failed[m.pk] = (str(exc) or type(exc).__name__, kind == "permanent")
+            if kind == "unreachable":
+                outcome.untried += [r.pk for r in messages[i + 1:]]
+                break
+            continue
+        failpoints.hit("email.after_smtp")
+        _mark_sent(claim, [m])
+        outcome.sent.append(m.pk)
+        workqueue.keep_alive(claim)
+    return outcome
+
+
+def _over_smtp(claim: workqueue.Claim, messages: list[EmailMessage]) -> Outcome:
+    count = min(settings.SMTP_CONNECTIONS, len(messages))
+    results: queue.Queue = queue.Queue()
+    acks = [threading.Semaphore(0) for _ in range(count)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=_connection, daemon=True, name=f"smtp-{i}",
+                                args=(i, messages[i::count], results, acks[i], stop))
+               for i in range(count)]
+    for thread in threads:
+        thread.start()
+    outcome = Outcome()
+    running = count
+    try:
+        while running:
+            got = [results.get()]
+            while not results.empty():
+                got.append(results.get_nowait())
+            accepted = [m for _, m, r in got if r == _SENT]
+            if accepted:
+                _mark_sent(claim, accepted)
+                outcome.sent += [m.pk for m in accepted]
+            for i, m, r in got:
+                if m is None:
+                    running -= 1
+                elif r == _UNTRIED:
+                    outcome.untried.append(m.pk)
+                    continue
+                elif r != _SENT:
+                    outcome.failed[m.pk] = r
+                if m is not None:
+                    acks[i].release()
+            if not workqueue.keep_alive(claim):
+                stop.set()  # the rows were taken over: send nothing more
+    finally:
+        stop.set()
+        for ack in acks:
+            ack.release()
+        for thread in threads:
+            thread.join(timeout=30)
+    return outcome
+
+
+def _connection(index: int, messages: list[EmailMessage], results: queue.Queue,
+                ack: threading.Semaphore, stop: threading.Event) -> None:
+    """One SMTP connection's thread: sends its messages in turn, waiting after each for
+    the calling thread to record the answer."""
+    backend = mail.mailers.default
+    try:
+        for position, m in enumerate(messages):
+            if stop.is_set():
+                for rest in messages[position:]:
+                    results.put((index, rest, _UNTRIED))
+                return
+            try:
+                envelope_from, data = as_bytes(m)
+                backend.open()
+                backend.connection.sendmail(envelope_from, [m.to_email], data)
+            except Exception as exc:  # a failed send is expected: retried, then given up
+                kind = kind_of(exc)
+                log.warning("email %s failed (%s): %s", m.pk, kind, exc)
+                results.put((index, m, (str(exc) or type(exc).__name__, kind == "permanent")))
+                _close(backend)
+                ack.acquire()
+                if kind == "unreachable":
+                    for rest in messages[position + 1:]:
+                        results.put((index, rest, _UNTRIED))
+                    return
+                continue
+            failpoints.hit("email.after_smtp")
+            results.put((index, m, _SENT))
+            ack.acquire()
+    finally:
+        _close(backend)
+        results.put((index, None, "done"))
+
+
+def _close(backend) -> None:
+    try:
+        backend.close()
+    except Exception:
+        log.debug("closing the mail connection failed", exc_info=True)
