@@ -203,7 +203,7 @@ def engaged_leads(lead_ids: Iterable[int], kind: Kind = "open", *,
     By default only a person's engagement counts (human_only): a proxy's open or a
     scanner's click is not the lead's. Pass human_only=False to count machines too.
     """
-    type_ = EventType.EMAIL_OPENED if kind == "open" else EventType.EMAIL_CLICKED
+    type_ = {"open": EventType.EMAIL_OPENED, "click": EventType.EMAIL_CLICKED}[kind]
     q = Q(lead_id__among=list(lead_ids), type=type_)
     if campaign_id is not None:
         q &= Q(properties__campaign_id=campaign_id)
