@@ -255,6 +255,15 @@ RECIPIENT_RATE_LIMITS = env.rates("LEADFLOW_RECIPIENT_RATE_LIMITS")
 SENDING_RATE_LIMITS = env.rates("LEADFLOW_SENDING_RATE_LIMITS")
 MARKETING_BASIS = env.choice("LEADFLOW_MARKETING_BASIS", "consent",
                              ("consent", "legitimate_interest"))
+# Email opens and clicks by machines (leadflow/emails/engagement.py): addresses of proxies
+# and link scanners besides those Leadflow ships (emails/data/machine_ranges.json); a click
+# this many seconds after sending, or this close to a click on another link of the same
+# email, is a scanner's (0 turns the rule off).
+LEADFLOW_MACHINE_NETWORKS = env.networks("LEADFLOW_MACHINE_NETWORKS")
+LEADFLOW_MACHINE_CLICK_SECONDS = env.int("LEADFLOW_MACHINE_CLICK_SECONDS", 5, minimum=0,
+                                         maximum=3600)
+LEADFLOW_MACHINE_BURST_SECONDS = env.int("LEADFLOW_MACHINE_BURST_SECONDS", 3, minimum=0,
+                                         maximum=600)
 
 # Website tracking (leadflow/tracking): DNT / Sec-GPC honoured; consent mode sets no cookie
 # and sends nothing until the page calls leadflow('consent', true).

@@ -20,6 +20,7 @@ from leadflow.core import clock, failpoints, workqueue
 from leadflow.core.errors import Conflict
 from leadflow.core.pipeline import Batch
 from leadflow.leads.models import Lead, LeadMerge
+from leadflow.tracking.events import is_machine
 from leadflow.tracking.models import EventType
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,10 @@ def on_events(batch: Batch) -> None:
     lead whose last event for a campaign is its entry event ends up enrolled.
     """
     # A stage move saved without hand-offs or campaign entries (the editor's choice on a
-    # rule change) is not a trigger.
+    # rule change) is not a trigger, nor a proxy's open or a scanner's click of an email.
     events = [e for e in batch.events if not (
-        e.type == EventType.STAGE_CHANGED and (e.properties or {}).get("notify") is False)]
+        e.type == EventType.STAGE_CHANGED and (e.properties or {}).get("notify") is False)
+        and not is_machine(e)]
     types = {e.type for e in events}
     campaigns = list(Campaign.objects.filter(
         Q(active=True, entry_event_type__in=types) | Q(goal_event_type__in=types)))

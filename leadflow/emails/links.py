@@ -1,18 +1,21 @@
 """Click tracking in marketing email: each http(s) link of the HTML body is stored as an
 EmailLink and replaced by /e/c/<token>, the token naming (message, link index) only.
 
-A click records `email_clicked` once per message and link, and goes on to the stored
-destination; when that destination is one of our tracked sites, a short-lived signed
-`lf_id` is added so that lf.js can identify the visitor there (tracking.visitors).
+A click records `email_clicked` once per message, link and class (a person's or a
+machine's: emails.engagement), and goes on to the stored destination; when a person's
+click goes to one of our tracked sites, a short-lived signed `lf_id` is added so that
+lf.js can identify the visitor there (tracking.visitors).
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -20,6 +23,9 @@ from leadflow.core import clock
 from leadflow.emails import tokens
 from leadflow.emails.models import EmailLink, EmailMessage
 from leadflow.tracking.models import Event, EventType
+
+if TYPE_CHECKING:
+    from leadflow.emails.engagement import Hit
 
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
@@ -46,28 +52,38 @@ def track_links(message: EmailMessage, body: str) -> str:
     return body
 
 
-def record_click(token: str) -> str | None:
-    """Record the click behind a tracked link (once per message and link; sets the
-    message's clicked_at the first time) and return where to send the reader, or None
-    for a bad token or unknown link."""
+@transaction.atomic
+def record_click(token: str, hit: Hit | None = None) -> str | None:
+    """Record the click behind a tracked link, once per message, link and class
+    (emails.engagement), and return where to send the reader, or None for a bad token or
+    unknown link. Only a person's click sets the message's clicked_at and carries the
+    `lf_id` that identifies the visitor: a scanner's would tie its browser to the lead."""
     parsed = tokens.read_click_token(token)
     if parsed is None:
         return None
     message_id, index = parsed
-    link = (EmailLink.objects.filter(message_id=message_id, index=index)
-            .select_related("message__lead").first())
+    link = EmailLink.objects.filter(message_id=message_id, index=index).first()
     if link is None:
         return None
-    message = link.message
+    # Locked: a scanner's simultaneous clicks on every link see each other (classify_click).
+    message = (EmailMessage.objects.select_for_update(of=("self",), no_key=True)
+               .select_related("lead").get(pk=message_id))
+    from leadflow.emails.engagement import Hit, classify_click
     from leadflow.tracking.services import record_event
 
+    now = clock.now()
+    verdict = classify_click(hit or Hit(), message, index, now)
     _, created = record_event(EventType.EMAIL_CLICKED, lead=message.lead, via=Event.Via.EMAIL,
-                              idempotency_key=f"email_clicked:{message.pk}:{index}",
+                              occurred_at=now,
+                              idempotency_key=verdict.key(f"email_clicked:{message.pk}:{index}"),
                               properties={"message_id": message.pk, "url": link.url,
-                                          "link": index, "campaign_id": message.campaign_id})
+                                          "link": index, "campaign_id": message.campaign_id,
+                                          **verdict.properties()})
+    if not verdict.human:
+        return link.url
     if created:
         EmailMessage.objects.filter(pk=message.pk, clicked_at__isnull=True).update(
-            clicked_at=clock.now())
+            clicked_at=now)
     return _with_lf_id(link.url, message.lead_id)
 
 

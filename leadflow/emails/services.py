@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from email.headerregistry import BaseHeader, UnstructuredHeader
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -19,6 +20,9 @@ from leadflow.emails import policy, tokens
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.leads.models import Lead
 from leadflow.tracking.models import Event, EventType
+
+if TYPE_CHECKING:
+    from leadflow.emails.engagement import Hit
 
 log = logging.getLogger(__name__)
 
@@ -192,20 +196,26 @@ def unsubscribe(token: str, *, ip: str | None = None) -> Lead | None:
     return lead
 
 
-def record_open(token: str) -> bool:
-    """Record an `email_opened` event for the message behind a pixel token (once)."""
+def record_open(token: str, hit: Hit | None = None) -> bool:
+    """Record an `email_opened` event for the message behind a pixel token: once per
+    message and class (emails.engagement), and only a person's open sets opened_at.
+    Returns whether an event was recorded."""
     message_id = tokens.read_open_token(token)
     if message_id is None:
         return False
     message = EmailMessage.objects.filter(pk=message_id).select_related("lead").first()
     if message is None:
         return False
+    from leadflow.emails.engagement import Hit, classify_open
     from leadflow.tracking.services import record_event
 
+    verdict = classify_open(hit or Hit())
     _, created = record_event(EventType.EMAIL_OPENED, lead=message.lead, via=Event.Via.EMAIL,
-                              idempotency_key=f"email_opened:{message.pk}",
+                              idempotency_key=verdict.key(f"email_opened:{message.pk}"),
                               properties={"message_id": message.pk,
-                                          "campaign_id": message.campaign_id})
-    if created:
-        EmailMessage.objects.filter(pk=message.pk).update(opened_at=clock.now())
+                                          "campaign_id": message.campaign_id,
+                                          **verdict.properties()})
+    if created and verdict.human:
+        EmailMessage.objects.filter(pk=message.pk, opened_at__isnull=True).update(
+            opened_at=clock.now())
     return created

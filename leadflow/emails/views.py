@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from leadflow.core.http import client_ip
 from leadflow.emails import services
+from leadflow.emails.engagement import Hit
 
 # The smallest transparent GIF.
 _PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c0000000001"
@@ -35,7 +36,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
-    services.record_open(token)
+    services.record_open(token, Hit.of(request))
     response = HttpResponse(_PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response
@@ -43,12 +44,13 @@ def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
 
 def click(request: HttpRequest, token: str) -> HttpResponse:
     """A tracked link: record the click, go on to the destination stored when the email
-    was sent (never one named by the request). Unknown or tampered token: 404."""
+    was sent (never one named by the request). Unknown or tampered token: 404. A HEAD
+    (a link checker's) is a machine's click: it gets the redirect, never the lf_id."""
     from django.http import Http404, HttpResponseRedirect
 
     from leadflow.emails.links import record_click
 
-    destination = record_click(token)
+    destination = record_click(token, Hit.of(request))
     if destination is None:
         raise Http404("Unknown link")
     response = HttpResponseRedirect(destination)

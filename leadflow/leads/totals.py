@@ -25,14 +25,16 @@ SCORE_COLUMNS = ("fit_score", "engagement_score", "interest_score")
 
 def on_events(batch: Batch) -> None:
     """Pipeline step: move each lead's last touch to its latest event in the batch (never
-    back; not for what we did to it, nor for its creation), add the points scoring found,
+    back; not for what we did to it, its creation, nor a machine's open or click of its
+    email), add the points scoring found,
     and note the written (stage, score) of the leads that gained points in
     `batch.scored`. The batch's new leads are inserted here, with all of that applied."""
+    from leadflow.tracking.events import is_machine
     from leadflow.tracking.models import EventType
 
     touched: dict[int, datetime] = {}
     for e in batch.events:
-        if e.lead_id is None or e.type in EventType.KEEP_LAST_TOUCH:
+        if e.lead_id is None or e.type in EventType.KEEP_LAST_TOUCH or is_machine(e):
             continue
         at = touched.get(e.lead_id)
         if at is None or e.occurred_at > at:

@@ -76,8 +76,11 @@ MARKETING_USER: Person = ("marie.laurent", "Marie", "Laurent")
 SCORE_RULES = [
     # (name, event type, conditions, points, category, once per lead)
     ("Newsletter sign-up", EventType.NEWSLETTER_SIGNUP, {}, 5, Category.ENGAGEMENT, False),
-    ("At least one email opened", EventType.EMAIL_OPENED, {}, 10, Category.ENGAGEMENT, True),
-    ("Email clicked", EventType.EMAIL_CLICKED, {}, 5, Category.ENGAGEMENT, False),
+    # A person's opens and clicks only: not a privacy proxy's nor a link scanner's.
+    ("At least one email opened", EventType.EMAIL_OPENED, {"engagement": "human"}, 10,
+     Category.ENGAGEMENT, True),
+    ("Email clicked", EventType.EMAIL_CLICKED, {"engagement": "human"}, 5,
+     Category.ENGAGEMENT, False),
     ("Demo requested", EventType.DEMO_REQUESTED, {}, 20, Category.INTEREST, False),
     ("Unsubscribed", EventType.UNSUBSCRIBED, {}, -5, Category.ENGAGEMENT, False),
     ("Viewed the pricing page", EventType.PAGE_VIEW, {"path": "/pricing"}, 5,
@@ -355,7 +358,8 @@ class _Replay:
             EventType.EMAIL_CLICKED, lead=message.lead, via=Event.Via.EMAIL,
             idempotency_key=f"email_clicked:{message.pk}",
             properties={"message_id": message.pk, "campaign_id": message.campaign_id,
-                        "url": "https://www.leadflow.example/blog/setting-up-a-lead-scoring-model"})
+                        "url": "https://www.leadflow.example/blog/setting-up-a-lead-scoring-model",
+                        "engagement": "human"})
         if created:
             EmailMessage.objects.filter(pk=message.pk).update(clicked_at=clock.now())
 

@@ -100,6 +100,36 @@ def _proposed(p: Props) -> str:
     return " · ".join(shown)
 
 
+# Why an email open or click was a machine's (emails.engagement's `machine_reason`).
+MACHINE_REASONS: dict[str, Promise] = {
+    "proxy": gettext_lazy("privacy proxy"),
+    "scanner": gettext_lazy("link scanner"),
+    "bot": gettext_lazy("known bot"),
+    "no_user_agent": gettext_lazy("no user agent"),
+    "head_request": gettext_lazy("HEAD request"),
+    "listed_network": gettext_lazy("listed network"),
+    "too_soon": gettext_lazy("clicked seconds after sending"),
+    "all_links": gettext_lazy("links clicked all at once"),
+}
+
+
+def is_machine(event: Event) -> bool:
+    """An email open or click by a proxy or scanner: stored and shown, but not the lead's
+    touch, nor a campaign's entry or goal (emails.engagement)."""
+    return (event.properties or {}).get("engagement") == "machine"
+
+
+def _engagement(label: Promise) -> Callable[[Props], str]:
+    """"Opened an email (machine: Apple Mail Privacy Protection)"."""
+    def title(p: Props) -> str:
+        if p.get("engagement") != "machine":
+            return str(label)
+        reason = str(p.get("machine_reason") or "")
+        why = p.get("machine_by") or MACHINE_REASONS.get(reason, reason) or "?"
+        return _("%(label)s (machine: %(why)s)") % {"label": label, "why": why}
+    return title
+
+
 L, A, P = Recorder.LEADFLOW, Recorder.API, Recorder.PAGE
 
 # What the lead did.
@@ -119,9 +149,11 @@ _declare(EventType.ASSESSMENT_COMPLETED, gettext_lazy("Completed an assessment")
              "form": p.get("form") or "?", "score": p.get("score", "?"),
              "max": p.get("max", "?")},
          detail=_prop("band"))
-_declare(EventType.EMAIL_OPENED, gettext_lazy("Opened an email"), L, kind="email")
+_declare(EventType.EMAIL_OPENED, gettext_lazy("Opened an email"), L, kind="email",
+         title=_engagement(gettext_lazy("Opened an email")))
 _declare(EventType.EMAIL_CLICKED, gettext_lazy("Clicked a link in an email"), L,
-         kind="email", detail=_prop("url"))
+         kind="email", detail=_prop("url"),
+         title=_engagement(gettext_lazy("Clicked a link in an email")))
 _declare(EventType.UNSUBSCRIBED, gettext_lazy("Unsubscribed"), L, kind="email")
 _declare(EventType.OPTIN_CONFIRMED, gettext_lazy("Confirmed the subscription"), L, kind="email",
          detail=_prop("form"))

@@ -91,7 +91,9 @@ def test_mickael_goes_from_sign_up_to_won(settings, smtp_server, make_user, api_
     # 3. Qualify: he opens the email (+10): 15 points, MQL, with its stage history.
     html = _part(email, "text/html")
     pixel = re.search(r'<img src="([^"]+)"', html)[1]
-    r = Client().get(pixel.removeprefix(BASE_URL))
+    r = Client(HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) "
+                               "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+               ).get(pixel.removeprefix(BASE_URL))  # his mail app (none at all: a machine)
     assert (r.status_code, r["Content-Type"]) == (200, "image/gif")
     lead = marketing.get(f"/leads/{lead_id}").json()
     assert (lead["score"], lead["stage"]) == (15, "mql")

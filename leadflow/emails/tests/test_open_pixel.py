@@ -12,6 +12,10 @@ from leadflow.emails.tokens import open_token
 
 pytestmark = pytest.mark.django_db
 
+# A reader's mail client (no user agent at all is a machine's: emails.engagement).
+READER = {"HTTP_USER_AGENT": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15"
+                             " (KHTML, like Gecko)"}
+
 
 @pytest.fixture(autouse=True)
 def _marketing_to_everyone_not_opted_out(settings):
@@ -46,8 +50,8 @@ def test_the_pixel_is_a_gif_that_is_not_cached(sent):
 
 def test_fetching_the_pixel_records_email_opened_once(sent):
     lead, message, path = sent
-    Client().get(path)
-    Client().get(path)
+    Client(**READER).get(path)
+    Client(**READER).get(path)
 
     opened = lead.events.filter(type="email_opened")
     assert opened.count() == 1

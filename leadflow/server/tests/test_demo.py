@@ -54,9 +54,13 @@ def test_demo_sets_up_teams_rules_campaign_and_forms():
     rules = {r.event_type: (r.points, r.category, r.max_times == 1)
              for r in ScoreRule.objects.filter(conditions=[])}
     assert rules["newsletter_signup"] == (5, "engagement", False)
-    assert rules["email_opened"] == (10, "engagement", True)
-    assert rules["email_clicked"] == (5, "engagement", False)
     assert rules["demo_requested"] == (20, "interest", False)
+    # Email opens and clicks score a person's only, not a privacy proxy's or a scanner's.
+    human = [{"field": "engagement", "op": "equals", "value": "human"}]
+    email_rules = {r.event_type: (r.points, r.category, r.max_times == 1)
+                   for r in ScoreRule.objects.filter(conditions=human)}
+    assert email_rules == {"email_opened": (10, "engagement", True),
+                           "email_clicked": (5, "engagement", False)}
     assert rules["unsubscribed"] == (-5, "engagement", False)
     assert StageThreshold.objects.get(stage=Stage.MQL).min_score == 15
     campaign = Campaign.objects.get(name="Welcome nurture")

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
+from leadflow.core import clock
 from leadflow.emails import outbox
 from leadflow.emails.models import EmailTemplate
 from leadflow.emails.services import send_template
@@ -20,7 +21,7 @@ from leadflow.leads.stages import Stage
 from leadflow.lifecycle.models import StageThreshold
 from leadflow.scoring.models import ScoreRule
 from leadflow.tracking.models import Event, Visitor
-from leadflow.tracking.tests.conftest import ORIGIN, VID, page_view
+from leadflow.tracking.tests.conftest import BROWSER_UA, ORIGIN, VID, page_view
 
 pytestmark = pytest.mark.django_db
 
@@ -132,10 +133,12 @@ def test_a_tracked_email_click_verifies_the_visitor_and_its_events_then_count(
         body_html='<p><a href="https://shop.example.com/offer">Offer</a></p>')
     send_template(known, template, dedupe_key="news:1")
     outbox.send_due()  # as a worker does
+    clock.advance(timedelta(minutes=5))  # a click seconds after sending is a scanner's
     html = next(p for p in smtp_server.messages[0].walk()
                 if p.get_content_type() == "text/html").get_payload(decode=True).decode()
     path = re.search(r'href="https://leads.example.com(/e/c/[^"]+)"', html).group(1)
-    token = parse_qs(urlsplit(Client().get(path)["Location"]).query)["lf_id"][0]
+    reader = Client(HTTP_USER_AGENT=BROWSER_UA)
+    token = parse_qs(urlsplit(reader.get(path)["Location"]).query)["lf_id"][0]
 
     beacon([{"type": "lf_id", "props": {"token": token}}])
     beacon([_custom("verified")])
