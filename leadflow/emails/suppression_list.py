@@ -36,6 +36,7 @@ type Who = User | Actor | None
 
 MAX_ADD = 1000  # addresses in one add (a page's textarea, one API call)
 _HASH_PREFIX = re.compile(r"^[0-9a-f]{8,64}$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
 def may_view(user: User) -> bool:
@@ -144,6 +145,8 @@ def remove(actor: Who, *, address: str = "", digest: str = "") -> Suppression:
     if bool(address) == bool(digest):
         raise InvalidInput(_("Name the address, or its hash."), field="address")
     key = address_hash(address) if address else digest.strip().lower()
+    if not _HASH.match(key):
+        raise InvalidInput(_("A hash is 64 hexadecimal characters."), field="hash")
     with transaction.atomic():
         row = Suppression.objects.select_for_update().filter(address_hash=key).first()
         if row is None:

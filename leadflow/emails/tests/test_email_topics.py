@@ -56,6 +56,8 @@ def test_a_refused_form_keeps_what_was_typed_and_names_the_field(client, markete
 
 def test_editing_keeps_the_key_and_is_audited(client, marketer, news):
     client.force_login(marketer)
+    form = client.get(f"/emails/topics/{news.pk}/edit").content.decode()
+    assert 'value="Nouveautés"' in form and 'value="news" maxlength="60" disabled' in form
     r = client.post(f"/emails/topics/{news.pk}/edit", {
         "key": "changed", "name": "News", "name_fr": "Actualités", "description": "",
         "description_fr": "", "position": "5"})

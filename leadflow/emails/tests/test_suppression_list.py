@@ -218,6 +218,8 @@ def test_the_api_removes_by_address(api_for, marketer):
     r = api.client.delete("/api/v1/emails/suppressions?address=ana@example.com", **api.auth)
     assert r.status_code == 404
     assert api.client.delete("/api/v1/emails/suppressions", **api.auth).status_code == 422
+    r = api.client.delete("/api/v1/emails/suppressions?hash=%00ab", **api.auth)
+    assert (r.status_code, r.json()["field"]) == (422, "hash")
 
 
 # --- erasure ---------------------------------------------------------------------------
