@@ -169,6 +169,10 @@ CONFIGURATION: dict[str, dict[str, frozenset[str]]] = {
     "users": {VIEW: _ADMINS | {Role.SALES_MANAGER}, CHANGE: _ADMINS},
     # Others' tokens; each user manages their own.
     "tokens": {VIEW: _ADMINS, CHANGE: _ADMINS},
+    # Kinds of marketing email: their names are no secret, marketing edits them.
+    "email_topics": {VIEW: _ALL, CHANGE: _MARKETERS},
+    # Addresses of people (leads or not, any owner): only those who see every lead.
+    "suppression": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
 }
 
 

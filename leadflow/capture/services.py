@@ -19,6 +19,7 @@ from leadflow.capture.models import Form, FormField, OptInRequest
 from leadflow.core import clock
 from leadflow.core.errors import InvalidInput, NotFound
 from leadflow.core.params import text
+from leadflow.emails.suppression import lift_unsubscribed
 from leadflow.leads.models import Lead
 from leadflow.leads.quality import normalise_country, normalise_phone
 from leadflow.leads.services import record_consent, upsert_lead
@@ -320,6 +321,8 @@ def confirm_optin(token: str, *, ip: str | None = None) -> Lead:
                    page_url=optin.page_url)
     record_event(OPTIN_EVENT, lead=lead, via=Event.Via.EMAIL,
                  properties={"form": form.slug if form else "", "optin_id": optin.pk})
+    # The person asked again, with proof: their own unsubscribe no longer holds.
+    lift_unsubscribed(lead.email or "")
     verify_claims(lead, via=claims)
     return lead
 

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 
 def forget_in_email_rows(people: list[Person]) -> None:
-    """The suppression list keeps only the hash of an erased address. Rows of the lead's own messages are deleted with the lead; any other message row
-    still addressed to the person (kept for delivery bookkeeping) loses its personal
-    fields, named here."""
+    """The suppression list keeps only the hash of an erased address. Rows of the lead's
+    own messages are deleted with the lead; any other message row still addressed to the
+    person (kept for delivery bookkeeping) loses its personal fields, named here."""
     from leadflow.emails.suppression import forget_addresses
 
     forget_addresses(p.email for p in people if p.email)

@@ -177,7 +177,8 @@ def retry_failed(message_ids: list[int]) -> int:
 @transaction.atomic
 def unsubscribe(token: str, *, ip: str | None = None) -> Lead | None:
     """Honour an unsubscribe link at once: do-not-email, consent withdrawn, an
-    `unsubscribed` event. Returns the lead, or None for a bad token. Safe to repeat."""
+    `unsubscribed` event, the address on the suppression list (reason unsubscribed).
+    Returns the lead, or None for a bad token. Safe to repeat."""
     parsed = tokens.read_unsubscribe_token(token)
     if parsed is None:
         return None
@@ -185,15 +186,33 @@ def unsubscribe(token: str, *, ip: str | None = None) -> Lead | None:
     lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
     if lead is None:
         return None
+    withdraw_marketing(lead, method="unsubscribe link", ip=ip,
+                       properties={"campaign_id": campaign_id})
+    return lead
+
+
+def withdraw_marketing(lead: Lead, *, method: str, ip: str | None,
+                       properties: dict) -> bool:
+    """The person asked for no more marketing email (an unsubscribe link, "all off" in
+    the preference centre): consent withdrawn and do-not-email (record_consent), an
+    `unsubscribed` event, and the address suppressed (reason unsubscribed) so that no
+    other lead with this address is mailed either. Only a new confirmed opt-in undoes it.
+    Preconditions: `lead` is locked by the caller's transaction. Returns False when the
+    lead had already withdrawn (nothing is recorded twice)."""
+    from leadflow.emails.models import Suppression
+    from leadflow.emails.suppression import suppress
+
+    if lead.email:
+        suppress(lead.email, Suppression.Reason.UNSUBSCRIBED)
     if lead.do_not_email and not lead.marketing_consent:
-        return lead
+        return False
     from leadflow.leads.services import record_consent
     from leadflow.tracking.services import record_event
 
-    record_consent(lead, granted=False, method="unsubscribe link", ip=ip)
+    record_consent(lead, granted=False, method=method, ip=ip)
     record_event(EventType.UNSUBSCRIBED, lead=lead, via=Event.Via.EMAIL,
-                 properties={"campaign_id": campaign_id})
-    return lead
+                 properties=properties)
+    return True
 
 
 def record_open(token: str, hit: Hit | None = None) -> bool:

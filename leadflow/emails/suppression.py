@@ -64,3 +64,13 @@ def forget_addresses(addresses: Iterable[str]) -> int:
     if not hashes:
         return 0
     return Suppression.objects.filter(address_hash__in=hashes).update(address="", note="")
+
+
+def lift_unsubscribed(address: str) -> bool:
+    """A confirmed double opt-in: the person asked again, with proof, so an UNSUBSCRIBED
+    entry of their address goes. Bounces, complaints and hand-made entries stay."""
+    if not address:
+        return False
+    deleted, _ = Suppression.objects.filter(
+        address_hash=address_hash(address), reason=Suppression.Reason.UNSUBSCRIBED).delete()
+    return bool(deleted)

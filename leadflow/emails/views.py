@@ -26,13 +26,24 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         lead = services.unsubscribe(token, ip=_ip(request))
         status = 200 if lead else 404
-        return render(request, "emails/unsubscribed.html", {"ok": lead is not None},
-                      status=status)
+        return render(request, "emails/unsubscribed.html", {
+            "ok": lead is not None,
+            "preferences": _preferences_path(lead.pk) if lead else ""}, status=status)
     from leadflow.emails.tokens import read_unsubscribe_token
 
-    valid = read_unsubscribe_token(token) is not None
-    return render(request, "emails/unsubscribe.html", {"valid": valid},
-                  status=200 if valid else 404)
+    parsed = read_unsubscribe_token(token)
+    return render(request, "emails/unsubscribe.html", {
+        "valid": parsed is not None,
+        "preferences": _preferences_path(parsed[0]) if parsed else ""},
+        status=200 if parsed else 404)
+
+
+def _preferences_path(lead_id: int) -> str:
+    from django.urls import reverse
+
+    from leadflow.emails.tokens import preferences_token
+
+    return reverse("emails:preferences", args=[preferences_token(lead_id)])
 
 
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:

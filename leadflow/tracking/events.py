@@ -130,6 +130,17 @@ def _engagement(label: Promise) -> Callable[[Props], str]:
     return title
 
 
+def _preferences(p: Props) -> str:
+    """The topics a lead turned off and on in the preference centre (by key)."""
+    shown = []
+    if p.get("all_off"):
+        shown.append(_("All marketing email off"))
+    for key, words in (("turned_off", _("Off: %(topics)s")), ("turned_on", _("On: %(topics)s"))):
+        if p.get(key):
+            shown.append(words % {"topics": ", ".join(map(str, p[key]))})
+    return " · ".join(shown)
+
+
 L, A, P = Recorder.LEADFLOW, Recorder.API, Recorder.PAGE
 
 # What the lead did.
@@ -159,6 +170,8 @@ _declare(EventType.OPTIN_CONFIRMED, gettext_lazy("Confirmed the subscription"), 
          detail=_prop("form"))
 _declare(EventType.CONSENT_WITHDRAWN, gettext_lazy("Consent withdrawn"), L, kind="email",
          detail=_prop("purpose"))
+_declare(EventType.PREFERENCES_CHANGED, gettext_lazy("Changed their email preferences"), L,
+         kind="email", detail=_preferences)
 # Their properties are described by leads (leads/events.py): channel, stage, flag labels.
 _declare(EventType.LEAD_CREATED, gettext_lazy("Lead created"), L)
 

@@ -65,6 +65,9 @@ class EventType:
     EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})
 
     QUALITY_FLAGS_CHANGED = "quality_flags_changed"
+    # The lead chose in the preference centre: {"turned_off": [topic keys], "turned_on":
+    # [...], "all_off": bool}.
+    PREFERENCES_CHANGED = "preferences_changed"
 
     # Read from the registry (leadflow.tracking.events), where each type is declared.
     OUR_ACTIONS = _FromRegistry()
