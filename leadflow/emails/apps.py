@@ -9,7 +9,13 @@ class EmailsConfig(AppConfig):
 
     def ready(self) -> None:
         # A hook of leads, which stands below emails (docs/architecture.md, "Layers").
+        from anymail.signals import tracking
+
+        from leadflow.emails.bounces import forget_in_bounce_rows
         from leadflow.emails.erasure import forget_in_email_rows
+        from leadflow.emails.provider_events import on_tracking
         from leadflow.leads.privacy import register_store
 
         register_store(forget_in_email_rows)
+        register_store(forget_in_bounce_rows)
+        tracking.connect(on_tracking, dispatch_uid="leadflow.emails.provider_events")

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from leadflow.emails import views, views_preferences
+from leadflow.emails import views, views_deliverability, views_preferences
 
 app_name = "emails"
 urlpatterns = [
@@ -8,4 +8,8 @@ urlpatterns = [
     path("p/<str:token>", views_preferences.preference_centre, name="preferences"),
     path("e/o/<str:token>.gif", views.open_pixel, name="open"),
     path("e/c/<str:token>", views.click, name="click"),
+    path("emails/deliverability/", views_deliverability.deliverability_page,
+         name="deliverability"),
+    # A provider's tracking webhooks (bounces, complaints): emails.provider_events.
+    path("anymail/", include("anymail.urls")),
 ]

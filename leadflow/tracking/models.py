@@ -34,6 +34,10 @@ class EventType:
     EMAIL_OPENED = "email_opened"
     EMAIL_CLICKED = "email_clicked"
     EMAIL_FAILED = "email_failed"
+    # {"message_id", "kind": hard|soft, "status": "5.1.1", "diagnostic"} (emails.bounces)
+    EMAIL_BOUNCED = "email_bounced"
+    # {"message_id"}: the recipient reported the email as spam (emails.bounces)
+    EMAIL_COMPLAINED = "email_complained"
     UNSUBSCRIBED = "unsubscribed"
     ASSIGNED = "assigned"
     STAGE_CHANGED = "stage_changed"
