@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -70,8 +71,8 @@ def parse(raw: bytes) -> Report:
     if msg.get_content_type() != "multipart/report":
         raise NotAReport(_("Not a multipart/report message (a delivery status notification "
                           "or an ARF complaint report)."))
-    report_type = (msg.get_param("report-type") or "").lower()
-    parts = msg.get_payload()
+    report_type = str(msg.get_param("report-type") or "").lower()
+    parts: Any = msg.get_payload()
     if not isinstance(parts, list):
         raise NotAReport(_("A multipart/report without parts."))
     if report_type == "delivery-status":
@@ -92,7 +93,7 @@ def parse(raw: bytes) -> Report:
                   f"{report_type}:{key}"[:160])
 
 
-def _dsn(parts: list[Message]) -> tuple[list[Recipient], list[str]]:
+def _dsn(parts: list[Any]) -> tuple[list[Recipient], list[str]]:
     status = _part(parts, "message/delivery-status")
     blocks = status.get_payload() if status is not None else None
     if not isinstance(blocks, list) or len(blocks) < 2:
@@ -115,7 +116,7 @@ def _dsn(parts: list[Message]) -> tuple[list[Recipient], list[str]]:
     return recipients, []
 
 
-def _arf(parts: list[Message]) -> tuple[list[Recipient], list[str]]:
+def _arf(parts: list[Any]) -> tuple[list[Recipient], list[str]]:
     feedback = _part(parts, "message/feedback-report")
     blocks = feedback.get_payload() if feedback is not None else None
     if not isinstance(blocks, list) or not blocks:
@@ -134,11 +135,11 @@ def _arf(parts: list[Message]) -> tuple[list[Recipient], list[str]]:
         sent_to
 
 
-def _part(parts: list[Message], content_type: str) -> Message | None:
+def _part(parts: list[Any], content_type: str) -> Any:
     return next((p for p in parts if p.get_content_type() == content_type), None)
 
 
-def _returned_headers(parts: list[Message]) -> Message | None:
+def _returned_headers(parts: list[Any]) -> Message | None:
     """The original message's headers, from a text/rfc822-headers or message/rfc822 part."""
     for part in parts:
         kind = part.get_content_type()
@@ -148,12 +149,12 @@ def _returned_headers(parts: list[Message]) -> Message | None:
                 text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text))
         if kind == "message/rfc822":
             inner = part.get_payload()
-            if isinstance(inner, list) and inner:
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                 return inner[0]
     return None
 
 
-def _field(block: Message, name: str) -> str:
+def _field(block: Any, name: str) -> str:
     return " ".join(str(block.get(name, "")).split())
 
 

@@ -43,11 +43,12 @@ def on_tracking(sender, event, esp_name: str, **kwargs) -> None:
         return
     address = (message.to_email if message and message.to_email else event.recipient) or ""
     kind, delayed = _kind(event)
-    key = f"{esp_name}:{event.event_id or event.message_id}:{event.event_type}:{address}"
+    key = bounces.key_of(f"{esp_name}:{event.event_id or event.message_id}:{event.event_type}",
+                         address)
     detail = " ".join(str(d) for d in (event.mta_response, event.description) if d)
     status = _STATUS.search(detail)
     bounces.record([bounces.Incoming(
-        address=address, kind=kind, key=key[:200], status=status.group(0) if status else "",
+        address=address, kind=kind, key=key, status=status.group(0) if status else "",
         diagnostic=detail, delayed=delayed, message_id=message.pk if message else None)],
         via=Bounce.Via.PROVIDER, actor=Actor.public(f"provider:{esp_name.lower()}"))
 

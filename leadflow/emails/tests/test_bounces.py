@@ -273,8 +273,9 @@ def test_an_unmatched_report_is_recorded_without_effect_and_said_so(api, sent):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("raw", [b"", b"Subject: hi\r\n\r\nhello", b"\x00\xff garbage",
-                                 dsn("x@y").replace(b"delivery-status", b"disposition-notification")])
+@pytest.mark.parametrize("raw", [
+    b"", b"Subject: hi\r\n\r\nhello", b"\x00\xff garbage",
+    dsn("x@y").replace(b"delivery-status", b"disposition-notification")])
 def test_what_is_not_a_report_is_a_422_naming_the_body(api, raw):
     r = _post(api, raw)
 

@@ -64,7 +64,23 @@ def _person_everywhere(client, admin_user) -> Lead:
     outbox.send_due()  # as a worker does
     message.refresh_from_db()
     assert message.status == "sent"
+    _report_bounce(client, token, message)
     return lead
+
+
+def _report_bounce(client, token: str, message) -> None:
+    """A DSN naming the person, as `leadflow bounces` or the API records it."""
+    from leadflow.emails.verp import return_path
+
+    dsn = (f"To: {return_path(message.pk, 'example.org')}\r\nMessage-ID: <dsn@mx>\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+           "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n"
+           f"\r\nFinal-Recipient: rfc822; {EMAIL}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+           f"Diagnostic-Code: smtp; 550 5.1.1 <{EMAIL}> Zebulon Quintavalle: unknown\r\n"
+           "\r\n--B--\r\n")
+    r = client.post("/api/v1/emails/bounces", dsn.encode(), content_type="message/rfc822",
+                    HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200 and r.json()["matched"], r.content
 
 
 @pytest.mark.parametrize("mailer", ["file", "smtp"])
