@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="this worker's name, unique among running workers "
                              "(default: HOST.PID)")
 
+    commands.add_parser(
+        "bounces", help="receive bounce and complaint reports by SMTP (run beside the workers)",
+        description="Run the inbound SMTP server that receives delivery status notifications "
+                    "(RFC 3464) and complaint reports (ARF) sent to the messages' VERP "
+                    "addresses, on $LEADFLOW_BOUNCE_LISTEN (default 127.0.0.1:2525; the MX "
+                    "of LEADFLOW_BOUNCE_DOMAIN points at it). Stops on Ctrl-C or SIGTERM.")
+
     migrate = commands.add_parser(
         "migrate", help="create or update the database tables",
         description="Apply the database migrations (safe to repeat) and print one line: "
@@ -301,6 +308,35 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bounces(args: argparse.Namespace) -> int:
+    import threading
+
+    from django.conf import settings
+
+    from leadflow.emails import bounce_listener
+
+    host, port = settings.LEADFLOW_BOUNCE_LISTEN
+    try:
+        controller = bounce_listener.start(host, port)
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        raise CommandError(f"cannot listen on {host}:{port} (LEADFLOW_BOUNCE_LISTEN): "
+                           f"{exc}") from None
+    stopped = threading.Event()
+
+    def shutdown(signum: int, frame: FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+    print(f"leadflow: receiving bounces on {_url_host(host)}:{port}", flush=True)
+    try:
+        stopped.wait()
+    finally:
+        controller.stop()
+    print("leadflow: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
@@ -492,6 +528,7 @@ def _manage_cmd(args: argparse.Namespace) -> int:
 COMMANDS = {
     "serve": cmd_serve,
     "worker": cmd_worker,
+    "bounces": cmd_bounces,
     "migrate": cmd_migrate,
     "createadmin": cmd_createadmin,
     "token": cmd_token,

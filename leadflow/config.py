@@ -107,6 +107,18 @@ class Env:
             found[domain.strip().lower()] = (int(count), units[unit.strip()])
         return found
 
+
+    def host_port(self, name: builtins.str, default: builtins.str
+                  ) -> tuple[builtins.str, builtins.int]:
+        """`host:port` (`[::1]:2525` for IPv6): where a server listens."""
+        raw = self.str(name, default)
+        host, sep, port = raw.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not sep or not host or not port.isascii() or not port.isdigit() \
+                or not 1 <= int(port) <= 65535:
+            raise ConfigError(f"{name} must be host:port (e.g. 127.0.0.1:2525), not {raw!r}")
+        return host, int(port)
+
     def path(self, name: builtins.str, default: Path) -> Path:
         raw = self.str(name)
         return Path(raw).expanduser().resolve() if raw else default

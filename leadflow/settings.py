@@ -243,6 +243,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The domain of every message's own Return-Path (emails.verp), whose MX points at
 # `leadflow bounces`; empty: the sending domain.
 LEADFLOW_BOUNCE_DOMAIN = env.str("LEADFLOW_BOUNCE_DOMAIN")
+# Where `leadflow bounces` (the inbound SMTP listener for DSNs and ARF reports) listens.
+LEADFLOW_BOUNCE_LISTEN = env.host_port("LEADFLOW_BOUNCE_LISTEN", "127.0.0.1:2525")
+# After this many soft bounces of an address with no delivery in between, it is suppressed.
+LEADFLOW_SOFT_BOUNCE_LIMIT = env.int("LEADFLOW_SOFT_BOUNCE_LIMIT", 3, minimum=1, maximum=100)
+# django-anymail's own settings from ANYMAIL_* variables (ANYMAIL_POSTMARK_SERVER_TOKEN is
+# ANYMAIL["POSTMARK_SERVER_TOKEN"]). WEBHOOK_SECRET ("user:password") guards the provider
+# webhooks at /anymail/: without it their bounce and complaint events are ignored.
+ANYMAIL = {name.removeprefix("ANYMAIL_"): env.str(name) for name in env.environ
+           if name.startswith("ANYMAIL_")}
+if ANYMAIL.get("WEBHOOK_SECRET") and ":" not in ANYMAIL["WEBHOOK_SECRET"]:
+    raise ConfigError("ANYMAIL_WEBHOOK_SECRET must be user:password (the basic auth the "
+                      "provider's webhook URL carries)")
 # The legal basis of marketing email: "consent" (GDPR/ePrivacy default: only leads who
 # consented get it) or "legitimate_interest" (B2B soft opt-in where the law allows it:
 # everyone who has not objected). Checked at send time.

@@ -162,6 +162,8 @@ CONFIGURATION: dict[str, dict[str, frozenset[str]]] = {
     "tracking": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
     "campaigns": {VIEW: _MARKETERS | {Role.SALES_MANAGER}, CHANGE: _MARKETERS},
     "templates": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
+    # Delivery: bounce and complaint reports, deliverability rates.
+    "email": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
     "routing": {VIEW: _MARKETERS | {Role.SALES_MANAGER},
                 CHANGE: _ADMINS | {Role.SALES_MANAGER}},
     "spend": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
@@ -181,6 +183,12 @@ def may(user: User, action: str, kind: str) -> bool:
     of CONFIGURATION; an unknown kind raises KeyError, so a typo cannot grant access)."""
     roles = CONFIGURATION[kind][action]
     return user.is_superuser or (user.is_active and user.role in roles)
+
+
+def may_manage_email(user: User) -> bool:
+    """Who records bounce and complaint reports (which suppress addresses) and reads the
+    deliverability rates: the `email` row of CONFIGURATION."""
+    return may(user, CHANGE, "email")
 
 
 def may_read_audit_log(user: User) -> bool:

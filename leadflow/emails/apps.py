@@ -9,7 +9,11 @@ class EmailsConfig(AppConfig):
 
     def ready(self) -> None:
         # A hook of leads, which stands below emails (docs/architecture.md, "Layers").
+        from anymail.signals import tracking
+
+        from leadflow.emails.bounces import forget_in_bounce_rows
         from leadflow.emails.erasure import forget_in_email_rows
+        from leadflow.emails.provider_events import on_tracking
         from leadflow.leads.privacy import register_store
 
         register_store(forget_in_email_rows)
@@ -21,3 +25,5 @@ class EmailsConfig(AppConfig):
         describe_with(EventType.EMAIL_SKIPPED, detail=lambda p: " · ".join(
             filter(None, [str(p.get("subject") or p.get("template") or ""),
                           reason_label(str(p.get("reason", "")))])))
+        register_store(forget_in_bounce_rows)
+        tracking.connect(on_tracking, dispatch_uid="leadflow.emails.provider_events")

@@ -186,6 +186,9 @@ class EmailMessage(WorkItem):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
+    # Told by a bounce (emails.bounces): refused for good, or delivered (a provider's event).
+    bounced_at = models.DateTimeField(_("bounced at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     work_error_field = "error"
 
@@ -196,6 +199,8 @@ class EmailMessage(WorkItem):
         indexes = [models.Index(fields=["lane", "due_at"],
                                 condition=models.Q(due_at__isnull=False),
                                 name="email_outbox_lane_due_idx"),
+                   # A bounce report names its message by Message-ID (emails.bounces).
+                   models.Index(fields=["message_id"], name="email_message_id_idx"),
                    # Frequency caps count a lead's recent marketing sends.
                    models.Index(fields=["lead", "sent_at"],
                                 condition=models.Q(lane="marketing", sent_at__isnull=False),
@@ -265,3 +270,45 @@ class SendWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window}: {self.count}"
+
+
+class Bounce(models.Model):
+    """A report that a message did not arrive (a DSN, a provider's event) or that its
+    recipient called it spam (an ARF report, a provider's complaint). `address_hash`
+    (emails.suppression) stays after an erasure, which blanks the address and the
+    diagnostic: the soft-bounce count and the rates still add up."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", _("hard bounce")
+        SOFT = "soft", _("soft bounce")
+        COMPLAINT = "complaint", _("spam complaint")
+
+    class Via(models.TextChoices):
+        SMTP = "smtp", _("bounce listener (SMTP)")
+        HTTP = "http", _("API")
+        PROVIDER = "provider", _("provider webhook")
+
+    message = models.ForeignKey(EmailMessage, verbose_name=_("email"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="bounces")
+    address = models.CharField(_("address"), max_length=254, blank=True)
+    address_hash = models.CharField(_("address hash"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(_("status code"), max_length=16, blank=True)
+    diagnostic = models.TextField(_("diagnostic"), blank=True)
+    via = models.CharField(_("received through"), max_length=10, choices=Via.choices)
+    # A report that the sending server is still trying: shown, never retried nor counted.
+    delayed = models.BooleanField(_("delayed, still trying"), default=False)
+    # The same report received twice (an MTA retrying, a webhook replayed) counts once.
+    key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("bounce")
+        verbose_name_plural = _("bounces")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["address_hash", "received_at"],
+                                name="bounce_address_time_idx"),
+                   models.Index(fields=["received_at"], name="bounce_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} ({self.address or self.address_hash[:12]})"

@@ -1,6 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
-from leadflow.emails import views, views_preferences, views_suppression, views_topics
+from leadflow.emails import (
+    views,
+    views_deliverability,
+    views_preferences,
+    views_suppression,
+    views_topics,
+)
 
 app_name = "emails"
 urlpatterns = [
@@ -16,4 +22,10 @@ urlpatterns = [
     path("emails/suppression/add", views_suppression.suppression_add, name="suppression_add"),
     path("emails/suppression/remove", views_suppression.suppression_remove,
          name="suppression_remove"),
+
+
+    path("emails/deliverability/", views_deliverability.deliverability_page,
+         name="deliverability"),
+    # A provider's tracking webhooks (bounces, complaints): emails.provider_events.
+    path("anymail/", include("anymail.urls")),
 ]

@@ -36,6 +36,9 @@ DISPOSABLE_EMAIL = "disposable_email"
 INVALID_PHONE = "invalid_phone"
 UNKNOWN_COUNTRY = "unknown_country"
 MISSING_CONTACT = "missing_contact"
+# Set by a hard bounce (leads.services.flag_email_bounced), not by the values: it stays
+# until the address changes.
+EMAIL_BOUNCED = "email_bounced"
 # Recorded on the timeline when a lead's flags change ({"flags", "added", "removed"}).
 FLAGS_CHANGED_EVENT = EventType.QUALITY_FLAGS_CHANGED
 
@@ -45,6 +48,7 @@ FLAG_LABELS = {
     INVALID_PHONE: _("Invalid phone number"),
     UNKNOWN_COUNTRY: _("Unknown country"),
     MISSING_CONTACT: _("No email and no phone"),
+    EMAIL_BOUNCED: _("Email address bounced"),
 }
 ALL_FLAGS = tuple(FLAG_LABELS)
 

@@ -179,6 +179,8 @@ def _set_derived(lead: Lead, unknown_country: bool) -> None:
     flags = set(quality.lead_quality_flags(lead))
     if unknown_country:
         flags.add(quality.UNKNOWN_COUNTRY)
+    if quality.EMAIL_BOUNCED in lead.quality_flags and lead.email:
+        flags.add(quality.EMAIL_BOUNCED)  # told by a bounce; edit_lead drops it with the address
     lead.quality_flags = sorted(flags)
     lead.contact_data_incorrect = bool(flags)
     keys = dedupe_keys(lead)
@@ -291,6 +293,34 @@ def record_consent(lead: Lead, *, granted: bool, method: str, text: str = "",
     return consent
 
 
+def flag_email_bounced(addresses: dict[int, str]) -> list[int]:
+    """The address of these leads (lead id -> the address that bounced for good, from
+    emails.bounces) is flagged `email_bounced`, with `contact_data_incorrect` and a
+    `quality_flags_changed` event, unless the lead has another address by now. Set-based:
+    a constant number of queries. Returns the ids newly flagged."""
+    from leadflow.tracking.models import EventType
+    from leadflow.tracking.services import NewEvent, record_events
+
+    now = clock.now()
+    with transaction.atomic():
+        leads = list(Lead.objects.select_for_update().filter(
+            pk__in=sorted(addresses), erased_at__isnull=True).order_by("pk")
+            .only("pk", "email", "quality_flags"))
+        changed = [lead for lead in leads if lead.email
+                   and lead.email.lower() == addresses[lead.pk].lower()
+                   and quality.EMAIL_BOUNCED not in lead.quality_flags]
+        for lead in changed:
+            lead.quality_flags = sorted({*lead.quality_flags, quality.EMAIL_BOUNCED})
+            lead.contact_data_incorrect, lead.updated_at = True, now
+        Lead.objects.bulk_update(changed, ["quality_flags", "contact_data_incorrect",
+                                           "updated_at"])
+        record_events([NewEvent(type=EventType.QUALITY_FLAGS_CHANGED, lead_id=lead.pk,
+                                properties={"flags": lead.quality_flags,
+                                            "added": [quality.EMAIL_BOUNCED], "removed": []})
+                       for lead in changed], via=Event.Via.EMAIL)
+    return [lead.pk for lead in changed]
+
+
 # What a person may change on the lead page or through PATCH /leads/{id}.
 EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company_name",
                    "country", "city", *BANT_FIELDS)
@@ -360,6 +390,8 @@ def edit_lead(lead: Lead, changes: dict[str, Any], *, actor: User,
             setattr(lead, name, new[name])
         lead.custom = merged
         lead.updated_at = clock.now()
+        if "email" in values:  # a new address has not bounced
+            lead.quality_flags = [f for f in lead.quality_flags if f != quality.EMAIL_BOUNCED]
         refresh_derived(lead)
         lead.save(update_fields=[*new, "custom", "updated_at", "quality_flags",
                                  "contact_data_incorrect", "email_domain", "name_key"])

@@ -12,6 +12,7 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         HANDOFF = "handoff", _("Lead handed off to you")
+        COMPLAINT_RATE = "complaint_rate", _("Spam complaint rate too high")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     # Not indexed alone: notification_inbox_idx starts with it.

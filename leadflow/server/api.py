@@ -166,6 +166,9 @@ def _register() -> None:
     from leadflow.capture.api import router as capture
     from leadflow.emails.api_suppressions import router as email_suppressions
     from leadflow.emails.api_topics import router as email_topics
+
+
+    from leadflow.emails.api_bounces import router as email_bounces
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
@@ -189,6 +192,9 @@ def _register() -> None:
     api.add_router("/lifecycle", transition_rules)
     api.add_router("/emails", email_topics)
     api.add_router("/emails", email_suppressions)
+
+
+    api.add_router("/emails", email_bounces)
 
 
 _register()

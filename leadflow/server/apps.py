@@ -18,6 +18,7 @@ class ServerConfig(AppConfig):
         from leadflow.imports import services as imports
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
+        from leadflow.notifications import deliverability
         from leadflow.notifications import services as notifications
         from leadflow.scoring import decay
         from leadflow.scoring import jobs as rescores
@@ -33,5 +34,6 @@ class ServerConfig(AppConfig):
         # campaign steps, so that a lead whose score fell takes its new path at once.
         periodic.configure((imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                             campaigns.run_due_enrollments, outbox.send_due,
-                            retention.erase_due_automatically))
+                            retention.erase_due_automatically,
+                            deliverability.alert_complaint_rates))
         demo_reasons.register()

@@ -223,6 +223,16 @@ _declare(EventType.EMAIL_FAILED, gettext_lazy("Email could not be sent"), L, kin
 # Its reason reads as emails knows it (EmailsConfig.ready()).
 _declare(EventType.EMAIL_SKIPPED, gettext_lazy("Email not sent"), L, kind="email",
          our_action=True, detail=_prop("reason"))
+
+
+_declare(EventType.EMAIL_BOUNCED, gettext_lazy("Email bounced"), L, kind="email",
+         our_action=True,
+         title=lambda p: _("Email bounced for good") if p.get("kind") == "hard"
+         else _("Email bounced (temporary failure)"),
+         detail=lambda p: " · ".join(str(p[k]) for k in ("status", "diagnostic") if p.get(k)))
+# Reported by the recipient: theirs, like an unsubscribe (the last touch moves).
+_declare(EventType.EMAIL_COMPLAINED, gettext_lazy("Reported an email as spam"), L,
+         kind="email", detail=_prop("subject"))
 _declare(EventType.CAMPAIGN_STEP_FAILED, gettext_lazy("Campaign step failed"), L,
          kind="campaign", our_action=True, detail=_prop("campaign", "error"))
 _declare(EventType.MERGED, gettext_lazy("Merged with another lead"), L,

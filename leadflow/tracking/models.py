@@ -36,6 +36,12 @@ class EventType:
     EMAIL_FAILED = "email_failed"
     # Not sent, and why ({"reason": EmailMessage.Skip value, ...}).
     EMAIL_SKIPPED = "email_skipped"
+
+
+    # {"message_id", "kind": hard|soft, "status": "5.1.1", "diagnostic"} (emails.bounces)
+    EMAIL_BOUNCED = "email_bounced"
+    # {"message_id"}: the recipient reported the email as spam (emails.bounces)
+    EMAIL_COMPLAINED = "email_complained"
     UNSUBSCRIBED = "unsubscribed"
     ASSIGNED = "assigned"
     STAGE_CHANGED = "stage_changed"

@@ -33,6 +33,13 @@ from leadflow.tracking.tests.conftest import (  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
 BASE = "https://leads.example.com"
 PERSON_IP = "203.0.113.7"  # TEST-NET-3: nobody's proxy
 APPLE_MPP = {"REMOTE_ADDR": "17.58.63.10", "HTTP_USER_AGENT": "Mozilla/5.0"}

@@ -21,6 +21,13 @@ from leadflow.leads.scan import find_text
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
 EMAIL = "zebulon.q@example.org"
 PERSON = (EMAIL, "Zebulon", "Quintavalle")
 OTHER = ("bo.other@example.org", "Bodil", "Othersen")
@@ -64,7 +71,23 @@ def _person_everywhere(client, admin_user) -> Lead:
     outbox.send_due()  # as a worker does
     message.refresh_from_db()
     assert message.status == "sent"
+    _report_bounce(client, token, message)
     return lead
+
+
+def _report_bounce(client, token: str, message) -> None:
+    """A DSN naming the person, as `leadflow bounces` or the API records it."""
+    from leadflow.emails.verp import return_path
+
+    dsn = (f"To: {return_path(message.pk, 'example.org')}\r\nMessage-ID: <dsn@mx>\r\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n"
+           "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n"
+           f"\r\nFinal-Recipient: rfc822; {EMAIL}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+           f"Diagnostic-Code: smtp; 550 5.1.1 <{EMAIL}> Zebulon Quintavalle: unknown\r\n"
+           "\r\n--B--\r\n")
+    r = client.post("/api/v1/emails/bounces", dsn.encode(), content_type="message/rfc822",
+                    HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert r.status_code == 200 and r.json()["matched"], r.content
 
 
 @pytest.mark.parametrize("mailer", ["file", "smtp"])

@@ -158,7 +158,7 @@ def test_many_leads_are_erased_in_a_constant_number_of_queries(
         make_lead, admin_user, django_assert_max_num_queries, count):
     ids = _idle_leads(make_lead, count)
 
-    with django_assert_max_num_queries(43):  # group scores, hand-offs, notifications too
+    with django_assert_max_num_queries(44):  # group scores, hand-offs, notifications, bounces too
         assert erase_leads(ids, actor=admin_user) == count
 
     assert not Event.objects.filter(lead_id__in=ids).exists()

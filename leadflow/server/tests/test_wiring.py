@@ -9,6 +9,7 @@ from leadflow.emails import outbox
 from leadflow.imports import services as imports
 from leadflow.leads import retention, totals
 from leadflow.lifecycle import services as lifecycle
+from leadflow.notifications import deliverability
 from leadflow.scoring import decay
 from leadflow.scoring import jobs as rescores
 from leadflow.scoring import services as scoring
@@ -34,7 +35,8 @@ def test_lifecycle_receives_the_rescores_of_scoring():
 def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
     assert periodic._jobs == (imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                               campaigns.run_due_enrollments,
-                              outbox.send_due, retention.erase_due_automatically)
+                              outbox.send_due, retention.erase_due_automatically,
+                              deliverability.alert_complaint_rates)
 
 
 def test_a_halted_cascade_is_recorded_by_tracking():
@@ -51,7 +53,9 @@ def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
     from leadflow.campaigns.services import on_merge_undone, on_merging
     from leadflow.capture.services import awaiting_confirmation_among
     from leadflow.emails import policy
+    from leadflow.emails.bounces import forget_in_bounce_rows
     from leadflow.emails.erasure import forget_in_email_rows
+    from leadflow.emails.provider_events import on_tracking
     from leadflow.imports.erasure import forget_in_imports
     from leadflow.leads import privacy, scorecard, signals
     from leadflow.leads.services import upsert_lead
@@ -64,7 +68,11 @@ def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
     assert visitors._identify_lead is upsert_lead
     assert scorecard._explainer is explain
     assert awaiting_confirmation_among in policy._marketing_holds
-    assert {forget_in_email_rows, forget_in_imports} <= set(privacy._stores)
+    assert {forget_in_email_rows, forget_in_bounce_rows, forget_in_imports} <= set(
+        privacy._stores)
+    from anymail.signals import tracking  # a provider's webhooks (emails.provider_events)
+
+    assert on_tracking in [r() for _key, r, *_ in tracking.receivers]
     connected = {signal: [r() for _key, r, *_ in signal.receivers] for signal in (
         signals.leads_to_route, signals.merging, signals.merge_undone, signals.rows_moved)}
     assert on_leads_to_route in connected[signals.leads_to_route]

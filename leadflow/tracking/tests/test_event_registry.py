@@ -21,7 +21,7 @@ def test_the_last_touch_sets_come_from_the_registry_unchanged():
         "lead_updated", "assigned", "stage_changed", "score_changed", "email_sent",
         "campaign_entered", "campaign_left", "campaign_points", "points_adjusted", "won",
         "lost", "note", "quality_flags_changed", "change_proposed", "email_failed",
-        "campaign_step_failed", "handed_off",
+        "campaign_step_failed", "handed_off", "email_bounced", "email_skipped",
         "pipeline_halted"} == EventType.OUR_ACTIONS
     assert {*EventType.OUR_ACTIONS, "lead_created"} == EventType.KEEP_LAST_TOUCH
 
