@@ -14,7 +14,7 @@ class ServerConfig(AppConfig):
     def ready(self) -> None:
         from leadflow.campaigns import services as campaigns
         from leadflow.core import periodic, pipeline
-        from leadflow.emails import outbox
+        from leadflow.emails import dns_check, outbox
         from leadflow.imports import services as imports
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
@@ -33,5 +33,5 @@ class ServerConfig(AppConfig):
         # campaign steps, so that a lead whose score fell takes its new path at once.
         periodic.configure((imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                             campaigns.run_due_enrollments, outbox.send_due,
-                            retention.erase_due_automatically))
+                            retention.erase_due_automatically, dns_check.run_due))
         demo_reasons.register()
