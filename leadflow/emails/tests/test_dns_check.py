@@ -246,7 +246,7 @@ def test_a_verdict_on_another_key_is_not_shown_as_current(
 
 
 def _other_pem() -> bytes:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
 
 
