@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -134,3 +135,87 @@ class Env:
                 f"not {value!r}"
             )
         return value
+
+    def dns_name(self, name: builtins.str, default: builtins.str = "") -> builtins.str:
+        """A DNS name or label ("leadflow", "spf.provider.example"), lower-cased."""
+        value = self.str(name, default).lower().rstrip(".")
+        if value and not _DNS_NAME.fullmatch(value):
+            raise ConfigError(f"{name} must be a DNS name (letters, digits, - and dots), "
+                              f"not {value!r}")
+        return value
+
+    def ip_port(
+        self, name: builtins.str, default_port: builtins.int
+    ) -> tuple[builtins.str, builtins.int] | None:
+        """An IP address with an optional port ("127.0.0.1", "127.0.0.1:5353",
+        "[::1]:53"); None when unset."""
+        raw = self.str(name)
+        if not raw:
+            return None
+        host, port = raw, builtins.str(default_port)
+        if raw.startswith("["):
+            host, _, rest = raw[1:].partition("]")
+            port = rest.removeprefix(":") or port
+        elif raw.count(":") == 1:
+            host, port = raw.split(":")
+        try:
+            ipaddress.ip_address(host)
+            number = int(port)
+        except ValueError:
+            raise ConfigError(f"{name} must be an IP address with an optional port "
+                              f"(127.0.0.1:53, [::1]:53), not {raw!r}") from None
+        if not 0 < number < 65536:
+            raise ConfigError(f"{name}: the port must be between 1 and 65535, not {number}")
+        return host, number
+
+    def names_or_networks(self, name: builtins.str) -> builtins.list[builtins.str]:
+        """A comma-separated list of DNS names and IP addresses or networks."""
+        found = []
+        for part in self.list(name, []):
+            value = part.lower().rstrip(".")
+            try:
+                value = builtins.str(ipaddress.ip_network(value, strict=False))
+            except ValueError:
+                if not _DNS_NAME.fullmatch(value):
+                    raise ConfigError(f"{name} must list DNS names or IP addresses "
+                                      f"(_spf.provider.example, 192.0.2.10), and {part!r} is "
+                                      "neither") from None
+            found.append(value)
+        return found
+
+    def pem_keys(self, name: builtins.str) -> dict[builtins.str, builtins.bytes]:
+        """The RSA private keys of a directory of `<domain>.pem` files, by domain (e.g.
+        DKIM keys); every file must be a readable PEM RSA key of at least 1024 bits."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        raw = self.str(name)
+        if not raw:
+            return {}
+        directory = Path(raw).expanduser()
+        if not directory.is_dir():
+            raise ConfigError(f"{name} must be a directory of <domain>.pem files, and "
+                              f"{raw!r} is not a directory")
+        keys = {}
+        for path in sorted(directory.glob("*.pem")):
+            domain = path.stem.lower()
+            try:
+                data = path.read_bytes()
+                key = load_pem_private_key(data, password=None)
+            except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+                raise ConfigError(f"{name}: cannot read the private key {path} "
+                                  f"({exc.__class__.__name__}: {exc})") from None
+            if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 1024:
+                raise ConfigError(f"{name}: {path} must be an RSA private key of at least "
+                                  "1024 bits (2048 recommended)")
+            if not _DNS_NAME.fullmatch(domain):
+                raise ConfigError(f"{name}: {path.name} must be named <domain>.pem")
+            keys[domain] = data
+        if not keys:
+            raise ConfigError(f"{name}: no <domain>.pem file in {raw!r}")
+        return keys
+
+
+_DNS_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?)"
+                       r"(\.[a-z0-9_]([a-z0-9-]{0,61}[a-z0-9])?)*")

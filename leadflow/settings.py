@@ -277,6 +277,20 @@ LEADFLOW_MACHINE_CLICK_SECONDS = env.int("LEADFLOW_MACHINE_CLICK_SECONDS", 5, mi
 LEADFLOW_MACHINE_BURST_SECONDS = env.int("LEADFLOW_MACHINE_BURST_SECONDS", 3, minimum=0,
                                          maximum=600)
 
+
+# DKIM (emails.dkim): one PEM RSA private key per sending domain, as
+# <LEADFLOW_DKIM_KEYS_DIR>/<domain>.pem, all published under one selector; read and checked
+# at start (an unreadable key stops Leadflow). No directory: no signing.
+LEADFLOW_DKIM_KEYS = env.pem_keys("LEADFLOW_DKIM_KEYS_DIR")
+LEADFLOW_DKIM_SELECTOR = env.dns_name("LEADFLOW_DKIM_SELECTOR", "leadflow")
+# The DNS check page (emails.dns_check): the SPF record suggested includes this domain
+# (your provider's or relay's SPF, e.g. _spf.provider.example) or these addresses, and the
+# DMARC record sends its reports to LEADFLOW_DMARC_RUA (default: dmarc@<domain>).
+LEADFLOW_SPF_INCLUDE = env.names_or_networks("LEADFLOW_SPF_INCLUDE")
+LEADFLOW_DMARC_RUA = env.str("LEADFLOW_DMARC_RUA")
+# The resolver the check asks (ip[:port]); empty: the system's.
+LEADFLOW_DNS_RESOLVER = env.ip_port("LEADFLOW_DNS_RESOLVER", 53)
+
 # Website tracking (leadflow/tracking): DNT / Sec-GPC honoured; consent mode sets no cookie
 # and sends nothing until the page calls leadflow('consent', true).
 LEADFLOW_TRACKING_RESPECT_DNT = env.bool("LEADFLOW_TRACKING_RESPECT_DNT", default=True)

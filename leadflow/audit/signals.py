@@ -31,6 +31,7 @@ TRACKED: dict[str, tuple[str, ...] | None] = {
     "campaigns.Step": None,
     "emails.EmailTemplate": None,
     "emails.Topic": None,
+    "emails.SenderIdentity": None,
     "accounts.Team": None,
     "accounts.User": ("username", "email", "role", "team", "is_active", "is_staff",
                       "is_superuser", "accepts_leads"),

@@ -18,6 +18,9 @@ class Campaign(models.Model):
                                        help_text=_("leads leave when this happens, e.g. won"))
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Who its emails are from; empty: each template's sender, else the default identity.
+    sender = models.ForeignKey("emails.SenderIdentity", verbose_name=_("sender"), null=True,
+                               blank=True, on_delete=models.SET_NULL, related_name="campaigns")
 
     class Meta:
         verbose_name = _("campaign")

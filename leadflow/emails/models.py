@@ -113,6 +113,9 @@ class SenderIdentity(models.Model):
         verbose_name = _("sender identity")
         verbose_name_plural = _("sender identities")
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["is_default"],
+                                               condition=models.Q(is_default=True),
+                                               name="sender_identity_one_default")]
 
     def __str__(self) -> str:
         return f"{self.from_name} <{self.from_email}>"
@@ -312,3 +315,24 @@ class Bounce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} ({self.address or self.address_hash[:12]})"
+
+
+class DnsCheck(WorkItem):
+    """The last look at a sending domain's SPF, DKIM and DMARC records (emails.dns_check).
+    DNS is asked by a worker, never in a web request: "check now" makes the row due."""
+
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    # {"records": [{"kind", "name", "expected", "found", "status", "detail"}, ...]}
+    results = models.JSONField(_("results"), default=dict, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    max_attempts = 3
+
+    class Meta:
+        verbose_name = _("DNS check")
+        verbose_name_plural = _("DNS checks")
+
+    def __str__(self) -> str:
+        return self.domain

@@ -28,7 +28,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 
 from leadflow.core import clock, workqueue
@@ -126,10 +126,14 @@ def _render(claim: workqueue.Claim, messages: list[EmailMessage]) -> list[EmailM
     broken: dict[int, str] = {}
     try:
         services.render_messages(todo)
+    except DatabaseError:
+        raise  # not the template's fault: the batch is tried again
     except Exception:  # a marketer's template: find the messages it breaks, one by one
         for m in todo:
             try:
                 services.render_messages([m])
+            except DatabaseError:
+                raise
             except Exception as exc:
                 broken[m.pk] = f"the template cannot be rendered: {type(exc).__name__}: {exc}"
     rendered = [m for m in todo if m.pk not in broken]

@@ -1,7 +1,7 @@
 from django.tasks import task
 
 from leadflow.core import periodic
-from leadflow.emails import services
+from leadflow.emails import dns_check, services
 from leadflow.emails.models import EmailTemplate
 from leadflow.leads.models import Lead
 
@@ -25,3 +25,10 @@ def send_template_task(lead_id: int, template_id: int, dedupe_key: str) -> str:
     periodic.tick()
     message.refresh_from_db()
     return message.status
+
+
+@task
+def check_dns_task() -> int:
+    """Wake a worker up to look at the sending domains whose DNS check is due (the
+    DnsCheck rows are the work; every worker's tick looks too)."""
+    return dns_check.run_due()

@@ -4,9 +4,33 @@ from leadflow.emails import (
     views,
     views_deliverability,
     views_preferences,
+    views_senders,
     views_suppression,
     views_topics,
 )
+
+
+
+def provider_webhooks() -> list:
+    """django-anymail's tracking webhooks, of the providers usable as configured: inbound
+    mail is not read, and a provider whose extra package is not installed (Amazon SES:
+    boto3) or whose own secret is not set (MailerSend) would answer every request with
+    an error."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from anymail.urls import urlpatterns
+
+    usable = []
+    for pattern in urlpatterns:
+        if not (pattern.name or "").endswith("_tracking_webhook"):
+            continue
+        try:
+            pattern.callback.view_class()
+        except ImproperlyConfigured:  # anymail's "improperly installed/configured" errors
+            continue
+        usable.append(pattern)
+    return usable
+
 
 app_name = "emails"
 urlpatterns = [
@@ -22,10 +46,16 @@ urlpatterns = [
     path("emails/suppression/add", views_suppression.suppression_add, name="suppression_add"),
     path("emails/suppression/remove", views_suppression.suppression_remove,
          name="suppression_remove"),
-
-
     path("emails/deliverability/", views_deliverability.deliverability_page,
          name="deliverability"),
     # A provider's tracking webhooks (bounces, complaints): emails.provider_events.
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include(provider_webhooks())),
+    path("emails/senders/", views_senders.sender_list, name="senders"),
+    path("emails/senders/new", views_senders.sender_edit, name="sender_new"),
+    path("emails/senders/<int:sender_id>/edit", views_senders.sender_edit, name="sender_edit"),
+    path("emails/senders/<int:sender_id>/delete", views_senders.sender_delete,
+         name="sender_delete"),
+    path("emails/senders/<int:sender_id>/dns", views_senders.sender_dns, name="sender_dns"),
+    path("emails/senders/<int:sender_id>/dns/check", views_senders.sender_dns_check,
+         name="sender_dns_check"),
 ]

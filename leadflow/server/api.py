@@ -166,9 +166,8 @@ def _register() -> None:
     from leadflow.capture.api import router as capture
     from leadflow.emails.api_suppressions import router as email_suppressions
     from leadflow.emails.api_topics import router as email_topics
-
-
     from leadflow.emails.api_bounces import router as email_bounces
+    from leadflow.emails.api_senders import router as email_senders
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
@@ -192,9 +191,8 @@ def _register() -> None:
     api.add_router("/lifecycle", transition_rules)
     api.add_router("/emails", email_topics)
     api.add_router("/emails", email_suppressions)
-
-
     api.add_router("/emails", email_bounces)
+    api.add_router("/emails/senders", email_senders)
 
 
 _register()

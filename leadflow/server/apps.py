@@ -14,7 +14,7 @@ class ServerConfig(AppConfig):
     def ready(self) -> None:
         from leadflow.campaigns import services as campaigns
         from leadflow.core import periodic, pipeline
-        from leadflow.emails import outbox
+        from leadflow.emails import dns_check, outbox
         from leadflow.imports import services as imports
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
@@ -35,5 +35,5 @@ class ServerConfig(AppConfig):
         periodic.configure((imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                             campaigns.run_due_enrollments, outbox.send_due,
                             retention.erase_due_automatically,
-                            deliverability.alert_complaint_rates))
+                            deliverability.alert_complaint_rates, dns_check.run_due))
         demo_reasons.register()

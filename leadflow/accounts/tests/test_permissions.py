@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 KINDS = {"scoring_rules", "stages", "forms", "tracking", "campaigns", "templates",
          "routing", "spend", "webhooks", "users", "tokens",
-         "email_topics", "suppression"}
+         "email", "email_topics", "suppression"}
 
 
 def test_the_table_names_each_kind_with_who_may_view_and_who_may_change():

@@ -116,7 +116,7 @@ def sent(smtp_server, make_lead):
     message = send_template(lead, template, dedupe_key="welcome:ana")
     outbox.send_due()
     message.refresh_from_db()
-    assert message.status == EmailMessage.Status.SENT
+    assert message.status == EmailMessage.Status.SENT, message.error
     return message
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from leadflow.campaigns import services as campaigns
 from leadflow.core import periodic, pipeline
-from leadflow.emails import outbox
+from leadflow.emails import dns_check, outbox
 from leadflow.imports import services as imports
 from leadflow.leads import retention, totals
 from leadflow.lifecycle import services as lifecycle
@@ -36,7 +36,7 @@ def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
     assert periodic._jobs == (imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                               campaigns.run_due_enrollments,
                               outbox.send_due, retention.erase_due_automatically,
-                              deliverability.alert_complaint_rates)
+                              deliverability.alert_complaint_rates, dns_check.run_due)
 
 
 def test_a_halted_cascade_is_recorded_by_tracking():
