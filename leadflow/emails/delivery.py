@@ -24,8 +24,8 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection as db
 
 from leadflow.core import clock, failpoints, workqueue
-from leadflow.emails import mime, verp
-from leadflow.emails.models import EmailMessage, SenderIdentity
+from leadflow.emails import dkim, mime, senders, verp
+from leadflow.emails.models import EmailMessage
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,13 @@ class Sender:
 
 
 def assign_senders(messages: list[EmailMessage]) -> None:
-    """Who each message is from: its own sender, its template's, the default identity,
-    else LEADFLOW_FROM_EMAIL (one query per batch)."""
-    default = SenderIdentity.objects.filter(is_default=True).first()
+    """Who each message is from: its own sender, its campaign's, its template's, the
+    default identity, else LEADFLOW_FROM_EMAIL (emails.senders; two queries a batch)."""
+    book = senders.SenderBook.load(m.campaign_id for m in messages)
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     fallback = Sender(name, address)
     for m in messages:
-        identity = m.sender or (m.template.sender if m.template else None) or default
+        identity = book.for_message(m)
         m.envelope_sender = (Sender(identity.from_name, identity.from_email, identity.reply_to)
                              if identity else fallback)
 
@@ -78,7 +78,8 @@ def as_bytes(message: EmailMessage) -> tuple[str, bytes]:
     data = mime.build(message_id=message.message_id, from_=(sender.name, sender.address),
                       to=message.to_email, subject=message.subject, text=message.body_text,
                       html=message.body_html, headers=headers)
-    return verp.return_path(message.pk, sender.domain), data
+    # Signed for the From domain (DMARC alignment); unchanged when it has no key.
+    return verp.return_path(message.pk, sender.domain), dkim.sign(data, sender.domain)
 
 
 def deliver(claim: workqueue.Claim, messages: list[EmailMessage]) -> Outcome:

@@ -148,6 +148,9 @@ def build(message: EmailMessage) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(subject=message.subject, body=message.body_text,
                                    from_email=address((sender.name, sender.address)),
                                    to=[message.to_email], headers=headers)
+    # A provider's events name the message back (emails.provider_events); a provider
+    # signs DKIM itself.
+    email.metadata = {"leadflow_message_id": str(message.pk)}  # type: ignore[attr-defined]
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
     return email
