@@ -18,6 +18,13 @@ class Campaign(models.Model):
                                        help_text=_("leads leave when this happens, e.g. won"))
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Test mode: its emails go to the leads on the test list only; the others' are
+    # recorded skipped (EmailMessage.Skip.NOT_TEST) and their walk goes on.
+    test_mode = models.BooleanField(_("test mode"), default=False,
+                                    help_text=_("Send its emails only to the leads on "
+                                                "the test list."))
+    test_list = models.ForeignKey("lists.LeadList", verbose_name=_("test list"), null=True,
+                                  blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("campaign")

@@ -168,6 +168,8 @@ def _register() -> None:
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
     from leadflow.lifecycle.api import rules_router as transition_rules
+    from leadflow.lists.api import broadcasts_router as broadcasts
+    from leadflow.lists.api import router as lists
     from leadflow.notifications.api import router as notifications
     from leadflow.scoring.api import router as scoring
     from leadflow.scoring.api_rules import router as scoring_rules
@@ -185,6 +187,8 @@ def _register() -> None:
     api.add_router("/audit", audit)
     api.add_router("/scoring", scoring_rules)
     api.add_router("/lifecycle", transition_rules)
+    api.add_router("/lists", lists)
+    api.add_router("/broadcasts", broadcasts)
 
 
 _register()
