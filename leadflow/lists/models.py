@@ -108,10 +108,5 @@ class Broadcast(WorkItem):
         return self.name
 
     @property
-    def audience(self) -> LeadList:
-        """The list it goes to: the test list in test mode."""
-        return self.test_list if self.test_mode and self.test_list else self.list
-
-    @property
     def cancellable(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.SCHEDULED)
