@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "leadflow.lifecycle",
     "leadflow.routing",
     "leadflow.emails",
+    "leadflow.lists",
     "leadflow.notifications",
     "leadflow.campaigns",
     "leadflow.capture",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", include("leadflow.notifications.urls")),
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
+    path("lists/", include("leadflow.lists.urls")),
     path("scoring/", include("leadflow.scoring.urls")),
     path("audit/", include("leadflow.audit.urls")),
     path("account/", include("leadflow.accounts.urls")),

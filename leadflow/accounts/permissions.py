@@ -93,6 +93,12 @@ def may_see_lead(user: User, *, owner_id: int | None, team_id: int | None) -> bo
     return owner_id == user.pk
 
 
+def may_change_list(user: User, *, created_by_id: int | None) -> bool:
+    """Renaming or deleting a static list of leads: its creator, admins and marketing.
+    Its members are anyone's to change, for the leads they see (`lead_scope`)."""
+    return sees_all_leads(user) or (user.is_active and created_by_id == user.pk)
+
+
 def may_manage_retention(user: User) -> bool:
     """Who sees the leads due for erasure under the retention policy and confirms their
     erasure: administrators (the policy is the installation's, not a team's)."""

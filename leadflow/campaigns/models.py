@@ -21,6 +21,13 @@ class Campaign(models.Model):
     # Who its emails are from; empty: each template's sender, else the default identity.
     sender = models.ForeignKey("emails.SenderIdentity", verbose_name=_("sender"), null=True,
                                blank=True, on_delete=models.SET_NULL, related_name="campaigns")
+    # Test mode: its emails go to the leads on the test list only; the others' are
+    # recorded skipped (EmailMessage.Skip.NOT_TEST) and their walk goes on.
+    test_mode = models.BooleanField(_("test mode"), default=False,
+                                    help_text=_("Send its emails only to the leads on "
+                                                "the test list."))
+    test_list = models.ForeignKey("lists.LeadList", verbose_name=_("test list"), null=True,
+                                  blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("campaign")

@@ -279,7 +279,13 @@ def _run_step(enrollment: Enrollment, step: Step):
     failpoints.hit("campaign.step")
     if step.kind == Step.Kind.SEND_EMAIL and step.template is not None:
         from leadflow.emails.services import send_template
+        from leadflow.lists import testmode
 
+        campaign = enrollment.campaign
+        if testmode.held_back(campaign.test_mode, campaign.test_list_id, enrollment.lead_id):
+            return testmode.skip_outside_test_list(enrollment.lead, step.template,
+                                                   dedupe_key=key,
+                                                   campaign_id=enrollment.campaign_id)
         return send_template(enrollment.lead, step.template, dedupe_key=key,
                              campaign_id=enrollment.campaign_id)
     if step.kind == Step.Kind.ADD_POINTS and step.points:

@@ -162,6 +162,9 @@ class EmailMessage(WorkItem):
     campaign = models.ForeignKey("campaigns.Campaign", verbose_name=_("campaign"), null=True,
                                  blank=True,
                                  on_delete=models.SET_NULL, related_name="emails")
+    broadcast = models.ForeignKey("lists.Broadcast", verbose_name=_("one-off send"),
+                                  null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="emails")
     dedupe_key = models.CharField(_("deduplication key"), max_length=120, unique=True)
     to_email = models.EmailField(_("to"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200)

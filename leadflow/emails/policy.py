@@ -4,8 +4,8 @@ Asked when a message is queued and again when a worker is about to send it, sinc
 may unsubscribe, complain or be erased in between. Marketing mail needs, in this order:
 a lead not erased, an address, the address not suppressed, no do-not-email, consent for
 marketing (LEADFLOW_MARKETING_BASIS=consent, the default) and no double opt-in pending,
-the topic not refused, the campaign's test list (test mode), and room under every
-frequency cap. Transactional mail (an opt-in confirmation, a rep's notification) needs
+the topic not refused, and room under every frequency cap (a campaign in test mode
+skips the leads off its test list when the step queues: lists.testmode). Transactional mail (an opt-in confirmation, a rep's notification) needs
 an address that has not bounced, complained or been suppressed by hand: an unsubscribe
 stops marketing, not the confirmation a person asks for.
 """
@@ -29,18 +29,11 @@ Skip = EmailMessage.Skip
 # Hooks of apps above emails, each `(lead ids) -> lead ids held back`: capture registers
 # its pending double opt-ins.
 _marketing_holds: list[Callable[[list[int]], set[int]]] = []
-# `(messages) -> ids of messages not to send`: campaigns in test mode (not on the list).
-_test_filters: list[Callable[[list[EmailMessage]], set[int]]] = []
 
 
 def register_marketing_hold(hold: Callable[[list[int]], set[int]]) -> None:
     if hold not in _marketing_holds:
         _marketing_holds.append(hold)
-
-
-def register_test_filter(check: Callable[[list[EmailMessage]], set[int]]) -> None:
-    if check not in _test_filters:
-        _test_filters.append(check)
 
 
 @dataclass(frozen=True)
@@ -108,17 +101,12 @@ def _marketing(messages: list[EmailMessage]) -> dict[int, Verdict]:
     topics = {m.topic_id for m in messages if m.topic_id}
     refused = set(TopicOptOut.objects.filter(lead_id__in=lead_ids, topic_id__in=topics)
                   .values_list("lead_id", "topic_id")) if topics else set()
-    not_test: set[int] = set()
-    for check in _test_filters:
-        not_test |= check(messages)
     going = []
     for m in messages:
         if m.lead_id in held:
             out[m.pk] = Verdict(Skip.PENDING_OPTIN)
         elif (m.lead_id, m.topic_id) in refused:
             out[m.pk] = Verdict(Skip.TOPIC)
-        elif m.pk in not_test:
-            out[m.pk] = Verdict(Skip.NOT_TEST)
         else:
             going.append(m)
     out.update(_capped(going))

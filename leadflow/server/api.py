@@ -172,6 +172,8 @@ def _register() -> None:
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
     from leadflow.lifecycle.api import rules_router as transition_rules
+    from leadflow.lists.api import broadcasts_router as broadcasts
+    from leadflow.lists.api import router as lists
     from leadflow.notifications.api import router as notifications
     from leadflow.scoring.api import router as scoring
     from leadflow.scoring.api_rules import router as scoring_rules
@@ -193,6 +195,8 @@ def _register() -> None:
     api.add_router("/emails", email_suppressions)
     api.add_router("/emails", email_bounces)
     api.add_router("/emails/senders", email_senders)
+    api.add_router("/lists", lists)
+    api.add_router("/broadcasts", broadcasts)
 
 
 _register()

@@ -19,6 +19,7 @@ class ServerConfig(AppConfig):
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
         from leadflow.notifications import deliverability
+        from leadflow.lists import broadcasts
         from leadflow.notifications import services as notifications
         from leadflow.scoring import decay
         from leadflow.scoring import jobs as rescores
@@ -30,10 +31,11 @@ class ServerConfig(AppConfig):
         # Hand-offs are told (assignment, notification, email) before campaigns react.
         pipeline.configure((scoring.on_events, totals.on_events, lifecycle.on_events,
                             notifications.on_events, campaigns.on_events))
-        # Campaign steps queue emails, so the outbox comes after them; decay before the
-        # campaign steps, so that a lead whose score fell takes its new path at once.
+        # Campaign steps and one-off sends queue emails, so the outbox comes after them;
+        # decay before the campaign steps, so that a lead whose score fell takes its new
+        # path at once.
         periodic.configure((imports.run_due_jobs, rescores.run_due, decay.apply_decay,
-                            campaigns.run_due_enrollments, outbox.send_due,
-                            retention.erase_due_automatically,
+                            campaigns.run_due_enrollments, broadcasts.run_due,
+                            outbox.send_due, retention.erase_due_automatically,
                             deliverability.alert_complaint_rates, dns_check.run_due))
         demo_reasons.register()

@@ -33,8 +33,10 @@ def test_lifecycle_receives_the_rescores_of_scoring():
 
 
 def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
+    from leadflow.lists import broadcasts
+
     assert periodic._jobs == (imports.run_due_jobs, rescores.run_due, decay.apply_decay,
-                              campaigns.run_due_enrollments,
+                              campaigns.run_due_enrollments, broadcasts.run_due,
                               outbox.send_due, retention.erase_due_automatically,
                               deliverability.alert_complaint_rates, dns_check.run_due)
 
@@ -78,6 +80,10 @@ def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
     assert on_leads_to_route in connected[signals.leads_to_route]
     assert on_merging in connected[signals.merging]
     assert on_merge_undone in connected[signals.merge_undone]
+    from leadflow.lists import services as lists
+
+    assert lists.on_merging in connected[signals.merging]
+    assert lists.on_merge_undone in connected[signals.merge_undone]
     assert on_rows_moved in connected[signals.rows_moved]
     assert events.REGISTRY[EventType.LEAD_CREATED].detail is not None
     assert events.REGISTRY[EventType.STAGE_CHANGED].title is not None
