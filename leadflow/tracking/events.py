@@ -91,6 +91,13 @@ def _taken(p: Props) -> str:
     return _("Values taken from it: %(fields)s") % {"fields": fields} if fields else ""
 
 
+def _money(p: Props) -> str:
+    value, currency = p.get("value"), str(p.get("currency") or "")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return f"{value} {currency}".strip() if value not in (None, "") else ""
+    return f"{value:,.2f} {currency}".strip()
+
+
 def _proposed(p: Props) -> str:
     """A write that matched a lead outside its author's scope: what they wanted to set."""
     values = {**(p.get("values") or {}), **(p.get("custom") or {})}
@@ -127,6 +134,13 @@ _declare(EventType.OPTIN_CONFIRMED, gettext_lazy("Confirmed the subscription"), 
          detail=_prop("form"))
 _declare(EventType.CONSENT_WITHDRAWN, gettext_lazy("Consent withdrawn"), L, kind="email",
          detail=_prop("purpose"))
+# Revenue: only the customer's server (a token) may record it, never a page.
+_declare(EventType.PURCHASE, gettext_lazy("Purchase"), A, kind="won",
+         title=lambda p: _("Bought %(product)s") % {"product": p["product"]}
+         if p.get("product") else _("Purchase"),
+         detail=lambda p: " · ".join(str(v) for v in (
+             _money(p), p.get("product_range"),
+             _("order %(id)s") % {"id": p["order_id"]} if p.get("order_id") else "") if v))
 # Their properties are described by leads (leads/events.py): channel, stage, flag labels.
 _declare(EventType.LEAD_CREATED, gettext_lazy("Lead created"), L)
 

@@ -63,6 +63,9 @@ class EventType:
     EXPLICIT_POINTS = frozenset({CAMPAIGN_POINTS, POINTS_ADJUSTED})
 
     QUALITY_FLAGS_CHANGED = "quality_flags_changed"
+    # {"value": 1299.0, "currency": "EUR", "product": ..., "product_range": ...,
+    # "order_id": ...}: sent by the customer's server (revenue a page could forge).
+    PURCHASE = "purchase"
 
     # Read from the registry (leadflow.tracking.events), where each type is declared.
     OUR_ACTIONS = _FromRegistry()
