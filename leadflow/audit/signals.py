@@ -30,6 +30,7 @@ TRACKED: dict[str, tuple[str, ...] | None] = {
     "campaigns.Campaign": None,
     "campaigns.Step": None,
     "emails.EmailTemplate": None,
+    "emails.EmailTemplateVersion": None,
     "accounts.Team": None,
     "accounts.User": ("username", "email", "role", "team", "is_active", "is_staff",
                       "is_superuser", "accepts_leads"),

@@ -164,6 +164,7 @@ def _register() -> None:
     from leadflow.analytics.api import router as analytics
     from leadflow.audit.api import router as audit
     from leadflow.capture.api import router as capture
+    from leadflow.emails.api import router as emails
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
@@ -185,6 +186,7 @@ def _register() -> None:
     api.add_router("/audit", audit)
     api.add_router("/scoring", scoring_rules)
     api.add_router("/lifecycle", transition_rules)
+    api.add_router("/emails", emails)
 
 
 _register()
