@@ -4,6 +4,7 @@ its events say (the televisions it viewed, the range it bought), with safe fallb
 from datetime import timedelta
 
 import pytest
+from django.template import TemplateSyntaxError
 
 from leadflow.accounts.models import Role
 from leadflow.core import clock
@@ -116,7 +117,7 @@ def test_a_template_cannot_reach_the_lead_model_or_load_files(smtp_server, make_
     assert "[][][][Eve]" in text_of(smtp_server.to("eve@example.com")[0])
     broken = EmailTemplate.objects.create(name="Include", marketing=False, subject="x",
                                           body_text="{% load static %}{% static 'x' %}")
-    with pytest.raises(Exception, match="static"):
+    with pytest.raises(TemplateSyntaxError, match="static"):
         send_template(lead, broken, dedupe_key="include")
 
 

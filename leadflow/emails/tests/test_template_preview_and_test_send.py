@@ -59,7 +59,7 @@ def test_the_preview_shows_the_email_for_a_real_lead_at_two_widths(browser, make
     assert not EmailLink.objects.exists() and not EmailMessage.objects.exists()
 
 
-def test_the_preview_of_another_version_and_of_a_lead_out_of_scope(browser, make_lead,
+def test_the_preview_of_another_version_and_for_a_role_without_templates(browser, make_lead,
                                                                    make_user, newsletter):
     lead = make_lead("ana@example.com", first_name="Ana")
     french = browser.get(f"/emails/templates/{newsletter.pk}/preview/?lead={lead.pk}"
