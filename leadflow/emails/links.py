@@ -9,17 +9,18 @@ lf.js can identify the visitor there (tracking.visitors).
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
-from django.utils.html import escape
 
 from leadflow.core import clock
+from leadflow.core.sqlarrays import int_array, text_array
 from leadflow.emails import tokens
 from leadflow.emails.models import EmailLink, EmailMessage
 from leadflow.tracking.models import Event, EventType
@@ -30,26 +31,61 @@ if TYPE_CHECKING:
 _HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
 
-def track_links(message: EmailMessage, body: str) -> str:
-    """`body` with its http(s) links replaced by tracked ones (stored once per message:
-    a retried send reuses the links stored the first time)."""
-    found: list[str] = []
+Link = tuple[int, int, str]  # (message id, index, destination): an EmailLink row
+
+
+def track_links(message_id: int, body: str) -> tuple[str, list[Link]]:
+    """`body` with its http(s) links replaced by tracked ones, and the links to store
+    (emails.rendering stores a whole batch's with one `store_links`)."""
+    found: list[Link] = []
 
     def replace(match: re.Match[str]) -> str:
         url = html_lib.unescape(match.group(3)).strip()
         if not url.lower().startswith(("http://", "https://")) or len(url) > 2000:
             return match.group(0)  # mailto:, anchors, template mistakes: left as they are
-        found.append(url)
-        token = tokens.click_token(message.pk, len(found) - 1)
-        tracked = settings.BASE_URL + reverse("emails:click", args=[token])
-        return f"{match.group(1)}{match.group(2)}{escape(tracked)}{match.group(2)}"
+        found.append((message_id, len(found), url))
+        tracked = url_for("emails:click", tokens.click_token(message_id, len(found) - 1))
+        # The stdlib's escape: Django's checks every argument for a lazy string first.
+        return f"{match.group(1)}{match.group(2)}{html_lib.escape(tracked)}{match.group(2)}"
 
-    body = _HREF.sub(replace, body)
-    if found:
-        EmailLink.objects.bulk_create(
-            [EmailLink(message=message, index=i, url=url) for i, url in enumerate(found)],
-            ignore_conflicts=True)
-    return body
+    return _HREF.sub(replace, body), found
+
+
+def store_links(links: list[Link]) -> None:
+    """One INSERT for a batch's links, whatever their number (a batch of 500 newsletters
+    has 5,000: built as model instances by bulk_create, they cost more than the
+    rendering). A message rendered again (a retry after a crash) keeps the links stored
+    the first time."""
+    if not links:
+        return
+    table = connection.ops.quote_name(EmailLink._meta.db_table)
+    columns = "(message_id, " + connection.ops.quote_name("index") + ", url)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} {columns} SELECT * FROM unnest(%s::bigint[], "  # noqa: S608
+                "%s::integer[], %s::text[]) ON CONFLICT DO NOTHING",
+                [int_array(m for m, _i, _u in links), int_array(i for _m, i, _u in links),
+                 text_array(u for _m, _i, u in links)])
+        else:
+            cursor.executemany(f"INSERT INTO {table} {columns} VALUES (%s, %s, %s) "  # noqa: S608
+                               "ON CONFLICT DO NOTHING", links)
+
+
+_SLOT = "lf-token"
+
+
+@functools.lru_cache(maxsize=32)
+def _around(base_url: str, name: str) -> tuple[str, str]:
+    head, _slot, tail = (base_url + reverse(name, args=[_SLOT])).partition(_SLOT)
+    return head, tail
+
+
+def url_for(name: str, token: str) -> str:
+    """The absolute URL of the named route taking one token, e.g. `emails:click`: a
+    reverse() per route and base URL, not per link (it was most of a render's time)."""
+    head, tail = _around(settings.BASE_URL, name)
+    return head + token + tail
 
 
 @transaction.atomic

@@ -8,12 +8,24 @@ from leadflow.core.workqueue import WorkItem
 
 
 class EmailTemplate(models.Model):
-    """Subject and bodies are Django templates rendered with `lead` (autoescaped)."""
+    """Subject and bodies are Django templates rendered with plain data about the lead
+    (emails.personalise; the HTML autoescaped). The body is MJML (compiled to HTML once per
+    version) or HTML; an empty text body is generated from the HTML. These fields are the
+    version in `language`; EmailTemplateVersion holds the others (emails.rendering)."""
+
+    class Format(models.TextChoices):
+        HTML = "html", _("HTML")
+        MJML = "mjml", _("MJML")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     subject = models.CharField(_("subject"), max_length=200)
-    body_text = models.TextField(_("text body"))
-    body_html = models.TextField(_("HTML body"), blank=True)
+    body_text = models.TextField(_("text body"), blank=True,
+                                 help_text=_("Empty: generated from the HTML body."))
+    body_html = models.TextField(_("body"), blank=True)
+    body_format = models.CharField(_("body format"), max_length=4, choices=Format.choices,
+                                   default=Format.HTML)
+    language = models.CharField(_("default language"), max_length=8, default="en")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Marketing mail carries one-click unsubscribe and is never sent to opted-out leads;
     # transactional mail (a double opt-in confirmation) is neither.
     marketing = models.BooleanField(_("marketing email"), default=True)
@@ -30,6 +42,29 @@ class EmailTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EmailTemplateVersion(models.Model):
+    """A template in another language: chosen for leads whose `language` starts with it."""
+
+    template = models.ForeignKey(EmailTemplate, verbose_name=_("template"),
+                                 on_delete=models.CASCADE, related_name="versions")
+    language = models.CharField(_("language"), max_length=8)
+    subject = models.CharField(_("subject"), max_length=200)
+    body_text = models.TextField(_("text body"), blank=True,
+                                 help_text=_("Empty: generated from the HTML body."))
+    body_html = models.TextField(_("body"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("email template version")
+        verbose_name_plural = _("email template versions")
+        ordering = ["template", "language"]
+        constraints = [models.UniqueConstraint(fields=["template", "language"],
+                                               name="email_template_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} ({self.language})"
 
 
 class Topic(models.Model):
@@ -190,6 +225,9 @@ class EmailMessage(WorkItem):
     body_html = models.TextField(_("HTML body"), blank=True)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # A template's test sent to the person editing it (with a lead's data, to their own
+    # address): not mail to the lead, nothing on the lead's timeline.
+    test = models.BooleanField(_("test send"), default=False)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
     # Told by a bounce (emails.bounces): refused for good, or delivered (a provider's event).

@@ -105,7 +105,8 @@ def _hold_back(claim: workqueue.Claim, messages: list[EmailMessage],
                                 idempotency_key=f"email_skipped:{pk}",
                                 properties=_about(by_id[pk], reason=reason))
                        for reason, ids in skipped.items() for pk in ids
-                       if by_id[pk].lead is not None], via=Event.Via.EMAIL)
+                       if by_id[pk].lead is not None and not by_id[pk].test],
+                      via=Event.Via.EMAIL)
 
 
 def _about(message: EmailMessage, **more) -> dict:
@@ -128,21 +129,25 @@ def _render(claim: workqueue.Claim, messages: list[EmailMessage]) -> list[EmailM
         services.render_messages(todo)
     except DatabaseError:
         raise  # not the template's fault: the batch is tried again
-    except Exception:  # a marketer's template: find the messages it breaks, one by one
+    except Exception:  # a bug in rendering: find the messages it breaks, one by one
         for m in todo:
             try:
                 services.render_messages([m])
             except DatabaseError:
                 raise
             except Exception as exc:
-                broken[m.pk] = f"the template cannot be rendered: {type(exc).__name__}: {exc}"
+                broken[m.pk] = f"{type(exc).__name__}: {exc}"
+    for m in todo:  # a template that cannot be rendered leaves its error, and no body
+        if m.error and not (m.body_text or m.body_html):
+            broken.setdefault(m.pk, m.error)
     rendered = [m for m in todo if m.pk not in broken]
     if rendered:
         EmailMessage.objects.bulk_update(
             rendered, ["subject", "body_text", "body_html", "headers", "message_id", "language"])
     for m in todo:
         if m.pk in broken:
-            _failed(claim, m, broken[m.pk], permanent=True)
+            _failed(claim, m, f"the template cannot be rendered: {broken[m.pk]}",
+                    permanent=True)
     return [m for m in messages if m.pk not in broken]
 
 
@@ -195,10 +200,11 @@ def _record_sent(claim: workqueue.Claim, messages: list[EmailMessage]) -> None:
     if not messages:
         return
     with transaction.atomic():
+        # A test send (to its author, with a lead's data) is not on the lead's timeline.
         record_events([NewEvent(EventType.EMAIL_SENT, lead_id=m.lead_id,
                                 idempotency_key=f"email_sent:{m.pk}",
                                 occurred_at=m.sent_at, properties=_about(m))
-                       for m in messages], via=Event.Via.EMAIL)
+                       for m in messages if not m.test], via=Event.Via.EMAIL)
         workqueue.done(claim, [m.pk for m in messages], status=Status.SENT)
 
 
@@ -233,7 +239,7 @@ def _failed(claim: workqueue.Claim, message: EmailMessage, error: str, *,
     final = workqueue.retry(claim, message.pk, error,
                             final={"status": Status.FAILED},
                             again={"status": Status.QUEUED}, permanent=permanent)
-    if final:
+    if final and not message.test:
         record_event(EventType.EMAIL_FAILED, lead=message.lead, via=Event.Via.EMAIL,
                      idempotency_key=f"email_failed:{message.pk}:{claim.token}",
                      properties={"message_id": message.pk, "campaign_id": message.campaign_id,

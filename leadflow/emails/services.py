@@ -11,9 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, transaction
-from django.template import Context, Template
 from django.urls import reverse
-from django.utils.html import escape
 
 from leadflow.core import clock
 from leadflow.emails import policy, tokens
@@ -97,40 +95,19 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
 
 
 def render_messages(messages: list[EmailMessage]) -> None:
-    """Fill in each message's subject, bodies and headers from its template (not saved)."""
+    """Fill in each message's subject, bodies, headers and language from its template (not
+    saved; emails.rendering); a message whose template cannot be rendered is left with
+    its `error` set and no body. Each gets a Message-ID if it had none."""
+    from leadflow.emails.rendering import render_messages as render
+
+    render(messages)
     for message in messages:
-        _render(message, message.lead, message.template, message.context)
+        if not message.message_id:
+            message.message_id = new_message_id()
 
 
-def _render(message: EmailMessage, lead: Lead, template: EmailTemplate,
-            context: dict | None) -> None:
-    unsub = unsubscribe_url(lead, message.campaign_id)
-    values = {**(context or {}), "lead": lead, "unsubscribe_url": unsub}
-    # Subject and text body are plain text: HTML-escaping them would show "O&#x27;Brien".
-    plain = Context(values, autoescape=False)
-    # One line: a name holding CR or LF must not break (or inject) a header.
-    message.subject = " ".join(Template(template.subject).render(plain).split())[:200]
-    text = str(Template(template.body_text).render(plain))
-    if template.marketing:
-        text += f"\n\n--\nUnsubscribe: {unsub}\n"
-    message.body_text = text
-    if not message.message_id:
-        message.message_id = make_msgid(
-            domain=settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> "))
-    message.headers = {}
-    if template.marketing:
-        message.headers = {"List-Unsubscribe": f"<{unsub}>",
-                           "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    if template.body_html:
-        pixel = settings.BASE_URL + reverse("emails:open", args=[tokens.open_token(message.pk)])
-        html = str(Template(template.body_html).render(Context(values)))  # autoescaped
-        if template.marketing:
-            from leadflow.emails.links import track_links
-
-            html = track_links(message, html)
-            html += (f'<p style="font-size:12px"><a href="{escape(unsub)}">Unsubscribe</a></p>'
-                     f'<img src="{escape(pixel)}" width="1" height="1" alt="">')
-        message.body_html = html
+def new_message_id() -> str:
+    return make_msgid(domain=settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> "))
 
 
 def build(message: EmailMessage) -> EmailMultiAlternatives:

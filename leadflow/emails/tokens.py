@@ -6,14 +6,51 @@ never be turned into an open redirect.
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from django.conf import settings
 from django.core import signing
 
 _UNSUB = signing.Signer(salt="leadflow.emails.unsubscribe")
 _OPEN = signing.Signer(salt="leadflow.emails.open")
 
 
+@functools.lru_cache(maxsize=16)
+def _mac(salt: str, secret: str) -> hmac.HMAC:
+    # Signer's key, derived once: Django derives it again for every signature (a hash
+    # more per link, four links and more per email).
+    key = hashlib.sha256(f"{salt}signer{secret}".encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).strip(b"=").decode()
+
+
+def _json(obj: Any) -> str:
+    """json.dumps(obj, separators=(",", ":")), written out for the ids these tokens hold."""
+    if type(obj) is int:
+        return str(obj)
+    if type(obj) is list and all(type(v) is int for v in obj):
+        return "[" + ",".join(map(str, obj)) + "]"
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def _sign(signer: signing.Signer, obj: Any) -> str:
+    """Exactly `signer.sign_object(obj)` (read back by its unsign_object), faster."""
+    value = _b64(_json(obj).encode("latin-1"))
+    mac = _mac(signer.salt, settings.SECRET_KEY).copy()
+    mac.update(value.encode())
+    return f"{value}:{_b64(mac.digest())}"
+
+
 def unsubscribe_token(lead_id: int, campaign_id: int | None) -> str:
-    return _UNSUB.sign_object([lead_id, campaign_id or 0])
+    return _sign(_UNSUB, [lead_id, campaign_id or 0])
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, int | None] | None:
@@ -25,7 +62,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, int | None] | None:
 
 
 def open_token(message_id: int) -> str:
-    return _OPEN.sign_object(message_id)
+    return _sign(_OPEN, message_id)
 
 
 def read_open_token(token: str) -> int | None:
@@ -39,7 +76,7 @@ _CLICK = signing.Signer(salt="leadflow.emails.click")
 
 
 def click_token(message_id: int, index: int) -> str:
-    return _CLICK.sign_object([message_id, index])
+    return _sign(_CLICK, [message_id, index])
 
 
 def read_click_token(token: str) -> tuple[int, int] | None:
@@ -54,7 +91,7 @@ _PREFERENCES = signing.Signer(salt="leadflow.emails.preferences")
 
 
 def preferences_token(lead_id: int) -> str:
-    return _PREFERENCES.sign_object(lead_id)
+    return _sign(_PREFERENCES, lead_id)
 
 
 def read_preferences_token(token: str) -> int | None:

@@ -6,10 +6,9 @@ from leadflow.emails import (
     views_preferences,
     views_senders,
     views_suppression,
+    views_templates,
     views_topics,
 )
-
-
 
 def provider_webhooks() -> list:
     """django-anymail's tracking webhooks, of the providers usable as configured: inbound
@@ -58,4 +57,14 @@ urlpatterns = [
     path("emails/senders/<int:sender_id>/dns", views_senders.sender_dns, name="sender_dns"),
     path("emails/senders/<int:sender_id>/dns/check", views_senders.sender_dns_check,
          name="sender_dns_check"),
+    path("emails/templates/", views_templates.template_list, name="templates"),
+    path("emails/templates/new/", views_templates.template_new, name="template_new"),
+    path("emails/templates/<int:template_id>/", views_templates.template_edit,
+         name="template_edit"),
+    path("emails/templates/<int:template_id>/delete", views_templates.template_delete,
+         name="template_delete"),
+    path("emails/templates/<int:template_id>/preview/", views_templates.template_preview,
+         name="template_preview"),
+    path("emails/templates/<int:template_id>/test", views_templates.template_test,
+         name="template_test"),
 ]

@@ -168,6 +168,7 @@ def _register() -> None:
     from leadflow.emails.api_topics import router as email_topics
     from leadflow.emails.api_bounces import router as email_bounces
     from leadflow.emails.api_senders import router as email_senders
+    from leadflow.emails.api import router as emails
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle
@@ -197,6 +198,7 @@ def _register() -> None:
     api.add_router("/emails/senders", email_senders)
     api.add_router("/lists", lists)
     api.add_router("/broadcasts", broadcasts)
+    api.add_router("/emails", emails)
 
 
 _register()

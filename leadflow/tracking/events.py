@@ -91,6 +91,13 @@ def _taken(p: Props) -> str:
     return _("Values taken from it: %(fields)s") % {"fields": fields} if fields else ""
 
 
+def _money(p: Props) -> str:
+    value, currency = p.get("value"), str(p.get("currency") or "")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return f"{value} {currency}".strip() if value not in (None, "") else ""
+    return f"{value:,.2f} {currency}".strip()
+
+
 def _proposed(p: Props) -> str:
     """A write that matched a lead outside its author's scope: what they wanted to set."""
     values = {**(p.get("values") or {}), **(p.get("custom") or {})}
@@ -172,6 +179,15 @@ _declare(EventType.CONSENT_WITHDRAWN, gettext_lazy("Consent withdrawn"), L, kind
          detail=_prop("purpose"))
 _declare(EventType.PREFERENCES_CHANGED, gettext_lazy("Changed their email preferences"), L,
          kind="email", detail=_preferences)
+
+
+# Revenue: only the customer's server (a token) may record it, never a page.
+_declare(EventType.PURCHASE, gettext_lazy("Purchase"), A, kind="won",
+         title=lambda p: _("Bought %(product)s") % {"product": p["product"]}
+         if p.get("product") else _("Purchase"),
+         detail=lambda p: " · ".join(str(v) for v in (
+             _money(p), p.get("product_range"),
+             _("order %(id)s") % {"id": p["order_id"]} if p.get("order_id") else "") if v))
 # Their properties are described by leads (leads/events.py): channel, stage, flag labels.
 _declare(EventType.LEAD_CREATED, gettext_lazy("Lead created"), L)
 

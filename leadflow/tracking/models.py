@@ -36,8 +36,6 @@ class EventType:
     EMAIL_FAILED = "email_failed"
     # Not sent, and why ({"reason": EmailMessage.Skip value, ...}).
     EMAIL_SKIPPED = "email_skipped"
-
-
     # {"message_id", "kind": hard|soft, "status": "5.1.1", "diagnostic"} (emails.bounces)
     EMAIL_BOUNCED = "email_bounced"
     # {"message_id"}: the recipient reported the email as spam (emails.bounces)
@@ -74,6 +72,9 @@ class EventType:
     # The lead chose in the preference centre: {"turned_off": [topic keys], "turned_on":
     # [...], "all_off": bool}.
     PREFERENCES_CHANGED = "preferences_changed"
+    # {"value": 1299.0, "currency": "EUR", "product": ..., "product_range": ...,
+    # "order_id": ...}: sent by the customer's server (revenue a page could forge).
+    PURCHASE = "purchase"
 
     # Read from the registry (leadflow.tracking.events), where each type is declared.
     OUR_ACTIONS = _FromRegistry()

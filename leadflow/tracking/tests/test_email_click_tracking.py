@@ -18,6 +18,13 @@ from leadflow.tracking.tests.conftest import BROWSER_UA, VID, page_view
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _marketing_to_everyone_not_opted_out(settings):
+    """These tests are about delivery, not the legal basis (test_send_checks): marketing
+    goes to every lead who has not objected."""
+    settings.MARKETING_BASIS = "legitimate_interest"
+
 BASE = "https://leads.example.com"
 
 
