@@ -92,7 +92,8 @@ class Env:
                 ) from None
         return found
 
-    def rates(self, name: builtins.str) -> builtins.dict[builtins.str, tuple[builtins.int, builtins.int]]:
+    def rates(self, name: builtins.str
+              ) -> builtins.dict[builtins.str, tuple[builtins.int, builtins.int]]:
         """Rate limits per domain: "gmail.com=100/s, outlook.com=3000/min, *=500/s" as
         {domain: (messages, seconds)}; `*` is every domain not named."""
         units = {"s": 1, "min": 60, "h": 3600}

@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
+from typing import cast
 
 from django.conf import settings
 from django.core import mail
@@ -189,7 +190,7 @@ def _connection(index: int, messages: list[EmailMessage], results: queue.Queue,
                 ack: threading.Semaphore, stop: threading.Event) -> None:
     """One SMTP connection's thread: sends its messages in turn, waiting after each for
     the calling thread to record the answer."""
-    backend = mail.mailers.default
+    backend = cast(SMTPBackend, mail.mailers.default)  # deliver() checked its class
     try:
         for position, m in enumerate(messages):
             if stop.is_set():
@@ -198,7 +199,8 @@ def _connection(index: int, messages: list[EmailMessage], results: queue.Queue,
                 return
             try:
                 envelope_from, data = as_bytes(m)
-                backend.open()
+                backend.open()  # reopened after a failure closed it
+                assert backend.connection is not None
                 backend.connection.sendmail(envelope_from, [m.to_email], data)
             except Exception as exc:  # a failed send is expected: retried, then given up
                 kind = kind_of(exc)

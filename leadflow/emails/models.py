@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -235,6 +237,8 @@ class EmailMessage(WorkItem):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     work_error_field = "error"
+    # Who it goes out as, set for a batch by emails.delivery.assign_senders (not a column).
+    envelope_sender: Any
 
     class Meta:
         verbose_name = _("outgoing email")

@@ -5,9 +5,10 @@ may unsubscribe, complain or be erased in between. Marketing mail needs, in this
 a lead not erased, an address, the address not suppressed, no do-not-email, consent for
 marketing (LEADFLOW_MARKETING_BASIS=consent, the default) and no double opt-in pending,
 the topic not refused, and room under every frequency cap (a campaign in test mode
-skips the leads off its test list when the step queues: lists.testmode). Transactional mail (an opt-in confirmation, a rep's notification) needs
-an address that has not bounced, complained or been suppressed by hand: an unsubscribe
-stops marketing, not the confirmation a person asks for.
+skips the leads off its test list when the step queues: lists.testmode). Transactional
+mail (an opt-in confirmation, a rep's notification) needs an address that has not
+bounced, complained or been suppressed by hand: an unsubscribe stops marketing, not the
+confirmation a person asks for.
 """
 
 from __future__ import annotations

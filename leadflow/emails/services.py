@@ -77,7 +77,7 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
         EmailMessage.Lane.TRANSACTIONAL,
         topic_id=template.topic_id, sender_id=template.sender_id, context=context or {},
         message_id=make_msgid(domain=domain), due_at=clock.now())
-    verdict = policy.decide([message]).get(None)  # not saved yet: its id is None
+    verdict = next(iter(policy.decide([message]).values()), None)  # the one message's
     if verdict and not verdict.wait_until:
         message.status, message.skip_reason, message.due_at = (
             EmailMessage.Status.SKIPPED, verdict.skip, None)

@@ -10,14 +10,14 @@ from leadflow.emails import (
     views_topics,
 )
 
+
 def provider_webhooks() -> list:
     """django-anymail's tracking webhooks, of the providers usable as configured: inbound
     mail is not read, and a provider whose extra package is not installed (Amazon SES:
     boto3) or whose own secret is not set (MailerSend) would answer every request with
     an error."""
-    from django.core.exceptions import ImproperlyConfigured
-
     from anymail.urls import urlpatterns
+    from django.core.exceptions import ImproperlyConfigured
 
     usable = []
     for pattern in urlpatterns:

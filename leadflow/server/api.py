@@ -164,11 +164,11 @@ def _register() -> None:
     from leadflow.analytics.api import router as analytics
     from leadflow.audit.api import router as audit
     from leadflow.capture.api import router as capture
-    from leadflow.emails.api_suppressions import router as email_suppressions
-    from leadflow.emails.api_topics import router as email_topics
+    from leadflow.emails.api import router as emails
     from leadflow.emails.api_bounces import router as email_bounces
     from leadflow.emails.api_senders import router as email_senders
-    from leadflow.emails.api import router as emails
+    from leadflow.emails.api_suppressions import router as email_suppressions
+    from leadflow.emails.api_topics import router as email_topics
     from leadflow.imports.api import router as imports
     from leadflow.leads.api import router as leads
     from leadflow.lifecycle.api import router as lifecycle

@@ -18,8 +18,8 @@ class ServerConfig(AppConfig):
         from leadflow.imports import services as imports
         from leadflow.leads import retention, totals
         from leadflow.lifecycle import services as lifecycle
-        from leadflow.notifications import deliverability
         from leadflow.lists import broadcasts
+        from leadflow.notifications import deliverability
         from leadflow.notifications import services as notifications
         from leadflow.scoring import decay
         from leadflow.scoring import jobs as rescores
