@@ -59,6 +59,7 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
         msg = message_from_bytes(envelope.original_content or envelope.content)
         msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        msg["X-Envelope-From"] = envelope.mail_from
         self.messages.append(msg)
         return "250 OK"
 

@@ -66,7 +66,8 @@ def send_due(limit: int | None = None, *, worker: str = "") -> int:
 
 
 def _send_batch(claim: workqueue.Claim) -> int:
-    messages = list(EmailMessage.objects.filter(pk__in=claim.ids)
+    # In the order they were queued: a frequency cap lets the first ones through.
+    messages = list(EmailMessage.objects.filter(pk__in=claim.ids).order_by("pk")
                     .select_related("lead", "template", "sender", "template__sender"))
     verdicts = policy.decide(messages)
     _hold_back(claim, messages, verdicts)
