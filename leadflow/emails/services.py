@@ -57,14 +57,16 @@ def register_marketing_hold(hold: Callable[[list[int]], set[int]]) -> None:
 
 def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
                   campaign_id: int | None = None,
-                  context: dict | None = None) -> EmailMessage:
+                  context: dict | None = None, skip: str = "") -> EmailMessage:
     """Queue `template` for `lead` once per `dedupe_key` (a second call returns the first
     message, whatever its state); a worker renders and sends it (emails.outbox).
 
     The send-time checks (emails.policy: consent, do-not-email, suppression, topics,
     frequency caps...) run now, so that a message that cannot go is skipped at once with
     its reason, and again when a worker sends it. `context` adds values to the
-    template's (e.g. a link); it must be JSON (it is stored with the row).
+    template's (e.g. a link); it must be JSON (it is stored with the row). `skip` (an
+    EmailMessage.Skip value) records the message skipped for that reason (a campaign in
+    test mode, for a lead off its test list). A skip is on the lead's timeline.
     """
     existing = EmailMessage.objects.filter(dedupe_key=dedupe_key).first()
     if existing:
@@ -77,7 +79,8 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
         EmailMessage.Lane.TRANSACTIONAL,
         topic_id=template.topic_id, sender_id=template.sender_id, context=context or {},
         message_id=make_msgid(domain=domain), due_at=clock.now())
-    verdict = next(iter(policy.decide([message]).values()), None)  # the one message's
+    verdict = (policy.Verdict(skip) if skip else
+               next(iter(policy.decide([message]).values()), None))  # the one message's
     if verdict and not verdict.wait_until:
         message.status, message.skip_reason, message.due_at = (
             EmailMessage.Status.SKIPPED, verdict.skip, None)
@@ -91,6 +94,14 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
         return EmailMessage.objects.get(dedupe_key=dedupe_key)
     if message.status == EmailMessage.Status.QUEUED:
         transaction.on_commit(_kick_outbox)
+    else:
+        from leadflow.tracking.services import record_event
+
+        record_event(EventType.EMAIL_SKIPPED, lead=lead, via=Event.Via.EMAIL,
+                     idempotency_key=f"email_skipped:{message.pk}",
+                     properties={"message_id": message.pk, "campaign_id": campaign_id,
+                                 "template": template.name, "subject": "",
+                                 "reason": message.skip_reason})
     return message
 
 

@@ -13,9 +13,6 @@ from leadflow.lists.services import on_list
 if TYPE_CHECKING:
     from leadflow.leads.models import Lead
 
-NOT_TEST_ERROR = "test mode: not on the test list"
-
-
 def held_back(test_mode: bool, test_list_id: int | None, lead_id: int) -> bool:
     """Whether test mode keeps this lead's email back (test mode on, lead not on the test
     list; with no test list, everyone's is kept back)."""
@@ -24,13 +21,9 @@ def held_back(test_mode: bool, test_list_id: int | None, lead_id: int) -> bool:
 
 def skip_outside_test_list(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
                            campaign_id: int | None) -> EmailMessage:
-    """The message under `dedupe_key`, recorded skipped (`not_test`) unless one exists
-    already (then it is returned as it is, like emails.services.send_template does)."""
-    marketing = EmailMessage.Lane.MARKETING if template.marketing else \
-        EmailMessage.Lane.TRANSACTIONAL
-    message, _ = EmailMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults={
-        "lead": lead, "template": template, "campaign_id": campaign_id,
-        "to_email": lead.email or "", "subject": "", "status": EmailMessage.Status.SKIPPED,
-        "skip_reason": EmailMessage.Skip.NOT_TEST, "lane": marketing,
-        "topic_id": template.topic_id, "error": NOT_TEST_ERROR})
-    return message
+    """The message under `dedupe_key`, recorded skipped (`not_test`, on the lead's
+    timeline) unless one exists already (then it is returned as it is)."""
+    from leadflow.emails.services import send_template
+
+    return send_template(lead, template, dedupe_key=dedupe_key, campaign_id=campaign_id,
+                         skip=EmailMessage.Skip.NOT_TEST)
