@@ -41,6 +41,7 @@ class Outcome:
     failed: dict[int, tuple[str, bool]] = field(default_factory=dict)  # id: (error, permanent)
     untried: list[int] = field(default_factory=list)
     pause: timedelta = UNREACHABLE_PAUSE
+    unreachable: bool = False  # the server could not be reached: send nothing more now
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def _over_backend(claim: workqueue.Claim, messages: list[EmailMessage], backend)
             outcome.failed[m.pk] = (str(exc) or type(exc).__name__, kind == "permanent")
             if kind == "unreachable":
                 outcome.untried += [r.pk for r in messages[i + 1:]]
+                outcome.unreachable = True
                 break
             continue
         failpoints.hit("email.after_smtp")
@@ -148,9 +150,10 @@ def _over_smtp(claim: workqueue.Claim, messages: list[EmailMessage]) -> Outcome:
     count = min(settings.SMTP_CONNECTIONS, len(messages))
     results: queue.Queue = queue.Queue()
     acks = [threading.Semaphore(0) for _ in range(count)]
-    stop = threading.Event()
+    stop, unreachable = threading.Event(), threading.Event()
     threads = [threading.Thread(target=_connection, daemon=True, name=f"smtp-{i}",
-                                args=(i, messages[i::count], results, acks[i], stop))
+                                args=(i, messages[i::count], results, acks[i], stop,
+                                      unreachable))
                for i in range(count)]
     for thread in threads:
         thread.start()
@@ -183,11 +186,13 @@ def _over_smtp(claim: workqueue.Claim, messages: list[EmailMessage]) -> Outcome:
             ack.release()
         for thread in threads:
             thread.join(timeout=30)
+    outcome.unreachable = unreachable.is_set()
     return outcome
 
 
 def _connection(index: int, messages: list[EmailMessage], results: queue.Queue,
-                ack: threading.Semaphore, stop: threading.Event) -> None:
+                ack: threading.Semaphore, stop: threading.Event,
+                unreachable: threading.Event) -> None:
     """One SMTP connection's thread: sends its messages in turn, waiting after each for
     the calling thread to record the answer."""
     backend = cast(SMTPBackend, mail.mailers.default)  # deliver() checked its class
@@ -209,6 +214,7 @@ def _connection(index: int, messages: list[EmailMessage], results: queue.Queue,
                 _close(backend)
                 ack.acquire()
                 if kind == "unreachable":
+                    unreachable.set()
                     for rest in messages[position + 1:]:
                         results.put((index, rest, _UNTRIED))
                     return

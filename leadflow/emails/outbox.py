@@ -17,9 +17,9 @@ still held, whose events the next worker stores (`_record_held`).
 
 A failed send is retried with backoff; a 5xx answer fails it at once; a server that
 cannot be reached costs no attempt to the messages not tried yet, which wait a few
-seconds. After its last attempt, or when its worker died during the last attempt, a
-message is `failed` and `email_failed` is recorded (a campaign step waiting for it then
-takes its failure path).
+seconds, and the worker sends nothing more until its next tick. After its last attempt,
+or when its worker died during the last attempt, a message is `failed` and
+`email_failed` is recorded (a campaign step waiting for it then takes its failure path).
 """
 
 from __future__ import annotations
@@ -59,13 +59,21 @@ def send_due(limit: int | None = None, *, worker: str = "") -> int:
                 limit=limit or settings.EMAIL_BATCH, lease=lease(), worker=worker,
                 exhausted=_gave_up, status=Status.SENDING)
             if claim:
-                attempted += _send_batch(claim)
+                sent, reachable = _send_batch(claim)
+                attempted += sent
+                if not reachable:
+                    # Each batch tried now would cost an attempt to the first message of
+                    # every connection (sweeping the whole queue in a long outage): the
+                    # next tick tries again.
+                    return attempted
                 break  # back to the transactional lane before the next marketing batch
         else:
             return attempted
 
 
-def _send_batch(claim: workqueue.Claim) -> int:
+def _send_batch(claim: workqueue.Claim) -> tuple[int, bool]:
+    """Returns how many messages were attempted, and whether the server could be
+    reached."""
     # In the order they were queued: a frequency cap lets the first ones through.
     messages = list(EmailMessage.objects.filter(pk__in=claim.ids).order_by("pk")
                     .select_related("lead", "template", "sender", "template__sender"))
@@ -76,10 +84,10 @@ def _send_batch(claim: workqueue.Claim) -> int:
     delivery.assign_senders(going)
     going = _rate_limited(claim, going)
     if not going:
-        return 0
+        return 0, True
     outcome = delivery.deliver(claim, going)
     _settle(claim, going, outcome)
-    return len(going)
+    return len(going), not outcome.unreachable
 
 
 def _hold_back(claim: workqueue.Claim, messages: list[EmailMessage],

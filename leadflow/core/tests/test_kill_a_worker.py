@@ -75,7 +75,7 @@ def queue_emails() -> list[Lead]:
     now = timezone.now()
     leads = Lead.objects.bulk_create(
         Lead(email=f"k{i:02d}@mail.example", first_name=f"K{i}", created_at=now,
-             updated_at=now) for i in range(EMAILS))
+             updated_at=now, marketing_consent=True) for i in range(EMAILS))
     template = EmailTemplate.objects.create(name="Kill", subject="Hello {{ lead.first_name }}",
                                             body_text="Exactly once, ideally.")
     for lead in leads:
@@ -99,7 +99,7 @@ def kill(process: subprocess.Popen) -> None:
 
 
 def test_a_killed_worker_s_sends_and_import_are_finished_by_another(
-        start_worker, smtp_server, admin_user, tmp_path, monkeypatch):
+        start_worker, smtp_server, admin_user, tmp_path, monkeypatch, settings):
     leads = queue_emails()
     # Worker 1 claims the whole batch of sends; after the SMTP server accepts the first
     # message it stalls before marking it sent.
@@ -137,6 +137,7 @@ def test_a_killed_worker_s_sends_and_import_are_finished_by_another(
     for message in smtp_server.messages:
         assert message["Message-ID"] == rows[message["X-Envelope-To"]]
     duplicates = sum(count - 1 for count in received.values())
-    assert in_flight == 1
+    # Each of the worker's SMTP connections stopped after the server accepted one message.
+    assert 1 <= in_flight <= settings.SMTP_CONNECTIONS
     assert duplicates <= in_flight
     print(f"in flight on the killed worker: {in_flight}, delivered twice: {duplicates}")
