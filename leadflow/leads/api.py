@@ -325,6 +325,38 @@ def erase_person(request, lead_id: int):
                               actor=request.user)
 
 
+class ConsentIn(Schema):
+    granted: bool = Field(description="true: the person consented; false: withdrew")
+    text: str = Field("", max_length=5000,
+                      description="What the person agreed to (required for a consent)")
+    text_version: str = Field("", max_length=40)
+    page_url: str = Field("", max_length=500, description="Where it was given")
+    ip: str | None = Field(None, description="The person's IP address when they gave it")
+    purpose: Literal["marketing_email"] = "marketing_email"
+
+
+class ConsentOut(Schema):
+    id: int
+    purpose: str
+    action: str
+    method: str
+    text_version: str
+    recorded_at: datetime
+    marketing_consent: bool = Field(description="The lead's consent to marketing now")
+
+
+@router.post("/{lead_id}/consents", response=answers({201: ConsentOut}, 404, 422),
+             summary="Record a consent given or withdrawn elsewhere, with its proof")
+def record_consent(request, lead_id: int, payload: ConsentIn):
+    lead = services.get_visible_lead(request.user, lead_id)
+    consent = services.consent_by(request.user, lead, **payload.dict())
+    return Status(201, ConsentOut(id=consent.pk, purpose=consent.purpose,
+                                  action=consent.action, method=consent.method,
+                                  text_version=consent.text_version,
+                                  recorded_at=consent.recorded_at,
+                                  marketing_consent=lead.marketing_consent))
+
+
 @router.get("/{lead_id}", response=answers(LeadDetail, 404, 422),
             summary="One lead, with why it scores")
 def get_lead(request, lead_id: int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -285,12 +286,38 @@ def record_consent(lead: Lead, *, granted: bool, method: str, text: str = "",
         ip=ip or None, page_url=page_url[:500], recorded_at=now,
         action=Consent.Action.GRANTED if granted else Consent.Action.WITHDRAWN)
     updates: dict[str, Any] = {"marketing_consent": granted, "updated_at": now}
-    if not granted:
-        updates["do_not_email"] = True
+    # The person's latest explicit choice wins: a withdrawal stops all email to them, a
+    # new consent with its proof (a confirmed opt-in) lifts an earlier do-not-email.
+    updates["do_not_email"] = not granted
     Lead.objects.filter(pk=lead.pk).update(**updates)
     for k, v in updates.items():
         setattr(lead, k, v)
     return consent
+
+
+def consent_by(actor: User, lead: Lead, *, granted: bool, text: str = "",
+               text_version: str = "", ip: str | None = None, page_url: str = "",
+               purpose: str = "marketing_email") -> Consent:
+    """A consent given or withdrawn elsewhere (the customer's own sign-up page, a phone
+    call), recorded with its proof by someone who may change the lead (NotFound
+    otherwise, as for a lead they may not see). `text` is what the person agreed to."""
+    from leadflow.accounts.permissions import may_change_lead
+
+    if not may_change_lead(Actor.of(actor), owner_id=lead.owner_id, team_id=lead.team_id) \
+            or lead.erased_at is not None:
+        raise NotFound(_("No lead #%(id)s (or you may not see it).") % {"id": lead.pk})
+    if granted and not text.strip():
+        raise InvalidInput(_("A consent needs the text the person agreed to (its proof)."),
+                           field="text")
+    if ip:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise InvalidInput(_("Not an IP address."), field="ip") from None
+    with transaction.atomic():
+        return record_consent(lead, granted=granted, method="api", text=text[:5000],
+                              text_version=text_version[:40], ip=ip, page_url=page_url,
+                              purpose=purpose)
 
 
 def flag_email_bounced(addresses: dict[int, str]) -> list[int]:

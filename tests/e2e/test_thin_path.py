@@ -64,6 +64,14 @@ def test_mickael_goes_from_sign_up_to_won(settings, smtp_server, make_user, api_
     assert r.status_code == 201, r.content
     assert r.json()["owner_id"] == bruno.pk  # the next lead goes to the other rep
 
+    # He signed up for the newsletter on the company's own site, which records his
+    # consent with its proof (the text he agreed to).
+    r = marketing.post(f"/leads/{lead_id}/consents", {
+        "granted": True, "text": "Send me the newsletter; I can unsubscribe at any time.",
+        "text_version": "2026-04", "page_url": "https://example.com/newsletter"})
+    assert r.status_code == 201, r.content
+    assert r.json()["marketing_consent"] is True
+
     # 2. Segment and nurture: the newsletter sign-up scores +5 and enrols him.
     r = marketing.post("/events", {"events": [
         {"type": "newsletter_signup", "lead_id": lead_id, "idempotency_key": "signup-1",
