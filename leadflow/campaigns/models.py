@@ -45,6 +45,9 @@ class Step(models.Model):
         SEND_EMAIL = "send_email", _("Send an email")
         WAIT = "wait", _("Wait")
         ADD_POINTS = "add_points", _("Add points")
+        # Decisions on the campaign's emails: go on if the lead engaged, else leave.
+        IF_OPENED = "if_opened", _("Go on only if an email was opened")
+        IF_CLICKED = "if_clicked", _("Go on only if a link was clicked")
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
                                  related_name="steps")
@@ -55,6 +58,12 @@ class Step(models.Model):
                                  on_delete=models.PROTECT)
     wait_seconds = models.PositiveIntegerField(_("wait (seconds)"), default=0)
     points = models.IntegerField(_("points"), default=0)
+    # A decision counts a person's opens and clicks only, unless told otherwise: privacy
+    # proxies open and link scanners click every email (emails.engagement).
+    count_machines = models.BooleanField(
+        _("count machine opens and clicks"), default=False,
+        help_text=_("Off: only a person's opens and clicks count, not those of privacy "
+                    "proxies and link scanners."))
 
     class Meta:
         verbose_name = _("campaign step")

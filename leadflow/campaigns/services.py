@@ -258,6 +258,9 @@ def advance(enrollment_id: int, claim: workqueue.Claim | None = None) -> None:
                         next_run_at=clock.now() + timedelta(seconds=step.wait_seconds),
                         **release)
             return
+        if step.kind in DECISIONS and not _engaged(enrollment, step):
+            leave(enrollment, reason=f"step {position}: {step.get_kind_display()}: no")
+            return
         message = _run_step(enrollment, step)
         if message is not None and message.status in (EmailMessage.Status.QUEUED,
                                                       EmailMessage.Status.SENDING):
@@ -270,6 +273,19 @@ def advance(enrollment_id: int, claim: workqueue.Claim | None = None) -> None:
         if not held.update(next_position=position + 1, waiting_for=None):
             return  # the lease was lost: the worker holding it now goes on
     leave(enrollment, reason="completed", status=Enrollment.Status.COMPLETED)
+
+
+DECISIONS = {Step.Kind.IF_OPENED: "open", Step.Kind.IF_CLICKED: "click"}
+
+
+def _engaged(enrollment: Enrollment, step: Step) -> bool:
+    """Whether the lead opened (clicked) one of this campaign's emails: a person's
+    engagement only, unless the step counts machines too."""
+    from leadflow.emails.engagement import engaged_leads
+
+    return enrollment.lead_id in engaged_leads(
+        [enrollment.lead_id], DECISIONS[step.kind], campaign_id=enrollment.campaign_id,
+        human_only=not step.count_machines)
 
 
 def _run_step(enrollment: Enrollment, step: Step):
