@@ -32,6 +32,7 @@ TRACKED: dict[str, tuple[str, ...] | None] = {
     "emails.EmailTemplate": None,
     "emails.Topic": None,
     "emails.SenderIdentity": None,
+    "emails.FrequencyCap": None,
     "emails.EmailTemplateVersion": None,
     "accounts.Team": None,
     "accounts.User": ("username", "email", "role", "team", "is_active", "is_staff",

@@ -2,7 +2,9 @@ from django.urls import include, path
 
 from leadflow.emails import (
     views,
+    views_caps,
     views_deliverability,
+    views_hub,
     views_preferences,
     views_senders,
     views_suppression,
@@ -37,6 +39,10 @@ urlpatterns = [
     path("p/<str:token>", views_preferences.preference_centre, name="preferences"),
     path("e/o/<str:token>.gif", views.open_pixel, name="open"),
     path("e/c/<str:token>", views.click, name="click"),
+    path("emails/", views_hub.email_home, name="home"),
+    path("emails/caps/", views_caps.cap_list, name="caps"),
+    path("emails/caps/<int:cap_id>/edit", views_caps.cap_edit, name="cap_edit"),
+    path("emails/caps/<int:cap_id>/delete", views_caps.cap_delete, name="cap_delete"),
     path("emails/topics/", views_topics.topic_list, name="topics"),
     path("emails/topics/new", views_topics.topic_edit, name="topic_new"),
     path("emails/topics/<int:topic_id>/edit", views_topics.topic_edit, name="topic_edit"),

@@ -166,6 +166,7 @@ def _register() -> None:
     from leadflow.capture.api import router as capture
     from leadflow.emails.api import router as emails
     from leadflow.emails.api_bounces import router as email_bounces
+    from leadflow.emails.api_caps import router as email_caps
     from leadflow.emails.api_senders import router as email_senders
     from leadflow.emails.api_suppressions import router as email_suppressions
     from leadflow.emails.api_topics import router as email_topics
@@ -195,6 +196,7 @@ def _register() -> None:
     api.add_router("/emails", email_topics)
     api.add_router("/emails", email_suppressions)
     api.add_router("/emails", email_bounces)
+    api.add_router("/emails", email_caps)
     api.add_router("/emails/senders", email_senders)
     api.add_router("/lists", lists)
     api.add_router("/broadcasts", broadcasts)

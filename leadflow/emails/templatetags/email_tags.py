@@ -1,15 +1,19 @@
-"""Template access to who manages the email lists (accounts.permissions decides), for the
-menu."""
+"""Template access to the email areas a person may open (accounts.permissions decides,
+through emails.hub), for the menu and the pages' sub-navigation."""
 
 from django import template
 
-from leadflow.emails import suppression_list, topics
+from leadflow.emails import caps, hub
 
 register = template.Library()
 
 
 @register.filter
-def manages_email_lists(user) -> bool:
-    """Topics and the suppression list: the menu shows them to those who change them."""
-    return bool(user.is_authenticated and (topics.may_edit(user)
-                                           or suppression_list.may_view(user)))
+def sees_frequency_caps(user) -> bool:
+    return bool(user.is_authenticated and caps.may_view(user))
+
+
+@register.filter
+def email_areas(user) -> list:
+    """The email areas the hub lists for `user` (the menu's Email link shows if any)."""
+    return hub.areas_for(user)

@@ -95,11 +95,11 @@ def test_a_rep_reads_the_topics_but_may_not_change_them(client, rep, news):
     assert list(Topic.objects.values_list("key", flat=True)) == ["news"]
 
 
-def test_the_menu_links_the_topics_for_marketing_only(client, marketer, rep):
+def test_the_email_hub_links_the_topics_for_marketing_only(client, marketer, rep):
     client.force_login(marketer)
-    assert 'href="/emails/topics/"' in client.get("/leads/").content.decode()
+    assert 'href="/emails/topics/"' in client.get("/emails/").content.decode()
     client.force_login(rep)
-    assert 'href="/emails/topics/"' not in client.get("/leads/").content.decode()
+    assert 'href="/emails/topics/"' not in client.get("/emails/").content.decode()
 
 
 def test_the_api_lists_creates_changes_and_deletes_topics(api_for, marketer, news):

@@ -47,11 +47,11 @@ def test_a_marketer_creates_a_template_from_a_starter_layout(browser):
     assert "Launch" in listing and "Newsletter" in listing  # starters offered there too
 
 
-def test_the_nav_links_to_templates_for_marketers_only(browser, make_user):
-    assert 'href="/emails/templates/"' in browser.get("/").content.decode()
+def test_the_email_hub_links_to_templates_for_marketers_only(browser, make_user):
+    assert 'href="/emails/templates/"' in browser.get("/emails/").content.decode()
     rep = Client()
     rep.force_login(make_user("rick", Role.SALES_REP))
-    assert 'href="/emails/templates/"' not in rep.get("/").content.decode()
+    assert 'href="/emails/templates/"' not in rep.get("/emails/").content.decode()
 
 
 def test_a_sales_rep_may_neither_see_nor_change_templates(make_user):
