@@ -345,7 +345,7 @@ class ConsentOut(Schema):
     marketing_consent: bool = Field(description="The lead's consent to marketing now")
 
 
-@router.post("/{lead_id}/consents", response=answers({201: ConsentOut}, 404, 422),
+@router.post("/{lead_id}/consents", response=answers({201: ConsentOut}, 404, 413, 422),
              summary="Record a consent given or withdrawn elsewhere, with its proof")
 def record_consent(request, lead_id: int, payload: ConsentIn):
     lead = services.get_visible_lead(request.user, lead_id)
