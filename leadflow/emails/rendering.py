@@ -69,7 +69,10 @@ def compile_version(body_format: str, subject: str, body: str, text: str) -> Com
     html_source = body
     if body_format == EmailTemplate.Format.MJML and body.strip():
         try:
-            html_source = mrml.to_html(body, render_options=_MJML).content
+            # A browser's form sends a textarea with CRLF line ends, which mrml 0.2
+            # does not parse ("unexpected token in root template").
+            html_source = mrml.to_html(body.replace("\r\n", "\n"),
+                                       render_options=_MJML).content
         except OSError as exc:  # mrml's parse errors
             raise TemplateError(_("The MJML does not compile: %(error)s") % {"error": exc},
                                 field="body_html") from exc

@@ -53,6 +53,15 @@ def test_every_starter_layout_compiles_and_reads_well(key):
     assert compiled.text_generated and len(compiled.text.source.split()) > 40
 
 
+@pytest.mark.parametrize("key", list(STARTERS))
+def test_a_starter_posted_from_a_browser_form_with_crlf_line_ends_compiles(key):
+    body = STARTERS[key].body()
+
+    crlf = compile_version("mjml", "x", body.replace("\n", "\r\n"), "")
+
+    assert crlf.html_source == compile_version("mjml", "x", body, "").html_source
+
+
 def test_the_newsletter_starter_has_ten_links_to_track():
     compiled = compile_version("mjml", "x", STARTERS["newsletter"].body(), "")
 
