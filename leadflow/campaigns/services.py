@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -275,7 +276,8 @@ def advance(enrollment_id: int, claim: workqueue.Claim | None = None) -> None:
     leave(enrollment, reason="completed", status=Enrollment.Status.COMPLETED)
 
 
-DECISIONS = {Step.Kind.IF_OPENED: "open", Step.Kind.IF_CLICKED: "click"}
+DECISIONS: dict[str, Literal["open", "click"]] = {Step.Kind.IF_OPENED: "open",
+                                                  Step.Kind.IF_CLICKED: "click"}
 
 
 def _engaged(enrollment: Enrollment, step: Step) -> bool:
