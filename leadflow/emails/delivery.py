@@ -4,7 +4,8 @@ Over SMTP: LEADFLOW_SMTP_CONNECTIONS connections at once, a thread each, every
 connection reused for all its messages. The threads only talk SMTP; the database is
 written by the calling thread, which marks each accepted message sent before its
 connection may send the next one (at most one accepted-but-unmarked message per
-connection: the duplicate bound of emails.outbox). Any other mail backend (a provider
+connection: the duplicate bound of emails.outbox); the answers of several connections
+are marked together, in one statement. Any other mail backend (a provider
 through django-anymail, files, memory) is given the messages one by one.
 """
 
