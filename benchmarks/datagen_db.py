@@ -245,7 +245,8 @@ def analyze() -> None:
 # -- a throw-away database, for the command and the benchmarks --------------------------
 
 def setup_django(postgres: str | None, database: str, *, task_backend: str = "immediate",
-                 drop_first: bool = True) -> str:
+                 drop_first: bool = True,
+                 email_backend: str = "django.core.mail.backends.locmem.EmailBackend") -> str:
     """Point Django at a fresh database (PostgreSQL: `database` on the server of the URL
     `postgres`, dropped first; else a temporary SQLite file), migrate it, and return its
     URL. Call before anything imports the app's models."""
@@ -265,7 +266,7 @@ def setup_django(postgres: str | None, database: str, *, task_backend: str = "im
         "LEADFLOW_DATA_DIR": tmp, "DATABASE_URL": url,
         "LEADFLOW_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
         "LEADFLOW_TASK_BACKEND": task_backend,
-        "LEADFLOW_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "LEADFLOW_EMAIL_BACKEND": email_backend,
         "DJANGO_SETTINGS_MODULE": "leadflow.settings"})
     os.environ.setdefault("LEADFLOW_SECRET_KEY", "bench")
     import django

@@ -24,14 +24,16 @@ or when its worker died during the last attempt, a message is `failed` and
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 
 from leadflow.core import clock, workqueue
+from leadflow.core.sqlarrays import int_array, text_array
 from leadflow.emails import delivery, policy, ratelimit
 from leadflow.emails.models import EmailMessage
 from leadflow.tracking.models import Event, EventType
@@ -149,15 +151,38 @@ def _render(claim: workqueue.Claim, messages: list[EmailMessage]) -> list[EmailM
     for m in todo:  # a template that cannot be rendered leaves its error, and no body
         if m.error and not (m.body_text or m.body_html):
             broken.setdefault(m.pk, m.error)
-    rendered = [m for m in todo if m.pk not in broken]
-    if rendered:
-        EmailMessage.objects.bulk_update(
-            rendered, ["subject", "body_text", "body_html", "headers", "message_id", "language"])
+    _store_rendered([m for m in todo if m.pk not in broken])
     for m in todo:
         if m.pk in broken:
             _failed(claim, m, f"the template cannot be rendered: {broken[m.pk]}",
                     permanent=True)
     return [m for m in messages if m.pk not in broken]
+
+
+_RENDERED = ("subject", "body_text", "body_html", "headers", "message_id", "language")
+
+
+def _store_rendered(messages: list[EmailMessage]) -> None:
+    """Keep what was rendered, one UPDATE for the batch. On PostgreSQL the values travel
+    as arrays: bulk_update's CASE per column and row cost three times as much, about a
+    fifth of a worker's time."""
+    if not messages:
+        return
+    if connection.vendor != "postgresql":
+        EmailMessage.objects.bulk_update(messages, list(_RENDERED))
+        return
+    table = EmailMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS e SET subject = v.subject, body_text = v.body_text, "  # noqa: S608
+            "body_html = v.body_html, headers = v.headers::jsonb, message_id = v.message_id, "
+            "language = v.language FROM unnest(%s::bigint[], %s::text[], %s::text[], "
+            "%s::text[], %s::text[], %s::text[], %s::text[]) "
+            "AS v(id, subject, body_text, body_html, headers, message_id, language) "
+            "WHERE e.id = v.id",
+            [int_array(m.pk for m in messages), *(
+                text_array(json.dumps(m.headers) if name == "headers" else getattr(m, name)
+                           for m in messages) for name in _RENDERED)])
 
 
 def _rate_limited(claim: workqueue.Claim, messages: list[EmailMessage]) -> list[EmailMessage]:
