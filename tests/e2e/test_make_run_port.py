@@ -54,6 +54,10 @@ def test_email_links_use_the_port_and_unsubscribing_works(make_run):
     address = f"ana-{uuid.uuid4().hex[:8]}@example.com"
     status, lead = make_run.api("leads", {"email": address, "first_name": "Ana"})
     assert status in (200, 201), lead
+    # The site that took her sign-up records her consent, with its proof.
+    status, consent = make_run.api(f"leads/{lead['id']}/consents", {
+        "granted": True, "text": "Send me the newsletter.", "page_url": "https://x.example/"})
+    assert status == 201, consent
     status, answer = make_run.api("events", {"events": [
         {"email": address, "type": "newsletter_signup", "idempotency_key": f"nl-{address}"}]})
     assert status == 200 and answer["created"] == 1, answer
