@@ -169,7 +169,7 @@ def update_template(request, template_id: int, payload: TemplatePatch):
     return {"template": template, "checks": findings}
 
 
-@router.delete("/templates/{template_id}", response=answers({204: None}, 404, 422),
+@router.delete("/templates/{template_id}", response=answers({204: None}, 404, 409, 422),
                summary="Delete an email template and its versions")
 def delete_template(request, template_id: int):
     editor.delete_template(request.user, _template(template_id))

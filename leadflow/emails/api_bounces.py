@@ -14,8 +14,11 @@ from leadflow.emails.models import Bounce
 
 router = Router(tags=["emails"])
 
+# The report as received; text/plain is the same bytes, for clients (and API fuzzers)
+# that cannot name message/rfc822.
 _RAW_BODY = {"requestBody": {"required": True, "content": {
-    "message/rfc822": {"schema": {"type": "string"}}}}}
+    "message/rfc822": {"schema": {"type": "string"}},
+    "text/plain": {"schema": {"type": "string"}}}}}
 
 
 class OutcomeOut(Schema):
@@ -50,7 +53,8 @@ def _allowed(request) -> None:
 @router.post("/bounces", response=answers(ReportOut, 413, 422), openapi_extra=_RAW_BODY,
              summary="Record a bounce (DSN) or complaint (ARF) report")
 def post_report(request):
-    """The body is the whole report as received (`Content-Type: message/rfc822`). It is
+    """The body is the whole report as received (`Content-Type: message/rfc822`, or
+    `text/plain`). It is
     matched to its email by the VERP address it was sent to, else by the Message-ID of
     the returned headers; see docs/email.md."""
     _allowed(request)

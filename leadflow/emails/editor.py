@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import CHANGE, VIEW, may
@@ -179,10 +180,13 @@ def delete_template(user: User, template: EmailTemplate) -> None:
     """Delete a template and its versions; messages already queued keep their rows (and
     are sent as rendered), campaign steps using it lose it."""
     _may(user, CHANGE)
-    with transaction.atomic():
-        for version in template.versions.all():
-            version.delete()
-        template.delete()
+    try:
+        with transaction.atomic():
+            for version in template.versions.all():
+                version.delete()
+            template.delete()
+    except ProtectedError:
+        raise Conflict(_("Campaign steps send this template: change them first.")) from None
 
 
 def _draft(template: EmailTemplate) -> Draft:
@@ -218,8 +222,9 @@ def checks(user: User, template: EmailTemplate, data: dict[str, Any] | None = No
     stored = template.versions.filter(language=language).first()
     values = {name: getattr(stored, name) if stored else "" for name in VERSION_FIELDS}
     values.update(data or {})
-    return _check_one(template, Draft(language, values["subject"], values["body_html"],
-                                      values["body_text"]))
+    text = {name: str(values[name] or "") for name in ("subject", "body_html", "body_text")}
+    return _check_one(template, Draft(language, text["subject"], text["body_html"],
+                                      text["body_text"]))
 
 
 def _lead(user: User, lead_id: int) -> Any:

@@ -306,6 +306,11 @@ def consent_by(actor: User, lead: Lead, *, granted: bool, text: str = "",
     if not may_change_lead(Actor.of(actor), owner_id=lead.owner_id, team_id=lead.team_id) \
             or lead.erased_at is not None:
         raise NotFound(_("No lead #%(id)s (or you may not see it).") % {"id": lead.pk})
+    for name, value in (("text", text), ("text_version", text_version),
+                        ("page_url", page_url), ("purpose", purpose)):
+        if contains_nul(value):
+            raise InvalidInput(_("%(field)s must not contain NUL characters.") % {
+                "field": name}, field=name)
     if granted and not text.strip():
         raise InvalidInput(_("A consent needs the text the person agreed to (its proof)."),
                            field="text")

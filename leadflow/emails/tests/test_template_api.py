@@ -97,3 +97,28 @@ def test_delete_a_template(api):
     r = api.client.delete(f"/api/v1/emails/templates/{template['id']}", **api.auth)
 
     assert r.status_code == 204 and not EmailTemplate.objects.exists()
+
+
+def test_a_template_campaign_steps_send_cannot_be_deleted(api):
+    from leadflow.campaigns.models import Campaign, Step
+
+    template = api.post("/emails/templates", {"name": "Used", "starter": "letter"}).json()
+    campaign = Campaign.objects.create(name="Welcome", entry_event_type="signup")
+    Step.objects.create(campaign=campaign, position=1, kind=Step.Kind.SEND_EMAIL,
+                        template_id=template["template"]["id"])
+
+    r = api.client.delete(f"/api/v1/emails/templates/{template['template']['id']}",
+                          **api.auth)
+
+    assert r.status_code == 409 and "Campaign steps" in r.json()["message"]
+    assert EmailTemplate.objects.filter(pk=template["template"]["id"]).exists()
+
+
+def test_checks_of_a_version_with_empty_values_answer_not_fail(api):
+    template = api.post("/emails/templates", {"name": "T", "starter": "letter"}).json()
+
+    r = api.post(f"/emails/templates/{template['template']['id']}/checks",
+                 {"language": "fr", "subject": None, "body_html": None})
+
+    assert r.status_code == 200
+    assert "missing_subject" in {f["code"] for f in r.json()}

@@ -40,7 +40,8 @@ def test_a_withdrawal_stops_email_and_a_new_consent_lifts_it(api_for, make_user,
     assert (lead.marketing_consent, lead.do_not_email) == (True, False)
 
 
-@pytest.mark.parametrize(("change", "field"), [({"text": " "}, "text"), ({"ip": "nope"}, "ip")])
+@pytest.mark.parametrize(("change", "field"), [({"text": " "}, "text"), ({"ip": "nope"}, "ip"),
+                                             ({"text": "a\x00b"}, "text")])
 def test_a_consent_without_proof_or_with_a_bad_address_is_refused(
         api_for, make_user, make_lead, change, field):
     lead = make_lead("ana@example.com")
