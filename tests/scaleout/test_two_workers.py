@@ -30,9 +30,10 @@ LEADS = 200
 
 def make_leads(prefix: str) -> list[Lead]:
     now = timezone.now()
+    # Leads who consented to marketing (its proof is not what this test is about).
     return Lead.objects.bulk_create(
         Lead(email=f"{prefix}{i:03d}@scaleout.example", first_name=f"L{i}", created_at=now,
-             updated_at=now) for i in range(LEADS))
+             updated_at=now, marketing_consent=True) for i in range(LEADS))
 
 
 def make_template() -> EmailTemplate:
