@@ -112,7 +112,9 @@ def workers(transactional_db, smtp_server, settings, rq_redis, tmp_path) -> Iter
     env.update(DATABASE_URL=_database_url(), REDIS_URL=_redis_url(),
                LEADFLOW_TASK_BACKEND="rq", LEADFLOW_SMTP_HOST="127.0.0.1",
                LEADFLOW_SMTP_PORT=str(smtp_port), LEADFLOW_SECRET_KEY=settings.SECRET_KEY,
-               LEADFLOW_WORKER_TICK="1", LEADFLOW_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+               LEADFLOW_WORKER_TICK="1", LEADFLOW_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1",
+               # Batches smaller than the work, so that both workers get some of it.
+               LEADFLOW_EMAIL_BATCH="20")
     started: list[WorkerProcess] = []
     try:
         for name in WORKER_NAMES:
