@@ -113,8 +113,10 @@ def workers(transactional_db, smtp_server, settings, rq_redis, tmp_path) -> Iter
                LEADFLOW_TASK_BACKEND="rq", LEADFLOW_SMTP_HOST="127.0.0.1",
                LEADFLOW_SMTP_PORT=str(smtp_port), LEADFLOW_SECRET_KEY=settings.SECRET_KEY,
                LEADFLOW_WORKER_TICK="1", LEADFLOW_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1",
-               # Batches smaller than the work, so that both workers get some of it.
-               LEADFLOW_EMAIL_BATCH="20")
+               # Batches smaller than the work, and campaign steps that take a little
+               # time (as real ones with a remote SMTP server do), so that one worker's
+               # tick does not finish it all before the other looks.
+               LEADFLOW_EMAIL_BATCH="20", LEADFLOW_FAILPOINT="campaign.step:sleep=0.02")
     started: list[WorkerProcess] = []
     try:
         for name in WORKER_NAMES:
