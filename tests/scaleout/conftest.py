@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -87,6 +88,46 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")
 
 
+def worker_env(smtp_port: int, **more: str) -> dict[str, str]:
+    """The environment of a `leadflow worker` on the test database: this process's own,
+    without its Leadflow settings, plus the test's SMTP server and `more`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LEADFLOW_", "DATABASE_URL", "REDIS_URL", "PYTEST"))}
+    env.update(DATABASE_URL=_database_url(), LEADFLOW_SMTP_HOST="127.0.0.1",
+               LEADFLOW_SMTP_PORT=str(smtp_port),
+               LEADFLOW_SECRET_KEY=django_settings.SECRET_KEY, LEADFLOW_WORKER_TICK="1",
+               LEADFLOW_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1", **more)
+    return env
+
+
+@contextmanager
+def worker_processes(log_dir: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """`start(name, env)` starts a `leadflow worker` logging to log_dir/<name>.log; every
+    one still running is stopped (SIGTERM, then SIGKILL) when the block ends."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str, env: dict[str, str]) -> WorkerProcess:
+        log = log_dir / f"{name}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen([*leadflow_command(), "worker", "--name", name],
+                                       env=env, stdout=out, stderr=subprocess.STDOUT)
+        started.append(WorkerProcess(name, process, log))
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGTERM)
+        for worker in started:
+            try:
+                worker.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+
+
 def _database_url() -> str:
     from django.db import connection
 
@@ -106,25 +147,15 @@ def workers(transactional_db, smtp_server, settings, rq_redis, tmp_path) -> Iter
     test Redis database; both registered and waiting when the test starts."""
     from rq import Worker as RQWorker
 
-    smtp_port = settings.MAILERS["default"]["OPTIONS"]["port"]
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LEADFLOW_", "DATABASE_URL", "REDIS_URL", "PYTEST"))}
-    env.update(DATABASE_URL=_database_url(), REDIS_URL=_redis_url(),
-               LEADFLOW_TASK_BACKEND="rq", LEADFLOW_SMTP_HOST="127.0.0.1",
-               LEADFLOW_SMTP_PORT=str(smtp_port), LEADFLOW_SECRET_KEY=settings.SECRET_KEY,
-               LEADFLOW_WORKER_TICK="1", LEADFLOW_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1",
-               # Batches smaller than the work, and campaign steps that take a little
-               # time (as real ones with a remote SMTP server do), so that one worker's
-               # tick does not finish it all before the other looks.
-               LEADFLOW_EMAIL_BATCH="20", LEADFLOW_FAILPOINT="campaign.step:sleep=0.02")
-    started: list[WorkerProcess] = []
-    try:
-        for name in WORKER_NAMES:
-            log = tmp_path / f"{name}.log"
-            with log.open("w") as out:
-                process = subprocess.Popen([*leadflow_command(), "worker", "--name", name],
-                                           env=env, stdout=out, stderr=subprocess.STDOUT)
-            started.append(WorkerProcess(name, process, log))
+    env = worker_env(settings.MAILERS["default"]["OPTIONS"]["port"], REDIS_URL=_redis_url(),
+                     LEADFLOW_TASK_BACKEND="rq",
+                     # Batches smaller than the work, and campaign steps that take a little
+                     # time (as real ones with a remote SMTP server do), so that one
+                     # worker's tick does not finish it all before the other looks.
+                     LEADFLOW_EMAIL_BATCH="20",
+                     LEADFLOW_FAILPOINT="campaign.step:sleep=0.02")
+    with worker_processes(tmp_path) as start:
+        started = [start(name, env) for name in WORKER_NAMES]
 
         def registered() -> bool:
             for worker in started:
@@ -135,13 +166,3 @@ def workers(transactional_db, smtp_server, settings, rq_redis, tmp_path) -> Iter
 
         wait_until(registered, 60, "both workers to register in Redis")
         yield started
-    finally:
-        for worker in started:
-            if worker.process.poll() is None:
-                worker.process.send_signal(signal.SIGTERM)
-        for worker in started:
-            try:
-                worker.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait()

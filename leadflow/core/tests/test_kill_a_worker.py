@@ -8,7 +8,6 @@ PostgreSQL only (real worker processes sharing the test database); .ci/run runs 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 from collections import Counter
@@ -24,8 +23,7 @@ from leadflow.emails.services import send_template
 from leadflow.imports import services as imports
 from leadflow.imports.models import ImportJob
 from leadflow.leads.models import Lead
-from leadflow.server.tests.test_cli import leadflow_command
-from tests.scaleout.conftest import _database_url, wait_until
+from tests.scaleout.conftest import wait_until, worker_env, worker_processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,35 +38,11 @@ def start_worker(settings, smtp_server, tmp_path) -> Iterator:
         pytest.skip("worker processes sharing the test database need PostgreSQL")
     settings.TASKS = DB_TASKS  # wake-ups are rows the worker processes run
     settings.MEDIA_ROOT = tmp_path / "media"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LEADFLOW_", "DATABASE_URL", "REDIS_URL", "PYTEST"))}
-    env.update(DATABASE_URL=_database_url(), LEADFLOW_DATA_DIR=str(tmp_path),
-               LEADFLOW_TASK_BACKEND="db", LEADFLOW_SMTP_HOST="127.0.0.1",
-               LEADFLOW_SMTP_PORT=str(settings.MAILERS["default"]["OPTIONS"]["port"]),
-               LEADFLOW_SECRET_KEY=settings.SECRET_KEY, LEADFLOW_WORKER_TICK="1",
-               LEADFLOW_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
-    started: list[subprocess.Popen] = []
-
-    def start(name: str, failpoint: str = "") -> subprocess.Popen:
-        with Path(tmp_path / f"{name}.log").open("w") as log:
-            process = subprocess.Popen([*leadflow_command(), "worker", "--name", name],
-                                       env={**env, "LEADFLOW_FAILPOINT": failpoint},
-                                       stdout=log, stderr=subprocess.STDOUT)
-        started.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    env = worker_env(settings.MAILERS["default"]["OPTIONS"]["port"],
+                     LEADFLOW_DATA_DIR=str(tmp_path), LEADFLOW_TASK_BACKEND="db")
+    with worker_processes(tmp_path) as start_process:
+        yield lambda name, failpoint="": start_process(
+            name, {**env, "LEADFLOW_FAILPOINT": failpoint}).process
 
 
 def queue_emails() -> list[Lead]:

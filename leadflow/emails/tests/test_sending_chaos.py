@@ -11,7 +11,6 @@ its PostgreSQL pass.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
@@ -30,9 +28,8 @@ from conftest import _free_port
 from leadflow.campaigns.models import Campaign
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.leads.models import Lead
-from leadflow.server.tests.test_cli import leadflow_command
 from leadflow.tracking.models import Event, EventType
-from tests.scaleout.conftest import _database_url, wait_until
+from tests.scaleout.conftest import wait_until, worker_env, worker_processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,38 +97,13 @@ def receiver(tmp_path) -> Iterator[Receiver]:
 def start_worker(receiver, tmp_path) -> Iterator:
     if connection.vendor != "postgresql":
         pytest.skip("worker processes sharing the test database need PostgreSQL")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LEADFLOW_", "DATABASE_URL", "REDIS_URL", "PYTEST"))}
-    env.update(DATABASE_URL=_database_url(), LEADFLOW_DATA_DIR=str(tmp_path),
-               LEADFLOW_TASK_BACKEND="db", LEADFLOW_SMTP_HOST="127.0.0.1",
-               LEADFLOW_SMTP_PORT=str(receiver.port),
-               LEADFLOW_SECRET_KEY=django_settings.SECRET_KEY,
-               LEADFLOW_WORKER_TICK="1", LEADFLOW_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1",
-               LEADFLOW_SMTP_CONNECTIONS=str(CONNECTIONS),
-               LEADFLOW_EMAIL_LEASE_SECONDS=str(LEASE_SECONDS),
-               LEADFLOW_MARKETING_BASIS="legitimate_interest")
-    started: list[subprocess.Popen] = []
-
-    def start(name: str, failpoint: str = "") -> subprocess.Popen:
-        with (tmp_path / f"{name}.log").open("w") as log:
-            process = subprocess.Popen([*leadflow_command(), "worker", "--name", name],
-                                       env={**env, "LEADFLOW_FAILPOINT": failpoint},
-                                       stdout=log, stderr=subprocess.STDOUT)
-        started.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    env = worker_env(receiver.port, LEADFLOW_DATA_DIR=str(tmp_path),
+                     LEADFLOW_TASK_BACKEND="db", LEADFLOW_SMTP_CONNECTIONS=str(CONNECTIONS),
+                     LEADFLOW_EMAIL_LEASE_SECONDS=str(LEASE_SECONDS),
+                     LEADFLOW_MARKETING_BASIS="legitimate_interest")
+    with worker_processes(tmp_path) as start_process:
+        yield lambda name, failpoint="": start_process(
+            name, {**env, "LEADFLOW_FAILPOINT": failpoint}).process
 
 
 def queue_campaign() -> None:
