@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -102,12 +102,14 @@ def _hold_back(claim: workqueue.Claim, messages: list[EmailMessage],
         return
     by_id = {m.pk: m for m in messages}
     skipped: dict[str, list[int]] = {}
+    waiting: dict[datetime, list[int]] = {}
     for pk, verdict in verdicts.items():
         if verdict.wait_until:
-            workqueue.done(claim, pk, due=verdict.wait_until, status=Status.QUEUED,
-                           attempts=F("attempts") - 1)
+            waiting.setdefault(verdict.wait_until, []).append(pk)
         else:
             skipped.setdefault(verdict.skip, []).append(pk)
+    for due, ids in waiting.items():
+        workqueue.done(claim, ids, due=due, status=Status.QUEUED, attempts=F("attempts") - 1)
     with transaction.atomic():
         for reason, ids in skipped.items():
             workqueue.done(claim, ids, status=Status.SKIPPED, skip_reason=reason,

@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 # Queueing 100,000 rows takes seconds; the lease covers it with room to spare.
 LEASE = timedelta(minutes=10)
 WAITING = (EmailMessage.Status.QUEUED, EmailMessage.Status.SENDING)
-# Declared by the bounce handling (an event per bounced message, naming it).
-EMAIL_BOUNCED = "email_bounced"
 FIELDS = ("name", "template", "list", "sender", "scheduled_at", "test_mode", "test_list")
 
 
@@ -339,7 +337,7 @@ def report(broadcast: Broadcast) -> Report:
         opened=Count("pk", filter=Q(opened_at__isnull=False)),
         clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
         bounced=Count("pk", filter=sent & Q(Exists(Event.objects.filter(
-            lead_id=OuterRef("lead_id"), type=EMAIL_BOUNCED).annotate(
+            lead_id=OuterRef("lead_id"), type=EventType.EMAIL_BOUNCED).annotate(
             message=KT("properties__message_id")).filter(
             message=Cast(OuterRef("pk"), CharField()))))),
         unsubscribed=Count("pk", filter=sent & Q(Exists(Event.objects.filter(
