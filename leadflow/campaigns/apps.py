@@ -9,12 +9,13 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         # Hooks of leads, which stands below campaigns (docs/architecture.md, "Layers").
-        from leadflow.campaigns import services
+        from leadflow.campaigns import services, steps
         from leadflow.campaigns.erasure import forget_in_enrollment_errors
         from leadflow.leads import signals
         from leadflow.leads.privacy import register_store
 
         register_store(forget_in_enrollment_errors)
+        steps.register_builtins()
         _register_reasons()
 
         signals.merging.connect(services.on_merging, dispatch_uid="campaigns.merging")

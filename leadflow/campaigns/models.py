@@ -8,15 +8,37 @@ from leadflow.core.workqueue import WorkItem
 
 
 class Campaign(models.Model):
-    """An automated journey: leads enter on an event, walk its steps, leave at the goal."""
+    """An automated journey: leads enter (on an event, a score, a segment, by hand), walk
+    its graph of steps, and leave at the goal (a conversion) or at the end."""
+
+    class Reentry(models.TextChoices):
+        NEVER = "never", _("never: once per lead")
+        AFTER_EXIT = "after_exit", _("again once it has left")
+        ALWAYS = "always", _("every time (starts over)")
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
     entry_event_type = models.CharField(_("enters on event"), max_length=60, db_index=True,
+                                        blank=True,
                                         help_text=_("e.g. newsletter_signup, lead_created"))
+    # Property conditions on the entry event (scoring.conditions): the same event type may
+    # be the entry with some properties and the goal with others.
+    entry_conditions = models.JSONField(_("entry event conditions"), default=list,
+                                        blank=True)
+    # Enters when the score (of the group, else the primary one) reaches this.
+    entry_score = models.IntegerField(_("enters at score"), null=True, blank=True)
+    entry_score_group = models.ForeignKey("scoring.ScoreGroup", verbose_name=_("score group"),
+                                          null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+")
     goal_event_type = models.CharField(_("goal event"), max_length=60, blank=True,
                                        help_text=_("leads leave when this happens, e.g. won"))
+    goal_conditions = models.JSONField(_("goal event conditions"), default=list, blank=True)
+    reentry = models.CharField(_("re-entry"), max_length=12, choices=Reentry.choices,
+                               default=Reentry.AFTER_EXIT)
+    reentry_seconds = models.PositiveIntegerField(
+        _("minimum time between entries (seconds)"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    archived = models.BooleanField(_("archived"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Who its emails are from; empty: each template's sender, else the default identity.
     sender = models.ForeignKey("emails.SenderIdentity", verbose_name=_("sender"), null=True,
@@ -39,20 +61,47 @@ class Campaign(models.Model):
 
 
 class Step(models.Model):
-    """One step of a campaign, run in `position` order."""
+    """One step of a campaign's graph, named by its `position` (unique in the campaign,
+    kept when the graph is edited: memberships say where they stand by it).
+
+    After an action the walk goes to `next_step`, or, when none is set, to the step with
+    the next higher position (a campaign written as a list needs no links); after the last
+    one it is complete. A decision or condition goes to `next_step` on yes and `no_step` on
+    no; no `no_step`: the lead leaves the campaign. What each kind does is in
+    campaigns.steps (the kinds are open: other apps register more)."""
 
     class Kind(models.TextChoices):
         SEND_EMAIL = "send_email", _("Send an email")
         WAIT = "wait", _("Wait")
         ADD_POINTS = "add_points", _("Add points")
-        # Decisions on the campaign's emails: go on if the lead engaged, else leave.
-        IF_OPENED = "if_opened", _("Go on only if an email was opened")
-        IF_CLICKED = "if_clicked", _("Go on only if a link was clicked")
+        SET_FIELD = "set_field", _("Set a field")
+        CHANGE_STAGE = "change_stage", _("Change the stage")
+        NOTIFY_OWNER = "notify_owner", _("Notify the owner")
+        ASSIGN = "assign", _("Assign")
+        ADD_TO_SEGMENT = "add_to_segment", _("Add to a segment")
+        REMOVE_FROM_SEGMENT = "remove_from_segment", _("Remove from a segment")
+        ADD_TO_LIST = "add_to_list", _("Add to a list")
+        REMOVE_FROM_LIST = "remove_from_list", _("Remove from a list")
+        START_CAMPAIGN = "start_campaign", _("Start another campaign")
+        EXIT = "exit", _("Exit the campaign")
+        # Decisions on behaviour: yes as soon as the lead does it (within the time limit),
+        # no after it. Without a time limit, whether it was done already.
+        IF_OPENED = "if_opened", _("Opened an email?")
+        IF_CLICKED = "if_clicked", _("Clicked a link?")
+        IF_CLICKED_LINK = "if_clicked_link", _("Clicked a given link?")
+        IF_VISITED = "if_visited", _("Visited a page?")
+        IF_SUBMITTED = "if_submitted", _("Submitted a form?")
+        IF_BOUGHT = "if_bought", _("Bought?")
+        IF_EVENT = "if_event", _("Did something?")
+        # Conditions on data, decided at once.
+        CONDITION = "condition", _("Condition")
+        SPLIT = "split", _("Random split (A/B)")
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
                                  related_name="steps")
     position = models.PositiveIntegerField(_("position"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=30)
+    label = models.CharField(_("label"), max_length=120, blank=True)
     template = models.ForeignKey("emails.EmailTemplate", verbose_name=_("template"), null=True,
                                  blank=True,
                                  on_delete=models.PROTECT)
@@ -64,6 +113,16 @@ class Step(models.Model):
         _("count machine opens and clicks"), default=False,
         help_text=_("Off: only a person's opens and clicks count, not those of privacy "
                     "proxies and link scanners."))
+    # What the kind needs beyond the columns above (campaigns.steps validates it): a wait
+    # spec, a decision's event and time limit, a condition's filter, a field and value...
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+    next_step = models.ForeignKey("self", verbose_name=_("then (yes)"), null=True,
+                                  blank=True, on_delete=models.SET_NULL, related_name="+")
+    no_step = models.ForeignKey("self", verbose_name=_("else (no)"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    # Where the builder draws it (empty: laid out automatically).
+    x = models.IntegerField(_("x"), null=True, blank=True)
+    y = models.IntegerField(_("y"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("campaign step")
@@ -74,7 +133,13 @@ class Step(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign} #{self.position}: {self.get_kind_display()}"
+        return f"{self.campaign} #{self.position}: {self.kind_label}"
+
+    @property
+    def kind_label(self) -> str:
+        from leadflow.campaigns.steps import kind_label
+
+        return kind_label(self.kind)
 
 
 class Enrollment(WorkItem):
@@ -86,6 +151,7 @@ class Enrollment(WorkItem):
         ACTIVE = "active", _("active")
         COMPLETED = "completed", _("completed")
         EXITED = "exited", _("exited")
+        CONVERTED = "converted", _("converted")
         FAILED = "failed", _("failed")
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
@@ -94,8 +160,17 @@ class Enrollment(WorkItem):
                              related_name="enrollments")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.ACTIVE)
+    # The step it stands at (its position), since when, and what it waits for.
     next_position = models.PositiveIntegerField(_("next step"), default=1)
     next_run_at = models.DateTimeField(_("next run at"), null=True, blank=True)
+    step_since = models.DateTimeField(_("at this step since"), null=True, blank=True)
+    # A decision waiting for an event: its type (the pipeline wakes the membership when the
+    # lead does one; campaigns.entry) and the time limit, after which it takes the no path.
+    waits_for = models.CharField(_("waits for"), max_length=60, blank=True)
+    deadline = models.DateTimeField(_("decision time limit"), null=True, blank=True)
+    # How many times the walk went back to a lower position: with the position, it keys
+    # each visit's effects, so a step run twice for one visit does its work once.
+    loop = models.PositiveIntegerField(_("loop"), default=0)
     entered_at = models.DateTimeField(_("entered at"))
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
     exit_reason = models.CharField(_("exit reason"), max_length=200, blank=True)
@@ -120,7 +195,34 @@ class Enrollment(WorkItem):
         indexes = [
             models.Index(fields=["next_run_at"], condition=Q(status="active"),
                          name="enrollment_due_idx"),
+            models.Index(fields=["lead", "waits_for"],
+                         condition=Q(status="active") & ~Q(waits_for=""),
+                         name="enrollment_waiting_idx"),
+            models.Index(fields=["campaign", "next_position"], condition=Q(status="active"),
+                         name="enrollment_at_step_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.lead_id} in {self.campaign_id} ({self.status})"
+
+
+class StepStat(models.Model):
+    """How many memberships entered, passed, converted at and exited from a step: counters
+    the engine adds to once per batch (the waiting ones are counted from Enrollment)."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE,
+                                 related_name="step_stats")
+    position = models.PositiveIntegerField(_("step"))
+    entered = models.PositiveIntegerField(_("entered"), default=0)
+    passed = models.PositiveIntegerField(_("passed"), default=0)
+    converted = models.PositiveIntegerField(_("converted"), default=0)
+    exited = models.PositiveIntegerField(_("exited"), default=0)
+
+    class Meta:
+        verbose_name = _("step statistics")
+        verbose_name_plural = _("step statistics")
+        constraints = [models.UniqueConstraint(fields=["campaign", "position"],
+                                               name="step_stat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} #{self.position}"

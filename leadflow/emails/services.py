@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.headerregistry import BaseHeader, UnstructuredHeader
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from leadflow.core import clock
@@ -68,41 +68,83 @@ def send_template(lead: Lead, template: EmailTemplate, *, dedupe_key: str,
     EmailMessage.Skip value) records the message skipped for that reason (a campaign in
     test mode, for a lead off its test list). A skip is on the lead's timeline.
     """
-    existing = EmailMessage.objects.filter(dedupe_key=dedupe_key).first()
-    if existing:
-        return existing
+    return send_template_many([(lead, dedupe_key)], template, campaign_id=campaign_id,
+                              context=context,
+                              skip={lead.pk: skip} if skip else None)[dedupe_key]
+
+
+def send_template_many(sends: Sequence[tuple[Lead, str]], template: EmailTemplate, *,
+                       campaign_id: int | None = None, context: dict | None = None,
+                       skip: dict[int, str] | None = None) -> dict[str, EmailMessage]:
+    """send_template for many (lead, dedupe key) pairs at once, in a constant number of
+    queries: returns dedupe key -> its message (new, or the one queued before under that
+    key). `skip` maps lead ids to the reason their message is recorded skipped."""
+    from leadflow.tracking.services import NewEvent, record_events
+
+    keys = [key for _, key in sends]
+    found = {m.dedupe_key: m for m in EmailMessage.objects.filter(dedupe_key__among=keys)}
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
-    message = EmailMessage(
-        lead=lead, template=template, campaign_id=campaign_id, dedupe_key=dedupe_key,
-        to_email=lead.email or "", subject="", status=EmailMessage.Status.QUEUED,
-        lane=EmailMessage.Lane.MARKETING if template.marketing else
-        EmailMessage.Lane.TRANSACTIONAL,
+    now = clock.now()
+    lane = (EmailMessage.Lane.MARKETING if template.marketing
+            else EmailMessage.Lane.TRANSACTIONAL)
+    fresh = [EmailMessage(
+        lead=lead, template=template, campaign_id=campaign_id, dedupe_key=key,
+        to_email=lead.email or "", subject="", status=EmailMessage.Status.QUEUED, lane=lane,
         topic_id=template.topic_id, sender_id=template.sender_id, context=context or {},
-        message_id=make_msgid(domain=domain), due_at=clock.now())
-    verdict = (policy.Verdict(skip) if skip else
-               next(iter(policy.decide([message]).values()), None))  # the one message's
-    if verdict and not verdict.wait_until:
-        message.status, message.skip_reason, message.due_at = (
-            EmailMessage.Status.SKIPPED, verdict.skip, None)
-        message.error = policy.reason_label(verdict.skip)
-    elif verdict:
-        message.due_at = verdict.wait_until
+        message_id=make_msgid(domain=domain), due_at=now)
+        for lead, key in dict((key, (lead, key)) for lead, key in sends).values()
+        if key not in found]
+    skip = skip or {}
+    checked = [m for m in fresh if not skip.get(m.lead_id)]
+    for i, message in enumerate(checked):  # policy names its verdicts by id: stand-ins
+        message.pk = -1 - i
+    verdicts = policy.decide(checked) if checked else {}
+    for i, message in enumerate(checked):
+        message.pk = None
+        if (verdict := verdicts.get(-1 - i)) and verdict.wait_until:
+            message.due_at = verdict.wait_until
+        elif verdict:
+            skip_message(message, verdict.skip)
+    for message in fresh:
+        if reason := skip.get(message.lead_id):
+            skip_message(message, reason)
     try:
         with transaction.atomic():
-            message.save()
-    except IntegrityError:
-        return EmailMessage.objects.get(dedupe_key=dedupe_key)
-    if message.status == EmailMessage.Status.QUEUED:
+            EmailMessage.objects.bulk_create(fresh)
+    except IntegrityError:  # a concurrent call queued some of them: one at a time
+        if len(fresh) == 1:
+            found.update({m.dedupe_key: m for m in EmailMessage.objects.filter(
+                dedupe_key=fresh[0].dedupe_key)})
+            return found
+        for message in fresh:
+            found.update(send_template_many([(message.lead, message.dedupe_key)], template,
+                                            campaign_id=campaign_id, context=context,
+                                            skip=skip))
+        return found
+    if fresh and connection.vendor != "postgresql":
+        # Only PostgreSQL returns the new ids from a bulk insert.
+        ids = dict(EmailMessage.objects.filter(dedupe_key__among=[m.dedupe_key for m in fresh])
+                   .values_list("dedupe_key", "pk"))
+        for message in fresh:
+            message.pk = message.id = ids[message.dedupe_key]
+    if any(m.status == EmailMessage.Status.QUEUED for m in fresh):
         transaction.on_commit(_kick_outbox)
-    else:
-        from leadflow.tracking.services import record_event
+    skipped = [m for m in fresh if m.status == EmailMessage.Status.SKIPPED]
+    if skipped:
+        record_events([NewEvent(EventType.EMAIL_SKIPPED, lead_id=m.lead_id,
+                                idempotency_key=f"email_skipped:{m.pk}",
+                                properties={"message_id": m.pk, "campaign_id": campaign_id,
+                                            "template": template.name, "subject": "",
+                                            "reason": m.skip_reason})
+                       for m in skipped], via=Event.Via.EMAIL)
+    found.update({m.dedupe_key: m for m in fresh})
+    return found
 
-        record_event(EventType.EMAIL_SKIPPED, lead=lead, via=Event.Via.EMAIL,
-                     idempotency_key=f"email_skipped:{message.pk}",
-                     properties={"message_id": message.pk, "campaign_id": campaign_id,
-                                 "template": template.name, "subject": "",
-                                 "reason": message.skip_reason})
-    return message
+
+def skip_message(message: EmailMessage, reason: str) -> None:
+    message.status, message.skip_reason, message.due_at = (
+        EmailMessage.Status.SKIPPED, reason, None)
+    message.error = policy.reason_label(reason)
 
 
 def render_messages(messages: list[EmailMessage]) -> None:

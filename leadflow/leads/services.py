@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -446,3 +447,51 @@ def edit_lead(lead: Lead, changes: dict[str, Any], *, actor: User,
 
             dedupe.refresh_for([lead.pk])
     return list(values)
+
+
+# Fields a campaign step (or any bulk path of Leadflow's own) may set on many leads.
+SETTABLE_FIELDS = ("title", "company_name", "country", "city", "language", *BANT_FIELDS)
+
+
+def set_field_many(lead_ids: Sequence[int], name: str, value: Any, *,
+                   via: str = Event.Via.SYSTEM, actor: User | None = None) -> list[int]:
+    """Set one field (SETTABLE_FIELDS or "custom.<key>") to `value` on many leads, in a
+    constant number of queries: one `lead_updated` event per lead that changed (with the
+    old and new values). Leads already holding the value, and erased ones, are left as
+    they are. Returns the ids changed. Raises InvalidInput for an unknown field or a bad
+    value."""
+    from leadflow.tracking.models import EventType
+    from leadflow.tracking.services import NewEvent, record_events
+
+    if name.startswith("custom."):
+        key = name.removeprefix("custom.")
+        cleaned = _clean_custom({key: value})
+        column, new = "custom", cleaned.get(key)
+    elif name in SETTABLE_FIELDS:
+        column, new = name, _clean({name: value}).get(name, value)
+    else:
+        raise InvalidInput(_("%(name)s cannot be set by a campaign.") % {"name": name},
+                           field="field")
+    with transaction.atomic():
+        rows = list(Lead.objects.select_for_update().filter(
+            pk__among=sorted(set(lead_ids)), erased_at__isnull=True)
+            .values_list("pk", column))
+        now = clock.now()
+        changed: list[tuple[int, Any]] = []
+        if column == "custom":
+            updates = []
+            for pk, custom in rows:
+                if (custom or {}).get(key) != new:
+                    changed.append((pk, (custom or {}).get(key)))
+                    updates.append(Lead(pk=pk, custom={**(custom or {}), key: new},
+                                        updated_at=now))
+            Lead.objects.bulk_update(updates, ["custom", "updated_at"], batch_size=1000)
+        else:
+            changed = [(pk, old) for pk, old in rows if old != new]
+            Lead.objects.filter(pk__among=[pk for pk, _ in changed]).update(
+                **{column: new, "updated_at": now})
+        record_events([NewEvent(type=EventType.LEAD_UPDATED, lead_id=pk,
+                                properties={"changed": [name],
+                                            "values": {name: [old, new]}})
+                       for pk, old in changed], via=via, actor=actor)
+    return [pk for pk, _ in changed]

@@ -187,12 +187,14 @@ def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason:
 
 @transaction.atomic
 def change_stages(leads: Sequence[Lead], to_stage: str, *, reason: str = "",
-                  actor: User | None = None, via: str = Event.Via.IMPORT) -> int:
-    """change_stage for many leads at once (imports), in a constant number of queries.
-    Leads already in `to_stage` are skipped. Returns how many moved."""
+                  actor: User | None = None, via: str = Event.Via.IMPORT,
+                  cause: str = "import") -> int:
+    """change_stage for many leads at once (an import, a campaign step), in a constant
+    number of queries. Leads already in `to_stage` are skipped. Returns how many moved.
+    An import's moves are history (no hand-off); another cause hands off as usual."""
     _check_stage(to_stage)
     return len(_move([(lead, reason) for lead in leads], to_stage, actor=actor, via=via,
-                     cause="import"))
+                     cause=cause))
 
 
 @transaction.atomic

@@ -13,6 +13,8 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         HANDOFF = "handoff", _("Lead handed off to you")
         COMPLAINT_RATE = "complaint_rate", _("Spam complaint rate too high")
+        # A campaign step asks the owner to follow a lead up ({"campaign", "message"}).
+        CAMPAIGN = "campaign", _("A campaign asks you to follow up a lead")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     # Not indexed alone: notification_inbox_idx starts with it.

@@ -9,6 +9,7 @@ Set-based: a constant number of queries per batch, whatever the number of hand-o
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail.message import make_msgid
@@ -85,18 +86,56 @@ def _queue_emails(notes: list[Notification], leads: dict[int, Lead]) -> None:
             continue
         lead = leads[note.lead_id]
         link = settings.BASE_URL + reverse("leads:detail", args=[lead.pk])
-        reasons = "\n".join(f"- {_line(r)}" for r in note.payload.get("reasons", []))
+        if note.kind == Notification.Kind.CAMPAIGN:
+            subject = _("Follow up %(lead)s (campaign %(campaign)s)") % {
+                "lead": lead, "campaign": note.payload.get("campaign", "")}
+            body = _("The campaign %(campaign)s asks you to follow up %(lead)s.\n\n"
+                     "%(message)s\n\nOpen the lead: %(link)s\n") % {
+                "campaign": note.payload.get("campaign", ""), "lead": lead,
+                "message": note.payload.get("message", ""), "link": link}
+        else:
+            reasons = "\n".join(f"- {_line(r)}" for r in note.payload.get("reasons", []))
+            subject = _("Lead handed off to you: %(lead)s") % {"lead": lead}
+            body = _("%(lead)s was handed off to sales.\n\nWhy:\n%(reasons)s\n\n"
+                     "Open the lead: %(link)s\n") % {"lead": lead, "reasons": reasons,
+                                                    "link": link}
         messages.append(EmailMessage(
             lead=lead, dedupe_key=f"notification:{note.dedupe_key}"[:120],
             to_email=note.user.email, status=EmailMessage.Status.QUEUED, due_at=now,
-            subject=(_("Lead handed off to you: %(lead)s") % {"lead": lead})[:200],
-            message_id=make_msgid(domain=domain),
-            body_text=_("%(lead)s was handed off to sales.\n\nWhy:\n%(reasons)s\n\n"
-                        "Open the lead: %(link)s\n") % {"lead": lead, "reasons": reasons,
-                                                       "link": link}))
+            subject=subject[:200], message_id=make_msgid(domain=domain), body_text=body))
     if messages:
         EmailMessage.objects.bulk_create(messages, ignore_conflicts=True)
         transaction.on_commit(_wake_outbox)
+
+
+def notify_owners(keys: dict[int, str], payload: dict) -> int:
+    """Tell each lead's owner (else its team's members) of a campaign's request: one
+    notification per lead and person, once per key (lead id -> dedupe key), and its email.
+    A constant number of queries. Returns how many were created."""
+    leads = {lead.pk: lead for lead in Lead.objects.filter(pk__among=sorted(keys))}
+    owners = {u.pk: u for u in User.objects.filter(
+        pk__in=sorted({lead.owner_id for lead in leads.values() if lead.owner_id}),
+        is_active=True)}
+    teams: dict[int | None, list[User]] = defaultdict(list)
+    for user in User.objects.filter(team_id__in=sorted(
+            {lead.team_id for lead in leads.values() if lead.owner_id is None
+             and lead.team_id}), is_active=True):
+        teams[user.team_id].append(user)
+    now = clock.now()
+    notes = [Notification(kind=Notification.Kind.CAMPAIGN, user=user, lead=lead,
+                          created_at=now, payload=payload,
+                          dedupe_key=f"{keys[lead.pk]}:{user.pk}"[:120])
+             for lead in leads.values()
+             for user in ([owners[lead.owner_id]] if lead.owner_id in owners
+                          else teams.get(lead.team_id, []))]
+    if not notes:
+        return 0
+    existing = set(Notification.objects.filter(
+        dedupe_key__among=[n.dedupe_key for n in notes]).values_list("dedupe_key", flat=True))
+    notes = [n for n in notes if n.dedupe_key not in existing]
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    _queue_emails(notes, leads)
+    return len(notes)
 
 
 def _line(reason: object) -> str:

@@ -12,7 +12,8 @@ class ServerConfig(AppConfig):
     verbose_name = gettext_lazy("Server")
 
     def ready(self) -> None:
-        from leadflow.campaigns import services as campaigns
+        from leadflow.campaigns import engine as campaigns
+        from leadflow.campaigns import entry as campaign_entry
         from leadflow.core import periodic, pipeline
         from leadflow.emails import dns_check, outbox
         from leadflow.imports import services as imports
@@ -30,7 +31,7 @@ class ServerConfig(AppConfig):
         # after the new scores, campaigns reacting to both.
         # Hand-offs are told (assignment, notification, email) before campaigns react.
         pipeline.configure((scoring.on_events, totals.on_events, lifecycle.on_events,
-                            notifications.on_events, campaigns.on_events))
+                            notifications.on_events, campaign_entry.on_events))
         # Campaign steps and one-off sends queue emails, so the outbox comes after them;
         # decay before the campaign steps, so that a lead whose score fell takes its new
         # path at once.

@@ -317,7 +317,7 @@ class _Replay:
             self.at(when, self._run_campaigns)
 
     def _run_campaigns(self) -> None:
-        from leadflow.campaigns.services import run_due_enrollments
+        from leadflow.campaigns.engine import run_due_enrollments
         from leadflow.emails.outbox import send_due
 
         if self.next_campaign_run is not None and clock.now() < self.next_campaign_run:

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from leadflow.accounts.models import Role, Team
+from leadflow.campaigns.engine import run_due_enrollments
 from leadflow.campaigns.models import Campaign, Step
-from leadflow.campaigns.services import run_due_enrollments
 from leadflow.emails.models import EmailTemplate
 from leadflow.emails.outbox import send_due
 from leadflow.leads.models import Lead

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from leadflow.campaigns.engine import LEASE, claim_due, run_due_enrollments
 from leadflow.campaigns.models import Campaign, Enrollment, Step
-from leadflow.campaigns.services import LEASE, claim_due, run_due_enrollments
 from leadflow.core import clock, workqueue
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.emails.outbox import send_due

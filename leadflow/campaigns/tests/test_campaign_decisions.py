@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from leadflow.campaigns.engine import run_due_enrollments
 from leadflow.campaigns.models import Campaign, Enrollment, Step
-from leadflow.campaigns.services import run_due_enrollments
 from leadflow.core import clock
 from leadflow.emails.models import EmailTemplate
 from leadflow.emails.outbox import send_due

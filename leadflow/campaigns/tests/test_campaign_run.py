@@ -8,14 +8,9 @@ from email.header import decode_header, make_header
 import pytest
 from django.db import connection, connections
 
+from leadflow.campaigns.engine import LEASE, advance, claim_due, run_due_enrollments
 from leadflow.campaigns.models import Campaign, Enrollment, Step
-from leadflow.campaigns.services import (
-    LEASE,
-    advance,
-    claim_due,
-    enroll,
-    run_due_enrollments,
-)
+from leadflow.campaigns.services import enroll
 from leadflow.core import clock
 from leadflow.core.errors import Conflict
 from leadflow.emails.models import EmailMessage, EmailTemplate
@@ -133,7 +128,7 @@ def test_the_run_sends_the_first_email_and_stops_at_the_wait(smtp_server, nurtur
 
     assert _subjects(smtp_server) == ["Welcome Mickaël"]
     enrollment = Enrollment.objects.get(lead=lead)
-    assert (enrollment.status, enrollment.next_position) == ("active", 3)
+    assert (enrollment.status, enrollment.next_position) == ("active", 2)  # at the wait
     assert enrollment.next_run_at == T0 + TWO_DAYS
     message = EmailMessage.objects.get()
     assert (message.campaign, message.status) == (nurture.campaign, "sent")
@@ -206,7 +201,7 @@ def test_the_goal_event_makes_the_lead_leave_at_once(smtp_server, nurture, lead)
     record_event("won", lead=lead)
 
     enrollment = Enrollment.objects.get(lead=lead)
-    assert (enrollment.status, enrollment.exit_reason) == ("exited", "goal reached: won")
+    assert (enrollment.status, enrollment.exit_reason) == ("converted", "goal reached: won")
     assert enrollment.next_run_at is None
     clock.advance(TWO_DAYS)
     assert run() == 0
@@ -291,7 +286,7 @@ def test_the_commit_kicks_a_worker_that_sends_the_first_email(
 
     assert callbacks  # the enrollment's kick, then the outbox's
     assert _subjects(smtp_server) == ["Welcome Mickaël"]
-    assert Enrollment.objects.get(lead=lead).next_position == 3
+    assert Enrollment.objects.get(lead=lead).next_position == 2  # at the wait
 
 
 def test_without_a_commit_the_work_waits_for_the_periodic_run(smtp_server, nurture, lead):
@@ -306,7 +301,7 @@ def test_a_real_commit_runs_the_kicked_task(smtp_server, nurture, make_lead):
     lead = make_lead("mickael@example.com", first_name="Mickaël")
     record_event("newsletter_signup", lead=lead)  # commits: the immediate task runs
     assert _subjects(smtp_server) == ["Welcome Mickaël"]
-    assert Enrollment.objects.get(lead=lead).next_position == 3
+    assert Enrollment.objects.get(lead=lead).next_position == 2  # at the wait
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from leadflow.campaigns.engine import run_due_enrollments
 from leadflow.campaigns.models import Campaign, Enrollment, Step
-from leadflow.campaigns.services import enroll, run_due_enrollments
+from leadflow.campaigns.services import enroll
 from leadflow.core import clock
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.emails.outbox import send_due

@@ -35,7 +35,7 @@ def test_a_sign_up_that_makes_the_lead_mql_leaves_the_campaign_whose_goal_is_a_s
     lead.refresh_from_db()
     assert lead.stage == Stage.MQL
     enrollment = Enrollment.objects.get(lead=lead, campaign=welcome_until_mql)
-    assert enrollment.status == Enrollment.Status.EXITED
+    assert enrollment.status == Enrollment.Status.CONVERTED
     assert enrollment.exit_reason == "goal reached: stage_changed"
 
 

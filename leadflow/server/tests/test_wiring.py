@@ -3,7 +3,8 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from leadflow.campaigns import services as campaigns
+from leadflow.campaigns import engine as campaigns
+from leadflow.campaigns import entry as campaign_entry
 from leadflow.core import periodic, pipeline
 from leadflow.emails import dns_check, outbox
 from leadflow.imports import services as imports
@@ -21,7 +22,7 @@ def test_pipeline_steps_run_scores_then_the_lead_write_then_stages_then_campaign
 
     # Hand-offs are told (notifications) before campaigns react.
     assert pipeline._steps == (scoring.on_events, totals.on_events, lifecycle.on_events,
-                               notifications.on_events, campaigns.on_events)
+                               notifications.on_events, campaign_entry.on_events)
 
 
 def test_lifecycle_receives_the_rescores_of_scoring():
