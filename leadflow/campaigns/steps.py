@@ -14,6 +14,7 @@ The set is open: an app above campaigns registers its own kinds in its AppConfig
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -130,14 +131,31 @@ def _gone(walkers: list[Walker], leads: dict[int, Lead]) -> list[Walker]:
 
 
 def _wait(step: Step, walkers: list[Walker], ctx: Context) -> None:
-    # From the moment the lead reached the step: looking again never shortens a wait.
-    seconds = step.wait_seconds or int(step.config.get("seconds") or 0)
-    for w in walkers:
-        due = (w.step_since or ctx.now) + timedelta(seconds=seconds)
-        if due <= ctx.now:
+    """Due from the moment the lead reached the step (campaigns.waits: a delay, a date, a
+    weekday and time, a send window, in the lead's time zone): computed the same each
+    time the membership is looked at, so looking again never shortens a wait."""
+    from leadflow.campaigns import waits
+
+    spec = (step.config or {}).get("wait") or {"kind": "delay",
+                                                "seconds": step.wait_seconds or 0}
+    if spec.get("kind") == "delay" and not spec.get("seconds") and not spec.get("window"):
+        for w in walkers:
             w.yes()
-        else:
-            w.wait(due)
+        return
+    leads = ctx.leads() if waits.uses_lead_zone(spec) else {}
+    since: dict[datetime, list[Walker]] = defaultdict(list)
+    for w in walkers:
+        since[w.step_since or ctx.now].append(w)
+    for start, group in since.items():  # those reaching the step together: one call
+        rows = [waits.LeadTZ(w.lead_id, lead.country, lead.city, lead.custom)
+                if (lead := leads.get(w.lead_id)) else waits.LeadTZ(w.lead_id)
+                for w in group]
+        due = waits.due_times(spec, rows, start)
+        for w in group:
+            if due[w.lead_id] <= ctx.now:
+                w.yes()
+            else:
+                w.wait(due[w.lead_id])
 
 
 def _add_points(step: Step, walkers: list[Walker], ctx: Context) -> None:
