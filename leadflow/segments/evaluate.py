@@ -73,7 +73,7 @@ def load(tree: dict, lead_ids: Iterable[int], now: datetime | None = None) -> Fa
         facts.primary = ScoreGroup.objects.filter(is_primary=True).values_list(
             "pk", flat=True).first()
         for row in LeadGroupScore.objects.filter(lead_id__in=ids).values():
-            facts.group_scores[(row["lead_id"], row["group_id"])] = row
+            facts.group_scores[(row["lead_id"], row["group_id"])] = dict(row)
     types = {spec.type for leaf in leaves if (spec := language.behaviour(leaf))}
     if types:
         for pk, lead_id, type_, props, at in Event.objects.filter(

@@ -197,7 +197,7 @@ class _Compiler:
     def _compare(self, column: str, kind: str, leaf: dict) -> tuple[str, list]:
         """One comparison on a typed column, true exactly when scoring.conditions'
         `matches` is for the column's value (None and "" being missing)."""
-        op, wanted = leaf["op"], leaf.get("value")
+        op, wanted = leaf["op"], leaf["value"]
         present = (f"({column} IS NOT NULL AND {column} <> '')" if kind == TEXT
                    else f"({column} IS NOT NULL)")
         if op == "exists":

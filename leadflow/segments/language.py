@@ -208,7 +208,7 @@ def _field(node: dict, path: str) -> dict:
     if field in ("owner", "team") and node.get("value") == "none":
         # "Unassigned" / "no team": the id is missing.
         node = {**node, "op": "exists", "value": False}
-    return _comparison(node, path, field)
+    return _comparison(node, path, str(field))
 
 
 def _score_group(node: dict, path: str) -> dict:
@@ -254,7 +254,8 @@ def _where(where: Any, path: str) -> list[dict]:
     if len(conditions) > 20:
         raise _fail(_("At most 20 conditions on an event's properties."), path)
     for i, c in enumerate(conditions):
-        values = c.get("value") if isinstance(c.get("value"), list) else [c.get("value")]
+        value = c.get("value")
+        values = value if isinstance(value, list) else [value]
         if any(isinstance(v, int | float) and not isinstance(v, bool) and not _is_number(v)
                for v in values):
             raise _fail(_("Numbers are at most %(n)s.") % {"n": f"{MAX_NUMBER:,}"},
