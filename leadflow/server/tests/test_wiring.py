@@ -102,6 +102,10 @@ def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
     assert hooks.on_fields_changed in [r() for _k, r, *_ in signals.fields_changed.receivers]
     assert hooks.on_scores_rebuilt in [r() for _k, r, *_ in scores_rebuilt.receivers]
     assert hooks.on_list_changed in [r() for _k, r, *_ in members_changed.receivers]
+    from leadflow.campaigns.entry import on_segment_changed
+    from leadflow.segments.signals import membership_changed
+
+    assert on_segment_changed in [r() for _k, r, *_ in membership_changed.receivers]
     assert events.REGISTRY[EventType.LEAD_CREATED].detail is not None
     assert events.REGISTRY[EventType.STAGE_CHANGED].title is not None
     assert events.REGISTRY[EventType.QUALITY_FLAGS_CHANGED].detail is not None
