@@ -258,13 +258,16 @@ def bulk_set(model: type[Model], rows: Sequence[Sequence[Any]], fields: Sequence
     qn = connection.ops.quote_name
     pk = meta.pk
     assert pk is not None
-    names = [qn(f.column) for f in columns]  # type: ignore[union-attr]
-    types = [pk.rel_db_type(connection)] + [f.db_type(connection) for f in columns]  # type: ignore[union-attr]
+    concrete = [f for f in columns if isinstance(f, Field)]
+    assert len(concrete) == len(columns), "only concrete fields can be set"
+    names = [qn(f.column or f.attname) for f in concrete]
+    key = qn(pk.column or pk.attname)
+    types = [pk.rel_db_type(connection)] + [str(f.db_type(connection)) for f in concrete]
     arrays = [f"%s::{t}[]" for t in types]
     sql = (f"UPDATE {qn(meta.db_table)} AS t SET "  # noqa: S608 (names from the model)
            + ", ".join(f"{n} = v.{n}" for n in names)
-           + f" FROM unnest({', '.join(arrays)}) AS v({qn(pk.column)}, {', '.join(names)})"
-           + f" WHERE t.{qn(pk.column)} = v.{qn(pk.column)}")
+           + f" FROM unnest({', '.join(arrays)}) AS v({key}, {', '.join(names)})"
+           + f" WHERE t.{key} = v.{key}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(col) for col in zip(*rows, strict=True)])
         return cursor.rowcount
