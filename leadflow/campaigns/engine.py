@@ -149,11 +149,11 @@ def _move_on(w: Walker, step: Step, graph: dict[int, Step], by_pk: dict[int, Ste
              now: datetime, stats: dict[tuple[int, int, str], int]) -> None:
     """Take the yes or no path out of `step`; sets the walker walking again (outcome
     None) at its next step, or leaving."""
-    stats[(step.campaign_id, step.position, "passed")] += 1
     target: Step | None
     if w.outcome == "no":
         target = by_pk.get(step.no_step_id) if step.no_step_id else None
-        if target is None:
+        if target is None:  # no "no" path: the lead leaves the campaign from this step
+            stats[(step.campaign_id, step.position, "exited")] += 1
             w.leave(f"step {step.position}: {step.kind_label}: no")
             return
     elif step.next_step_id:
@@ -161,6 +161,7 @@ def _move_on(w: Walker, step: Step, graph: dict[int, Step], by_pk: dict[int, Ste
     else:
         target = min((s for p, s in graph.items() if p > step.position),
                      key=lambda s: s.position, default=None)
+    stats[(step.campaign_id, step.position, "passed")] += 1
     if target is None:
         w.leave("completed", Enrollment.Status.COMPLETED)
         return
