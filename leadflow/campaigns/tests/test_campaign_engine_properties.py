@@ -235,8 +235,7 @@ class Model:
             return "yes" if int.from_bytes(digest[:4]) / 2**32 * 100 < step.percent else "no"
         if step.kind == "exit":
             return "leave"
-        if any(_awaited(step, t, p) and at >= m.since
-               for t, p, at in self.events.get(m.lead, [])):
+        if _seen(step, self.events.get(m.lead, []), m.since):
             return "yes"
         if step.within and now < m.since + timedelta(seconds=step.within):
             return "wait"
@@ -252,6 +251,16 @@ def _awaited(step: StepSpec, type_: str, props: dict[str, Any]) -> bool:
         return type_ == PROBE and (step.where != "pro" or props.get("plan") == "pro")
     return type_ == EventType.PAGE_VIEW and (
         step.where != "pricing" or "/pricing" in props.get("url", ""))
+
+
+def _seen(step: StepSpec, events: list[tuple[str, dict[str, Any], datetime]],
+          since: datetime) -> bool:
+    """Whether the lead did what the decision waits for since reaching it, and within its
+    time limit: an event after the limit does not count, even when the membership is
+    looked at late (a backlog of work)."""
+    until = since + timedelta(seconds=step.within) if step.within else None
+    return any(_awaited(step, t, p) and at >= since and (until is None or at < until)
+               for t, p, at in events)
 
 
 def _key(m: Membership) -> str:
@@ -388,8 +397,7 @@ def _moves_are_on_time(model: Model, before: list[dict[str, Any]],
             assert moved == over, (r, a)
         elif step.kind in DECISIONS and step.within:
             lead = next(m.lead for ms in model.members.values() for m in ms if m.pk == r["pk"])
-            seen = any(_awaited(step, t, p) and at >= r["step_since"]
-                       for t, p, at in model.events.get(lead, []))
+            seen = _seen(step, model.events.get(lead, []), r["step_since"])
             over = now >= r["step_since"] + timedelta(seconds=step.within)
             assert moved == (seen or over), (r, a)
 
