@@ -35,7 +35,9 @@ class Walker:
     reason: str = ""  # leave / fail
     status: str = ""  # leave: the enrollment status
     hops: int = 0
-    passed: list[int] = field(default_factory=list)  # positions passed in this batch
+    # What it did to the step counters in this batch, (position, "entered" / "passed" /
+    # "exited"): counted only if the batch still holds it when it writes.
+    counted: list[tuple[int, str]] = field(default_factory=list)
 
     def key(self) -> str:
         """Names this visit of this step: its effects are done once per key."""
