@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from leadflow.campaigns import steps
 from leadflow.campaigns.models import Campaign, Enrollment, Step, StepStat
@@ -133,6 +133,8 @@ def advance_batch(ids: list[int], claim: workqueue.Claim | None = None) -> None:
             for w in group:
                 w.outcome = None
             kind.run(step, group, ctx)
+            if kind.family == "action":
+                _drop_gone(group, claim)
             for w in group:
                 if w.outcome in ("yes", "no"):
                     _move_on(w, step, graph[campaign_id], by_pk, now)
@@ -147,6 +149,23 @@ def advance_batch(ids: list[int], claim: workqueue.Claim | None = None) -> None:
         for position, what in w.counted:
             stats[(w.campaign_id, position, what)] += 1
     _count(stats)
+
+
+def _drop_gone(group: list[Walker], claim: workqueue.Claim | None) -> None:
+    """An action's events went through the pipeline, which may have taken memberships out
+    (a goal reached: converted at once) or woken them for another worker: those walk no
+    further in this batch. One query per action step."""
+    held = set(_held(claim).filter(pk__in=[w.pk for w in group]).values_list(
+        "pk", flat=True))
+    for w in group:
+        if w.pk not in held:
+            w.outcome = "gone"
+
+
+def _held(claim: workqueue.Claim | None) -> QuerySet[Enrollment]:
+    """The active memberships this batch may write: those its claim still holds."""
+    return (claim.held() if claim else Enrollment.objects).filter(
+        status=Enrollment.Status.ACTIVE)
 
 
 def _move_on(w: Walker, step: Step, graph: dict[int, Step], by_pk: dict[int, Step],
@@ -185,9 +204,9 @@ def _write(walkers: list[Walker], claim: workqueue.Claim | None) -> list[Walker]
     Returns the walkers written (those the claim still held)."""
     from leadflow.campaigns.services import leave_walkers
 
-    held = set((claim.held() if claim else Enrollment.objects).filter(
-        pk__in=[w.pk for w in walkers]).values_list("pk", flat=True))
-    mine = [w for w in walkers if w.pk in held]
+    held = set(_held(claim).filter(pk__in=[w.pk for w in walkers]).values_list(
+        "pk", flat=True))
+    mine = [w for w in walkers if w.pk in held and w.outcome != "gone"]
     waiting = [w for w in mine if w.outcome == "wait"]
     if waiting:
         rows = [Enrollment(pk=w.pk, next_position=w.position, next_run_at=w.due,

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Outcome = Literal["yes", "no", "wait", "leave", "fail"]
+# "gone": the batch no longer holds it (a goal its own step reached took it out, or
+# another worker took it over): walked no further, not written.
+Outcome = Literal["yes", "no", "wait", "leave", "fail", "gone"]
 
 
 @dataclass
