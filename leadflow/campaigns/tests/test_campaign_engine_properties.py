@@ -413,7 +413,7 @@ def _marketing(settings):
     settings.MARKETING_BASIS = "legitimate_interest"
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(spec=campaigns(), stream=STREAMS)
