@@ -7,11 +7,10 @@ their own leads; the stored count is shown to those who see every lead."""
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from leadflow.accounts.permissions import VIEW, lead_scope, may, scoped
+from leadflow.accounts.permissions import VIEW, may
 from leadflow.core.errors import Forbidden
 from leadflow.core.params import Pagination
 from leadflow.core.responses import answers
@@ -150,23 +149,15 @@ def _viewer(request) -> Any:
     return request.user
 
 
-def _with_counts(user) -> Any:
-    rows = Segment.objects.select_related("created_by")
-    if lead_scope(user) is not None:
-        rows = rows.annotate(visible_count=Count("members", filter=Q(
-            members__lead__in=scoped(Lead.objects.filter(erased_at__isnull=True), user))))
-    return rows
-
-
 def _counted(user, segment_id: int) -> Segment:
     services.get_segment(segment_id)  # 404 first, with its own message
-    return _with_counts(user).get(pk=segment_id)
+    return services.with_counts(user).get(pk=segment_id)
 
 
 @router.get("", response=answers(list[SegmentOut], 422), summary="Segments")
 @paginate(Pagination)
 def list_segments(request):
-    return _with_counts(_viewer(request)).order_by("name")
+    return services.with_counts(_viewer(request)).order_by("name")
 
 
 @router.post("", response=answers({201: SegmentOut}, 409, 413, 422),

@@ -97,6 +97,18 @@ def visible_count(user: User, segment: Segment) -> int:
     return visible_members(user, segment).count()
 
 
+def with_counts(user: User) -> QuerySet[Segment]:
+    """Every segment; for a user who does not see every lead, each with `visible_count`:
+    the members they see (one query)."""
+    from django.db.models import Count
+
+    rows = Segment.objects.select_related("created_by")
+    if lead_scope(user) is not None:
+        rows = rows.annotate(visible_count=Count("members", filter=Q(
+            members__lead__in=scoped(Lead.objects.filter(erased_at__isnull=True), user))))
+    return rows
+
+
 def visible_history(user: User, segment: Segment) -> QuerySet[SegmentChange]:
     rows = SegmentChange.objects.filter(segment=segment)
     if lead_scope(user) is not None:
