@@ -51,8 +51,8 @@ def test_a_bad_filter_stays_on_the_builder_with_the_message(marketer):
 def test_a_rep_reads_the_pages_counting_their_leads_but_may_not_build(marketer, make_user,
                                                                       make_lead):
     rita = make_user("rita")
-    mine, theirs = make_lead("mine@example.com", country="FR"), make_lead(
-        "theirs@example.com", country="FR")
+    mine = make_lead("mine@example.com", country="FR")
+    make_lead("theirs@example.com", country="FR")
     Lead.objects.filter(pk=mine.pk).update(owner=rita)
     segment = services.create_segment(marketer, name="France", filter={
         "field": "country", "op": "equals", "value": "FR"})
