@@ -17,7 +17,7 @@ from leadflow.core.responses import answers
 from leadflow.leads.labels import reason_label
 from leadflow.leads.models import Lead
 from leadflow.leads.services import get_visible_lead
-from leadflow.segments import services, wording
+from leadflow.segments import queries, services, wording
 from leadflow.segments.models import Segment, SegmentChange, SegmentMember
 
 router = Router(tags=["segments"])
@@ -151,13 +151,13 @@ def _viewer(request) -> Any:
 
 def _counted(user, segment_id: int) -> Segment:
     services.get_segment(segment_id)  # 404 first, with its own message
-    return services.with_counts(user).get(pk=segment_id)
+    return queries.with_counts(user).get(pk=segment_id)
 
 
 @router.get("", response=answers(list[SegmentOut], 422), summary="Segments")
 @paginate(Pagination)
 def list_segments(request):
-    return services.with_counts(_viewer(request)).order_by("name")
+    return queries.with_counts(_viewer(request)).order_by("name")
 
 
 @router.post("", response=answers({201: SegmentOut}, 409, 413, 422),
@@ -208,14 +208,14 @@ def rebuild_segment(request, segment_id: int):
             summary="The members you may see, newest first")
 @paginate(Pagination)
 def list_members(request, segment_id: int):
-    return services.visible_members(_viewer(request), services.get_segment(segment_id))
+    return queries.visible_members(_viewer(request), services.get_segment(segment_id))
 
 
 @router.get("/{segment_id}/history", response=answers(list[ChangeOut], 404, 422),
             summary="Who entered and left, when and why (the leads you may see)")
 @paginate(Pagination)
 def list_history(request, segment_id: int):
-    return services.visible_history(_viewer(request), services.get_segment(segment_id))
+    return queries.visible_history(_viewer(request), services.get_segment(segment_id))
 
 
 @router.post("/{segment_id}/include", response=answers(ChangedOut, 404, 413, 422),
@@ -244,4 +244,4 @@ def lead_segments(request, lead_id: int):
                           "since": e.since, "override": e.override, "matches": e.matches,
                           "why": wording.explained(e.conditions, names)}
                          for e in explanations],
-            "history": services.history_of(lead)}
+            "history": queries.history_of(lead)}

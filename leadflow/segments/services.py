@@ -25,21 +25,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
 from django.db.models.deletion import ProtectedError
 from django.utils.translation import gettext as _
 
-from leadflow.accounts.permissions import Actor, lead_scope, may_manage_segments, scoped
+from leadflow.accounts.permissions import Actor, may_manage_segments, scoped
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from leadflow.core.params import valid_id
 from leadflow.core.sqlarrays import int_array
 from leadflow.leads.models import Lead
-from leadflow.segments import evaluate, filters, language, membership
+from leadflow.segments import evaluate, filters, language, membership, queries
 from leadflow.segments.models import (
     DirtyLead,
     Segment,
-    SegmentChange,
     SegmentMember,
     SegmentOverride,
 )
@@ -81,41 +79,6 @@ def get_segment(segment_id: int) -> Segment:
     return found
 
 
-def visible_members(user: User, segment: Segment) -> QuerySet[SegmentMember]:
-    """The segment's members `user` may see (a rep: their own leads), newest first."""
-    rows = SegmentMember.objects.filter(segment=segment)
-    scope = lead_scope(user)
-    if scope is not None:
-        rows = rows.filter(lead__in=scoped(Lead.objects.all(), user))
-    return rows.select_related("lead").order_by("-since", "-lead_id")
-
-
-def visible_count(user: User, segment: Segment) -> int:
-    """The members `user` may see: the stored count for those who see every lead."""
-    if lead_scope(user) is None:
-        return segment.member_count
-    return visible_members(user, segment).count()
-
-
-def with_counts(user: User) -> QuerySet[Segment]:
-    """Every segment; for a user who does not see every lead, each with `visible_count`:
-    the members they see (one query)."""
-    from django.db.models import Count
-
-    rows = Segment.objects.select_related("created_by")
-    if lead_scope(user) is not None:
-        rows = rows.annotate(visible_count=Count("members", filter=Q(
-            members__lead__in=scoped(Lead.objects.filter(erased_at__isnull=True), user))))
-    return rows
-
-
-def visible_history(user: User, segment: Segment) -> QuerySet[SegmentChange]:
-    rows = SegmentChange.objects.filter(segment=segment)
-    if lead_scope(user) is not None:
-        rows = rows.filter(lead__in=scoped(Lead.objects.all(), user))
-    return rows.select_related("lead").order_by("-at", "-id")
-
-
 def members_among(segment_id: int, lead_ids: Sequence[int]) -> set[int]:
     """The leads among `lead_ids` in the segment now (one query per 10,000 ids)."""
     ids = sorted(set(lead_ids))
@@ -125,17 +88,6 @@ def members_among(segment_id: int, lead_ids: Sequence[int]) -> set[int]:
             segment_id=segment_id, lead_id__among=ids[start:start + MAX_ITEMS])
             .values_list("lead_id", flat=True))
     return found
-
-
-def segments_of(user: User, lead: Lead) -> list[SegmentMember]:
-    """The lead's memberships (the caller made sure `user` sees the lead)."""
-    return list(SegmentMember.objects.filter(lead=lead).select_related("segment")
-                .order_by("segment__name"))
-
-
-def history_of(lead: Lead, limit: int = 100) -> list[SegmentChange]:
-    return list(SegmentChange.objects.filter(lead=lead).select_related("segment")
-                .order_by("-at", "-id")[:limit])
 
 
 @dataclass
@@ -227,7 +179,7 @@ def delete_segment(who: User | Actor | None, segment: Segment) -> None:
     """Delete a segment, its members, overrides and history; refused while another
     segment reads it, or while something else (a campaign) refers to it."""
     _manager(who)
-    if readers := readers_of(segment):
+    if readers := queries.readers_of(segment):
         raise Conflict(_("The segment %(name)r reads this one: change it first.")
                        % {"name": readers[0].name})
     try:
@@ -249,7 +201,7 @@ def _rebuild(segment: Segment, reason: str = membership.REBUILD) -> tuple[list[i
     with transaction.atomic():
         entered, left = membership.rebuild(segment, reason=reason)
         # Segments reading this one see the change through their own refresh.
-        if (entered or left) and any(s.active for s in readers_of(segment)):
+        if (entered or left) and any(s.active for s in queries.readers_of(segment)):
             mark_dirty([*entered, *left])
     return entered, left
 
@@ -429,9 +381,4 @@ def explain(segment: Segment, lead: Lead) -> Explanation:
 
 def explain_lead(user: User, lead: Lead) -> list[Explanation]:
     """Why the lead is in each of its segments (the caller made sure `user` sees it)."""
-    return [explain(m.segment, lead) for m in segments_of(user, lead)]
-
-
-def readers_of(segment: Segment) -> list[Segment]:
-    return [s for s in Segment.objects.filter(~Q(pk=segment.pk))
-            if segment.pk in (s.reads_segments or ())]
+    return [explain(m.segment, lead) for m in queries.segments_of(user, lead)]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from leadflow.accounts.permissions import VIEW, may, may_manage_segments
 from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest, allowed_only, render_error
-from leadflow.segments import language, services, wording
+from leadflow.segments import language, queries, services, wording
 from leadflow.segments.models import Segment
 
 PER_PAGE = 50
@@ -32,7 +32,7 @@ _managers = allowed_only(may_manage_segments,
 @_viewers
 @require_safe
 def index(request: AuthedRequest) -> HttpResponse:
-    segments = services.with_counts(request.user).order_by("name")
+    segments = queries.with_counts(request.user).order_by("name")
     return render(request, "segments/index.html", {
         "segments": segments, "may_manage": may_manage_segments(request.user)})
 
@@ -44,14 +44,14 @@ def detail(request: AuthedRequest, segment_id: int) -> HttpResponse:
         segment = services.get_segment(segment_id)
     except LeadflowError as exc:
         return render_error(request, exc)
-    paginator = Paginator(services.visible_members(request.user, segment), PER_PAGE)
+    paginator = Paginator(queries.visible_members(request.user, segment), PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     names = wording.names_for([segment.filter])
     return render(request, "segments/detail.html", {
-        "segment": segment, "page": page, "count": services.visible_count(request.user, segment),
+        "segment": segment, "page": page, "count": queries.visible_count(request.user, segment),
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "conditions": _condition_rows(segment.filter, names),
-        "history": services.visible_history(request.user, segment)[:50],
+        "history": queries.visible_history(request.user, segment)[:50],
         "may_manage": may_manage_segments(request.user)})
 
 
@@ -116,7 +116,7 @@ def edit(request: AuthedRequest, segment_id: int | None = None) -> HttpResponse:
         segment = services.get_segment(segment_id) if segment_id is not None else None
     except LeadflowError as exc:
         return render_error(request, exc)
-    form = {"name": segment.name if segment else "",
+    form: dict[str, Any] = {"name": segment.name if segment else "",
             "description": segment.description if segment else "",
             "active": segment.active if segment else True,
             "filter": json.dumps(segment.filter if segment else {"all": []}, indent=1)}

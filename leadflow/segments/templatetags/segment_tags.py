@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from leadflow.segments import services, wording
+from leadflow.segments import queries, services, wording
 
 register = template.Library()
 
@@ -24,5 +24,5 @@ def segments_card(context: dict[str, Any], lead: Any) -> dict[str, Any]:
         "request": context["request"], "lead": lead,
         "segments": [{"segment": e.segment, "since": e.since, "override": e.override,
                       "rows": wording.rows(e.conditions, names)} for e in explanations],
-        "history": services.history_of(lead, limit=30),
+        "history": queries.history_of(lead, limit=30),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadflow.segments import services
+from leadflow.segments import queries, services
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_the_history_says_when_and_why(marketer, make_lead, admin_user):
     edit_lead(lead, {"country": "DE"}, actor=admin_user)
     services.refresh_due()
 
-    history = services.history_of(lead)
+    history = queries.history_of(lead)
     assert [(c.segment_id, c.entered, c.reason) for c in history] == [
         (segment.pk, False, "no longer matches"), (segment.pk, True, "rebuild")]
     assert services.explain_lead(admin_user, lead) == []
