@@ -227,6 +227,7 @@ def include(who: User | Actor | None, segment: Segment, lead_ids: Sequence[int],
     leads that entered."""
     actor = _manager(who)
     ids = _resolve(actor, lead_ids)
+    reason = str(reason or "").replace("\x00", "")  # PostgreSQL stores no NUL
     why = f"added by {_who(actor)}" + (f": {reason}" if reason else "")
     return membership.set_overrides(segment, ids, include=True, by=_who(actor),
                                     reason=why)[0]
@@ -238,6 +239,7 @@ def exclude(who: User | Actor | None, segment: Segment, lead_ids: Sequence[int],
     Returns the leads that left."""
     actor = _manager(who)
     ids = _resolve(actor, lead_ids)
+    reason = str(reason or "").replace("\x00", "")
     why = f"removed by {_who(actor)}" + (f": {reason}" if reason else "")
     return membership.set_overrides(segment, ids, include=False, by=_who(actor),
                                     reason=why)[1]
