@@ -7,6 +7,7 @@ their own leads; the stored count is shown to those who see every lead."""
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -145,7 +146,7 @@ class LeadSegmentsOut(Schema):
 
 def _viewer(request) -> Any:
     if not may(request.user, VIEW, "segments"):
-        raise Forbidden("You may not see segments.")
+        raise Forbidden(_("You may not see segments."))
     return request.user
 
 
