@@ -14,6 +14,7 @@ urlpatterns = [
     path("imports/", include("leadflow.imports.urls")),
     path("lists/", include("leadflow.lists.urls")),
     path("scoring/", include("leadflow.scoring.urls")),
+    path("campaigns/", include("leadflow.campaigns.urls")),
     path("audit/", include("leadflow.audit.urls")),
     path("account/", include("leadflow.accounts.urls")),
     path("", include("leadflow.emails.urls")),

@@ -26,7 +26,7 @@ from leadflow.accounts.permissions import (
     may_view_campaigns,
     scoped,
 )
-from leadflow.campaigns import stepcheck
+from leadflow.campaigns import graphcheck, stepcheck
 from leadflow.campaigns.models import Campaign, Enrollment, Step, StepStat
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput, NotFound, check_fields
@@ -40,7 +40,7 @@ Move = int | Literal["exit"]
 SETTINGS = ("name", "description", "entry_event_type", "entry_conditions", "entry_score",
             "entry_score_group", "goal_event_type", "goal_conditions", "reentry",
             "reentry_seconds", "sender", "test_mode", "test_list")
-MAX_STEPS = 200
+MAX_STEPS = graphcheck.MAX_STEPS
 MAX_ENROL = 10_000
 
 
@@ -86,6 +86,7 @@ def _clean_settings(data: Mapping[str, Any], campaign: Campaign | None) -> dict[
     from leadflow.tracking.events import TYPE_NAME
 
     check_fields(data, SETTINGS)
+    stepcheck.check_json(dict(data), "body")
     clean: dict[str, Any] = {}
     if "name" in data or campaign is None:
         name = " ".join(str(data.get("name") or "").split())
@@ -229,62 +230,6 @@ class LeadsWaiting(Conflict):
         self.waiting = waiting
 
 
-def _links(step: dict[str, Any], positions: Sequence[int]) -> list[int]:
-    """Where the walk may go from `step` without leaving the campaign."""
-    out = [p for p in (step["next"], step["no"]) if p is not None]
-    if step["next"] is None:
-        later = [p for p in positions if p > step["position"]]
-        if later:
-            out.append(min(later))
-    return out
-
-
-def _holds(step: dict[str, Any]) -> bool:
-    """Whether the walk always stops at this step before going on (so a loop through it
-    cannot spin): a delay or a weekday wait, a decision with a time limit."""
-    if step["kind"] == Step.Kind.WAIT:
-        spec = step["config"].get("wait")
-        if spec is None:
-            return step["wait_seconds"] > 0
-        return spec.get("kind") == "weekday" or (spec.get("kind") == "delay"
-                                                 and spec.get("seconds", 0) > 0)
-    return stepcheck.family(step["kind"]) == "decision" and step["config"].get(
-        "within_seconds", 0) > 0
-
-
-def _check_cycles(steps: list[dict[str, Any]]) -> None:
-    positions = sorted(s["position"] for s in steps)
-    by_position = {s["position"]: s for s in steps}
-    index = {s["position"]: i for i, s in enumerate(steps)}
-    colour: dict[int, int] = {}  # 1: on the path, 2: done
-
-    def visit(start: int) -> None:
-        stack = [(start, iter(_links(by_position[start], positions)))]
-        colour[start] = 1
-        while stack:
-            node, successors = stack[-1]
-            for nxt in successors:
-                if _holds(by_position[nxt]):
-                    continue
-                if colour.get(nxt) == 1:
-                    raise InvalidInput(
-                        _("Step %(position)d leads back to step %(to)d without a wait or a "
-                          "decision with a time limit between them: the walk would never "
-                          "stop.") % {"position": node, "to": nxt},
-                        field=f"steps.{index[node]}.next")
-                if nxt not in colour:
-                    colour[nxt] = 1
-                    stack.append((nxt, iter(_links(by_position[nxt], positions))))
-                    break
-            else:
-                colour[node] = 2
-                stack.pop()
-
-    for s in steps:
-        if s["position"] not in colour and not _holds(s):
-            visit(s["position"])
-
-
 def graph_of(campaign: Campaign) -> list[dict[str, Any]]:
     """The campaign's steps as `save_graph` takes them (links as positions), plus each
     one's `kind_label` and `summary` (campaigns.graph); a few queries."""
@@ -301,33 +246,6 @@ def graph_of(campaign: Campaign) -> list[dict[str, Any]]:
              "next": position.get(s.next_step_id) if s.next_step_id else None,
              "no": position.get(s.no_step_id) if s.no_step_id else None,
              "x": s.x, "y": s.y} for s in steps]
-
-
-def clean_graph(steps: Any, campaign: Campaign) -> list[dict[str, Any]]:
-    """The steps sent, each checked (campaigns.stepcheck), links naming existing
-    positions, no loop that would spin."""
-    if not isinstance(steps, list):
-        raise InvalidInput(_("steps must be a list."), field="steps")
-    if len(steps) > MAX_STEPS:
-        raise InvalidInput(_("A campaign has at most %(n)d steps.") % {"n": MAX_STEPS},
-                           field="steps")
-    refs = stepcheck.References()
-    cleaned = [stepcheck.clean_step(raw, i, refs) for i, raw in enumerate(steps)]
-    seen: dict[int, int] = {}
-    for i, step in enumerate(cleaned):
-        if step["position"] in seen:
-            raise InvalidInput(_("Two steps have position %(position)d.")
-                               % {"position": step["position"]}, field=f"steps.{i}.position")
-        seen[step["position"]] = i
-    for i, step in enumerate(cleaned):
-        for link in ("next", "no"):
-            if step[link] is not None and step[link] not in seen:
-                raise InvalidInput(_("%(field)s: there is no step %(position)d.")
-                                   % {"field": f"steps.{i}.{link}", "position": step[link]},
-                                   field=f"steps.{i}.{link}")
-    stepcheck.check_references(cleaned, refs, campaign.pk)
-    _check_cycles(cleaned)
-    return cleaned
 
 
 def standing(campaign: Campaign) -> dict[int, int]:
@@ -365,7 +283,7 @@ def save_graph(actor: Who, campaign: Campaign, steps: Any,
     Moved ones start the new step now. A constant number of statements."""
     check_may_manage(actor)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    cleaned = clean_graph(steps, campaign)
+    cleaned = graphcheck.clean_graph(steps, campaign)
     old = {s.position: s for s in campaign.steps.all()}
     kept = {s["position"] for s in cleaned}
     removed = set(old) - kept

@@ -8,6 +8,7 @@ queries for the whole graph (`References`), not one per step.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +94,8 @@ def integer(value: Any, at: str, *, low: int, high: int, required: bool = True) 
         if required:
             raise _fail(_("%(field)s is required.") % {"field": at}, at)
         return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 12:
+    digits = value.strip().removeprefix("-") if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdecimal() and len(digits) < 12:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _fail(_("%(field)s must be a whole number from %(low)s to %(high)s.")
@@ -149,6 +151,7 @@ def clean_step(raw: Any, index: int, refs: References) -> dict[str, Any]:
                     f"{at}.config")
     if contains_nul(config):
         raise _fail(_("Text may not contain NUL characters."), f"{at}.config")
+    check_json(config, f"{at}.config")
     if kind == S.SEND_EMAIL:
         template = integer(raw.get("template_id"), f"{at}.template_id", low=1,
                            high=2**63 - 1)
@@ -164,6 +167,15 @@ def clean_step(raw: Any, index: int, refs: References) -> dict[str, Any]:
     if kind == S.WAIT and not step["wait_seconds"] and "wait" not in step["config"]:
         raise _fail(_("Say how long to wait."), f"{at}.config.wait")
     return step
+
+
+def check_json(value: Any, at: str) -> None:
+    """JSON the database stores: no NaN nor infinity (PostgreSQL's jsonb refuses them)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError):
+        raise _fail(_("%(field)s holds a number JSON cannot store (NaN or infinity).")
+                    % {"field": at}, at) from None
 
 
 def clean_config(kind: str, config: dict[str, Any], at: str, refs: References) -> dict[str, Any]:
