@@ -86,12 +86,28 @@ def add_step(actor: editor.Who, campaign: Campaign, kind: str, *,
                                field="branch")
         later = [s["position"] for s in graph if s["position"] > after]
         # Without a link an action goes on to the next higher position: the new step
-        # (highest of all) takes that place explicitly.
-        new["next"] = source[link] if source[link] is not None or link == "no" else (
-            min(later) if later else None)
+        # (highest of all) takes that place explicitly. A branch of a decision is drawn
+        # as a path of its own: the new step ends it.
+        branches = stepcheck.family(source["kind"]) != "action"
+        new["next"] = source[link] if source[link] is not None or link == "no" or branches \
+            else (min(later) if later else None)
         source[link] = position
     editor.save_graph(actor, campaign, [*graph, new])
     return position
+
+
+def captured(campaign: Campaign, position: int) -> int | None:
+    """The step that, having no link, now goes on to the new step `position` (the next
+    number) though it ended the campaign before; None when there is none. Steps without
+    a link go on to the next number, so only the last one ends: the builder says so."""
+    graph = _plain(editor.graph_of(campaign))
+    before = [s for s in graph if s["position"] < position]
+    if not before:
+        return None
+    last = max(before, key=lambda s: s["position"])
+    leads_on = last["next"] is None and last["kind"] != S.EXIT
+    pointed = any(position in (s["next"], s["no"]) for s in graph if s is not last)
+    return last["position"] if leads_on and pointed else None
 
 
 def update_step(actor: editor.Who, campaign: Campaign, position: int,

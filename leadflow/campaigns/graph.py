@@ -126,19 +126,21 @@ def _decision(step: Step, config: dict[str, Any]) -> str:
 
 # --- layout ---------------------------------------------------------------------------
 
-def links(step: Step, positions: list[int], by_pk: dict[int, Step]) -> list[tuple[int, str]]:
-    """The step's ways out, as (position, "yes" | "no" | ""): "" after an action."""
+def links(step: Step, positions: list[int],
+          by_pk: dict[int, Step]) -> list[tuple[int, str, bool]]:
+    """The step's ways out, as (position, "yes" | "no" | "" after an action, whether
+    it is only the next number: no link set)."""
     family = stepcheck.family(step.kind)
     yes = "yes" if family in ("decision", "condition") else ""
     out = []
     if step.next_step_id and step.next_step_id in by_pk:
-        out.append((by_pk[step.next_step_id].position, yes))
+        out.append((by_pk[step.next_step_id].position, yes, False))
     elif not step.next_step_id and step.kind != S.EXIT:
         later = [p for p in positions if p > step.position]
         if later:
-            out.append((min(later), yes))
+            out.append((min(later), yes, True))
     if step.no_step_id and step.no_step_id in by_pk:
-        out.append((by_pk[step.no_step_id].position, "no"))
+        out.append((by_pk[step.no_step_id].position, "no", False))
     return out
 
 
@@ -156,7 +158,7 @@ def layout(steps: list[Step]) -> dict[int, tuple[int, int]]:
     while True:
         while queue:
             p = queue.popleft()
-            for target, _label in links(by_position[p], positions, by_pk):
+            for target, _label, _implicit in links(by_position[p], positions, by_pk):
                 if target not in layer:
                     layer[target] = layer[p] + 1
                     queue.append(target)
@@ -185,7 +187,8 @@ def _short(text: str, n: int = 34) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _edge(start: tuple[int, int], end: tuple[int, int], label: str, index: int) -> SafeString:
+def _edge(start: tuple[int, int], end: tuple[int, int], label: str, index: int,
+          implicit: bool) -> SafeString:
     (x1, y1), (x2, y2) = start, end
     sx, sy = x1 + NODE_W // 2 + (index * 40 - 20 if label else 0), y1 + NODE_H
     ex, ey = x2 + NODE_W // 2, y2
@@ -201,8 +204,8 @@ def _edge(start: tuple[int, int], end: tuple[int, int], label: str, index: int) 
     text = {"yes": _("yes"), "no": _("no")}.get(label, "")
     marker = format_html('<text class="edge-label edge-{}" x="{}" y="{}">{}</text>',
                          label, lx + 4, ly - 4, text) if text else ""
-    return format_html('<path class="edge edge-{}" d="{}" marker-end="url(#arrow)"/>{}',
-                       label or "next", path, marker)
+    return format_html('<path class="edge edge-{}{}" d="{}" marker-end="url(#arrow)"/>{}',
+                       label or "next", " edge-implicit" if implicit else "", path, marker)
 
 
 def draw(campaign: Campaign, counts: dict[int, dict[str, int]] | None = None,
@@ -219,8 +222,8 @@ def draw(campaign: Campaign, counts: dict[int, dict[str, int]] | None = None,
     at = layout(steps)
     edges = []
     for s in steps:
-        for i, (target, label) in enumerate(links(s, positions, by_pk)):
-            edges.append(_edge(at[s.position], at[target], label, i))
+        for i, (target, label, implicit) in enumerate(links(s, positions, by_pk)):
+            edges.append(_edge(at[s.position], at[target], label, i, implicit))
     nodes = [_node(s, at[s.position], names, counts.get(s.position, {}), selected)
              for s in steps]
     width = max(x for x, _y in at.values()) + NODE_W + MARGIN + 80

@@ -169,8 +169,18 @@ def _position(raw: str | None) -> int | None:
 def step_add(request: AuthedRequest, campaign_id: int) -> HttpResponse:
     after = _position(request.POST.get("after"))
     branch: builder.Branch = "no" if request.POST.get("branch") == "no" else "yes"
-    return _edit(request, campaign_id, after, lambda c: builder.add_step(
+    response = _edit(request, campaign_id, after, lambda c: builder.add_step(
         request.user, c, request.POST.get("kind", ""), after=after, branch=branch))
+    if response.status_code == 302:
+        campaign = Campaign.objects.get(pk=campaign_id)
+        added = max(campaign.steps.values_list("position", flat=True))
+        if (was_last := builder.captured(campaign, added)) is not None:
+            messages.warning(request, _(
+                "Step %(last)d now goes on to step %(new)d: a step without a link goes on "
+                "to the next number, so only the last step ends the campaign. End the "
+                "other paths with an \"Exit the campaign\" step.")
+                % {"last": was_last, "new": added})
+    return response
 
 
 @_managers

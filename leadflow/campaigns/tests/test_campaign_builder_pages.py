@@ -165,3 +165,13 @@ def test_the_builder_page_reads_in_french(marketer):
     page = marketer.get(f"/campaigns/{campaign.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Ajouter une étape à la fin" in page
     assert "Attendre 1 jour" in page
+
+
+def test_the_builder_warns_when_a_path_end_now_leads_on_to_a_new_step(marketer):
+    campaign = new_campaign(marketer)
+    decide = add(marketer, campaign, "if_event")
+    yes = add(marketer, campaign, "add_points", after=decide)
+    answer = marketer.post(f"/campaigns/{campaign.pk}/steps/add",
+                           {"kind": "add_points", "after": decide, "branch": "no"},
+                           follow=True)
+    assert f"Step {yes} now goes on to step {yes + 1}" in answer.content.decode()
