@@ -63,8 +63,24 @@ def _conditions(post: QueryDict, prefix: str) -> list[dict[str, Any]]:
     fields = post.getlist(f"{prefix}_field")
     ops = post.getlist(f"{prefix}_op")
     values = post.getlist(f"{prefix}_value")
-    return [{"field": f.strip(), "op": o, "value": v}
+    return [{"field": f.strip(), "op": o, "value": _typed(o, v)}
             for f, o, v in zip(fields, ops, values, strict=False) if f.strip()]
+
+
+def _typed(op: str, value: str) -> Any:
+    """A typed value as the conditions take it: a number for comparisons, true for
+    "exists", a list for "one_of" (comma-separated)."""
+    if op == "exists":
+        return True
+    if op == "one_of":
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if op in ("gt", "gte", "lt", "lte"):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    return value
 
 
 def step_changes(kind: str, post: QueryDict) -> dict[str, Any]:
