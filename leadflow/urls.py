@@ -15,6 +15,7 @@ urlpatterns = [
     path("lists/", include("leadflow.lists.urls")),
     path("segments/", include("leadflow.segments.urls")),
     path("scoring/", include("leadflow.scoring.urls")),
+    path("campaigns/", include("leadflow.campaigns.urls")),
     path("audit/", include("leadflow.audit.urls")),
     path("account/", include("leadflow.accounts.urls")),
     path("", include("leadflow.emails.urls")),

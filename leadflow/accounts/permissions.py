@@ -205,6 +205,17 @@ def may_manage_segments(user: User) -> bool:
     return may(user, CHANGE, "segments")
 
 
+def may_manage_campaigns(user: User) -> bool:
+    """Who builds, edits, starts, pauses and archives campaigns and enrols leads by hand:
+    the `campaigns` row of CONFIGURATION (admins and marketing)."""
+    return may(user, CHANGE, "campaigns")
+
+
+def may_view_campaigns(user: User) -> bool:
+    """Who reads campaigns, their graph and statistics (sales managers too)."""
+    return may(user, VIEW, "campaigns")
+
+
 def may_read_audit_log(user: User) -> bool:
     """The audit log names who changed what and every sign-in: administrators only."""
     return user.is_superuser or user.role == Role.ADMIN

@@ -174,6 +174,12 @@ def enrol_segment_members(campaign: Campaign) -> int:
     return entered
 
 
+def leave_all(enrollments: QuerySet[Enrollment], *, reason: str) -> int:
+    """End the active ones among `enrollments` (e.g. those at a step the editor removed):
+    one `campaign_left` event each; a few statements."""
+    return _leave(enrollments, reason=reason)
+
+
 def leave_walkers(walkers: Sequence[Walker]) -> None:
     """End the memberships the engine says leave: one statement per reason."""
     by_reason: dict[tuple[str, str], list[int]] = defaultdict(list)

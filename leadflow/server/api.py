@@ -163,6 +163,7 @@ def _register() -> None:
     from leadflow.accounts.api import router as accounts
     from leadflow.analytics.api import router as analytics
     from leadflow.audit.api import router as audit
+    from leadflow.campaigns.api import router as campaigns
     from leadflow.capture.api import router as capture
     from leadflow.emails.api import router as emails
     from leadflow.emails.api_bounces import router as email_bounces
@@ -205,6 +206,7 @@ def _register() -> None:
     api.add_router("/broadcasts", broadcasts)
     api.add_router("/segments", segments)
     api.add_router("/emails", emails)
+    api.add_router("/campaigns", campaigns)
 
 
 _register()
