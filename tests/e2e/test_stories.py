@@ -1,0 +1,146 @@
+"""The four acceptance stories of PRODUCT.md, end to end.
+
+Each runs through the real parts: the marketer's setup through the services, people
+signing up on the public form pages, a real SMTP server receiving every email, the
+people opening them and following their links in a browser (story_kit.Person), the
+shop's server posting purchases and page views to /api/v1/events with a token, the
+workers run until idle (story_kit.work), and the clock moved forward instead of sleeping.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from leadflow.campaigns.models import Enrollment
+from leadflow.core import clock
+from leadflow.leads.models import Lead
+from leadflow.notifications.models import Notification
+from tests.e2e.story_kit import (
+    AUTOMATE,
+    BASE_URL,
+    Person,
+    automation_path,
+    later,
+    subject,
+    text,
+    work,
+)
+
+pytestmark = pytest.mark.django_db
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(settings):
+    settings.BASE_URL = BASE_URL
+    with clock.travel():
+        yield
+
+
+def membership(lead: Lead, campaign) -> Enrollment:
+    """The lead's latest membership of the campaign."""
+    return Enrollment.objects.filter(lead=lead, campaign=campaign).order_by("-pk").first()
+
+
+def timeline(api, lead: Lead) -> list[dict]:
+    """The lead's events as the API shows them, oldest first."""
+    items = api.get(f"/leads/{lead.pk}/timeline", limit=500).json()["items"]
+    return list(reversed(items))
+
+
+def in_order(events: list[dict], *wanted: tuple[str, dict]) -> None:
+    """The timeline holds the wanted events (type, some of its properties) in that order."""
+    at = 0
+    for type_, props in wanted:
+        while at < len(events) and not (events[at]["type"] == type_ and all(
+                events[at]["properties"].get(k) == v for k, v in props.items())):
+            at += 1
+        assert at < len(events), f"no {type_} {props} after the events before it in " + \
+            str([e["type"] for e in events])
+        at += 1
+
+
+def test_story_mickael(smtp_server, admin_user, api):
+    """Mickaël, MQL to SQL: he signs up (+5) and is nurtured; he opens the newsletter
+    (+10: 15 points, MQL) and moves to the targeted campaign; its email asks what he
+    expects, he answers "software to automate tasks" (+20); offered a demo, he books one
+    (+20): SQL, and his rep is told at once."""
+    path = automation_path(admin_user, rep_email="anne@example.com")
+    mickael = Person(smtp_server, "mickael@example.com")
+
+    # He signs up for the newsletter on the website, consenting to receive it.
+    mickael.fill(f"{BASE_URL}/f/newsletter/", {"email": "mickael@example.com",
+                                               "first_name": "Mickaël"}, consent=True)
+    lead = Lead.objects.get(email="mickael@example.com")
+    assert (lead.score, lead.stage, lead.owner) == (5, "lead", path["rep"])
+    assert membership(lead, path["nurture"]).status == "active"
+
+    # The nurture campaign sends the newsletter.
+    work()
+    assert mickael.subjects() == ["This month: three tasks to stop doing by hand"]
+
+    # He reads it and follows its link to the article: 15 points, an MQL, and he moves
+    # from nurture to the targeted campaign, whose first email asks what he expects.
+    went = mickael.click(mickael.last(), "Read the article")
+    assert went == "https://www.example.com/blog/three-tasks"
+    lead.refresh_from_db()
+    assert (lead.score, lead.stage) == (15, "mql")
+    assert membership(lead, path["nurture"]).status == "converted"
+    assert membership(lead, path["targeted"]).status == "active"
+    assert not Notification.objects.exists()  # marketing keeps an MQL for now
+    work()
+    ask = mickael.last("What do you expect")
+
+    # He answers, the next day, on the form the email links to: +20.
+    later(DAY)
+    form = mickael.click(ask, "Tell us what you expect")
+    assert form == f"{BASE_URL}/f/expectations/"
+    mickael.fill(form, {"email": "mickael@example.com", "expectation": AUTOMATE})
+    lead.refresh_from_db()
+    assert (lead.score, lead.interest_score, lead.custom["expectation"]) == (35, 20, AUTOMATE)
+
+    # The answer takes him past the decision at once: the demo offer arrives.
+    work()
+    offer = mickael.last("a 30-minute demo")
+    assert "You told us you want software to automate tasks" in text(offer)
+
+    # He books the demo: +20, SQL, out of the campaign (its goal), and his rep is told at
+    # once, before any worker runs.
+    later(DAY)
+    mickael.fill(mickael.click(offer, "Book my demo"), {"email": "mickael@example.com"})
+    lead.refresh_from_db()
+    assert (lead.score, lead.stage, lead.owner) == (55, "sql", path["rep"])
+    assert membership(lead, path["targeted"]).status == "converted"
+    [note] = Notification.objects.filter(user=path["rep"], lead=lead)
+    assert note.kind == "handoff"
+    work()
+    [told] = smtp_server.to("anne@example.com")
+    assert subject(told) == "Lead handed off to you: Mickaël"
+    assert "Demo request (+20) - Wants software to automate tasks (+20)" in text(told)
+
+    # The timeline tells the whole story, in order.
+    nurture, targeted = path["nurture"].pk, path["targeted"].pk
+    in_order(timeline(api, lead),
+             ("form_submitted", {"form": "newsletter"}),
+             ("newsletter_signup", {}),
+             ("campaign_entered", {"campaign_id": nurture}),
+             ("email_sent", {}),
+             ("email_opened", {"engagement": "human"}),
+             ("stage_changed", {"from": "lead", "to": "mql"}),
+             ("campaign_entered", {"campaign_id": targeted}),
+             ("campaign_left", {"campaign_id": nurture, "status": "converted"}),
+             ("email_clicked", {"url": "https://www.example.com/blog/three-tasks"}),
+             ("email_sent", {}),
+             ("email_clicked", {"url": f"{BASE_URL}/f/expectations/"}),
+             ("form_submitted", {"form": "expectations"}),
+             ("email_sent", {}),
+             ("email_clicked", {"url": f"{BASE_URL}/f/demo/"}),
+             ("form_submitted", {"form": "demo"}),
+             ("demo_requested", {}),
+             ("stage_changed", {"from": "mql", "to": "sql"}),
+             ("handed_off", {}),
+             ("campaign_left", {"campaign_id": targeted, "status": "converted"}))
+    assert Enrollment.objects.filter(lead=lead, status="active").count() == 0
