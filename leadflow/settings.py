@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "leadflow.routing",
     "leadflow.emails",
     "leadflow.lists",
+    "leadflow.segments",
     "leadflow.notifications",
     "leadflow.campaigns",
     "leadflow.capture",

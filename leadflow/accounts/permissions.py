@@ -167,6 +167,8 @@ CONFIGURATION: dict[str, dict[str, frozenset[str]]] = {
     "forms": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
     "tracking": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
     "campaigns": {VIEW: _MARKETERS | {Role.SALES_MANAGER}, CHANGE: _MARKETERS},
+    # Everyone sees segments (and, of their members, the leads they see).
+    "segments": {VIEW: _ALL, CHANGE: _MARKETERS},
     "templates": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
     # Delivery: bounce and complaint reports, deliverability rates.
     "email": {VIEW: _MARKETERS, CHANGE: _MARKETERS},
@@ -195,6 +197,12 @@ def may_manage_email(user: User) -> bool:
     """Who records bounce and complaint reports (which suppress addresses) and reads the
     deliverability rates: the `email` row of CONFIGURATION."""
     return may(user, CHANGE, "email")
+
+
+def may_manage_segments(user: User) -> bool:
+    """Who creates, changes, rebuilds and deletes segments and includes or excludes
+    leads by hand: those who manage campaigns (the `segments` row of CONFIGURATION)."""
+    return may(user, CHANGE, "segments")
 
 
 def may_read_audit_log(user: User) -> bool:

@@ -18,6 +18,10 @@ class CampaignsConfig(AppConfig):
         steps.register_builtins()
         _register_reasons()
 
+        from leadflow.campaigns.entry import on_segment_changed
+        from leadflow.segments.signals import membership_changed
+
+        membership_changed.connect(on_segment_changed, dispatch_uid="campaigns.segments")
         signals.merging.connect(services.on_merging, dispatch_uid="campaigns.merging")
         signals.merge_undone.connect(services.on_merge_undone,
                                      dispatch_uid="campaigns.merge_undone")
@@ -31,6 +35,10 @@ def _register_reasons() -> None:
     from leadflow.tracking.events import label
 
     register_reason(r"completed", lambda m: _("all steps completed"))
+    register_reason(r"left the segment", lambda m: _("left the segment"))
+    register_reason(r"entered again", lambda m: _("entered the campaign again"))
+    register_reason(r"step removed", lambda m: _("its step was removed"))
+    register_reason(r"lead deleted", lambda m: _("lead deleted"))
     register_reason(r"campaign stopped", lambda m: _("campaign stopped"))
     register_reason(r"merged into another lead", lambda m: _("merged into another lead"))
     register_reason(r"goal reached: (.+)",

@@ -104,3 +104,16 @@ def _wake(batch: Batch) -> int:
     return Enrollment.objects.filter(
         status=Enrollment.Status.ACTIVE, waits_for__in=sorted(waited),
         lead_id__among=leads).update(next_run_at=clock.now(), claimed_by="")
+
+
+def on_segment_changed(sender: object, *, segment_id: int, entered: list[int],
+                       left: list[int], **_: object) -> None:
+    """segments.signals.membership_changed: leads joining a campaign's entry segment enter
+    it; those leaving it leave the campaigns that say so. A few queries per campaign."""
+    from leadflow.campaigns.services import enroll_many, leave_many
+
+    for campaign in Campaign.objects.filter(entry_segment_id=segment_id):
+        if entered and campaign.active and not campaign.archived:
+            enroll_many(entered, campaign)
+        if left and campaign.exit_on_segment_leave:
+            leave_many(campaign, left, reason="left the segment")

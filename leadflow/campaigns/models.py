@@ -30,6 +30,12 @@ class Campaign(models.Model):
     entry_score_group = models.ForeignKey("scoring.ScoreGroup", verbose_name=_("score group"),
                                           null=True, blank=True, on_delete=models.SET_NULL,
                                           related_name="+")
+    # Enters when joining this segment (and, if told so, leaves when leaving it).
+    entry_segment = models.ForeignKey("segments.Segment", verbose_name=_("enters on joining"),
+                                      null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="campaigns")
+    exit_on_segment_leave = models.BooleanField(_("leaves when leaving the segment"),
+                                                default=False)
     goal_event_type = models.CharField(_("goal event"), max_length=60, blank=True,
                                        help_text=_("leads leave when this happens, e.g. won"))
     goal_conditions = models.JSONField(_("goal event conditions"), default=list, blank=True)

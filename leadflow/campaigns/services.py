@@ -132,6 +132,28 @@ def leave(enrollment: Enrollment, *, reason: str,
     _leave(Enrollment.objects.filter(pk=enrollment.pk), reason=reason, status=status)
 
 
+def leave_many(campaign: Campaign, lead_ids: Sequence[int], *, reason: str) -> int:
+    """The leads' active memberships in `campaign` end (exited, with `reason`)."""
+    return _leave(Enrollment.objects.filter(campaign=campaign, lead_id__among=list(lead_ids)),
+                  reason=reason)
+
+
+def enrol_segment_members(campaign: Campaign) -> int:
+    """A campaign that enters on a segment, switched on: the segment's current members
+    enter (re-entry policy applies), in chunks. Returns how many entered."""
+    from leadflow.segments.models import SegmentMember
+
+    if campaign.entry_segment_id is None or not campaign.active or campaign.archived:
+        return 0
+    members = SegmentMember.objects.filter(segment_id=campaign.entry_segment_id).order_by(
+        "lead_id").values_list("lead_id", flat=True)
+    entered, after = 0, 0
+    while chunk := list(members.filter(lead_id__gt=after)[:5000]):
+        entered += len(enroll_many(chunk, campaign))
+        after = chunk[-1]
+    return entered
+
+
 def leave_walkers(walkers: Sequence[Walker]) -> None:
     """End the memberships the engine says leave: one statement per reason."""
     by_reason: dict[tuple[str, str], list[int]] = defaultdict(list)

@@ -16,7 +16,7 @@ from leadflow.accounts.permissions import Actor, scoped
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, InvalidInput, NotFound, contains_nul
 from leadflow.core.params import parse_id, valid_id
-from leadflow.leads import quality
+from leadflow.leads import quality, signals
 from leadflow.leads.bant import bant_value
 from leadflow.leads.dedupe import dedupe_keys
 from leadflow.leads.models import BANT_FIELDS, Channel, Consent, CustomFieldDefinition, Lead
@@ -293,6 +293,8 @@ def record_consent(lead: Lead, *, granted: bool, method: str, text: str = "",
     Lead.objects.filter(pk=lead.pk).update(**updates)
     for k, v in updates.items():
         setattr(lead, k, v)
+    # No event of its own (the caller's, if any, comes after): segments re-read the lead.
+    signals.fields_changed.send(sender=Lead, lead_ids=[lead.pk])
     return consent
 
 

@@ -18,3 +18,7 @@ merge_undone = Signal()
 # `rows_moved` (lead_ids): a merge or its undo moved events and ledger rows between these
 # leads; totals derived from them are stale.
 rows_moved = Signal()
+# `fields_changed` (lead_ids): lead columns were written by a path that records no event
+# (a consent recorded through the API, a team set by routing); what derives from them
+# (segment membership) is stale. Sent inside the writer's transaction.
+fields_changed = Signal()

@@ -26,6 +26,7 @@ from leadflow.core.addresses import is_valid_email
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from leadflow.core.params import valid_id
 from leadflow.leads.models import Lead
+from leadflow.lists import signals
 from leadflow.lists.models import LeadList, ListMember
 
 if TYPE_CHECKING:
@@ -233,6 +234,9 @@ def add_members(who: User | Actor | None, lead_list: LeadList, *,
         ListMember.objects.bulk_create(
             [ListMember(list=lead_list, lead_id=pk, added_at=now)
              for pk in found if pk not in before], ignore_conflicts=True, batch_size=2000)
+        if added := [pk for pk in found if pk not in before]:
+            signals.members_changed.send(sender=LeadList, list_id=lead_list.pk,
+                                         lead_ids=added)
     return MemberChanges(_settled(resolved, lambda pk, seen: "already" if pk in before
                                   or pk in seen else "added"))
 
@@ -249,6 +253,9 @@ def remove_members(who: User | Actor | None, lead_list: LeadList, *,
             else ListMember.objects.none()
         were = set(rows.values_list("lead_id", flat=True))
         rows.delete()
+        if were:
+            signals.members_changed.send(sender=LeadList, list_id=lead_list.pk,
+                                         lead_ids=sorted(were))
     return MemberChanges(_settled(resolved, lambda pk, seen: "removed"
                                   if pk in were and pk not in seen else "not_member"))
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from leadflow.accounts.models import Role, Team, User
 from leadflow.core import clock
+from leadflow.leads import signals
 from leadflow.leads.models import Lead
 from leadflow.routing.models import RoutingRule
 from leadflow.tracking.models import Event, EventType
@@ -79,6 +80,9 @@ def route_leads(leads: Sequence[Lead]) -> dict[int, User]:
         Lead.objects.filter(pk__among=[lead.pk for ls in kept.values() for lead in ls]).update(
             team_id=_case({t: [lead.pk for lead in ls] for t, ls in kept.items()}),
             updated_at=now)
+        # No event says so: what derives from the team (segments) re-reads these leads.
+        signals.fields_changed.send(sender=Lead, lead_ids=[lead.pk for ls in kept.values()
+                                                           for lead in ls])
         for team_id, team_leads in kept.items():
             for lead in team_leads:
                 lead.team = teams[team_id]

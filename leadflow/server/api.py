@@ -179,11 +179,14 @@ def _register() -> None:
     from leadflow.notifications.api import router as notifications
     from leadflow.scoring.api import router as scoring
     from leadflow.scoring.api_rules import router as scoring_rules
+    from leadflow.segments.api import leads_router as lead_segments
+    from leadflow.segments.api import router as segments
     from leadflow.tracking.api import router as tracking
 
     api.add_router("/leads", leads)
     api.add_router("/leads", lifecycle)  # the outcome of a lead's deal
     api.add_router("/leads", scoring)  # why a lead scores what it scores
+    api.add_router("/leads", lead_segments)  # its segments and why
     api.add_router("/events", tracking)
     api.add_router("/notifications", notifications)
     api.add_router("/reports", analytics)
@@ -200,6 +203,7 @@ def _register() -> None:
     api.add_router("/emails/senders", email_senders)
     api.add_router("/lists", lists)
     api.add_router("/broadcasts", broadcasts)
+    api.add_router("/segments", segments)
     api.add_router("/emails", emails)
 
 

@@ -25,17 +25,24 @@ class ServerConfig(AppConfig):
         from leadflow.scoring import decay
         from leadflow.scoring import jobs as rescores
         from leadflow.scoring import services as scoring
+        from leadflow.segments import services as segments
+        from leadflow.segments import windows as segment_windows
         from leadflow.server import demo_reasons
 
         # The order is the behaviour: scores before the single lead write, the stage
         # after the new scores, campaigns reacting to both.
         # Hand-offs are told (assignment, notification, email) before campaigns react.
+        # Segments only queue the leads to re-evaluate (a worker does it, in seconds).
         pipeline.configure((scoring.on_events, totals.on_events, lifecycle.on_events,
-                            notifications.on_events, campaign_entry.on_events))
+                            segments.on_events, notifications.on_events,
+                            campaign_entry.on_events))
         # Campaign steps and one-off sends queue emails, so the outbox comes after them;
         # decay before the campaign steps, so that a lead whose score fell takes its new
         # path at once.
+        # Segments after decay (scores moved) and before campaigns (entry by segment);
+        # the time windows first, so that the refresh takes their leads in the same tick.
         periodic.configure((imports.run_due_jobs, rescores.run_due, decay.apply_decay,
+                            segment_windows.check_time_windows, segments.refresh_due,
                             campaigns.run_due_enrollments, broadcasts.run_due,
                             outbox.send_due, retention.erase_due_automatically,
                             deliverability.alert_complaint_rates, dns_check.run_due))

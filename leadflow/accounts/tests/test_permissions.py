@@ -22,7 +22,7 @@ from leadflow.routing.services import assign_lead
 pytestmark = pytest.mark.django_db
 
 KINDS = {"scoring_rules", "stages", "forms", "tracking", "campaigns", "templates",
-         "routing", "spend", "webhooks", "users", "tokens",
+         "segments", "routing", "spend", "webhooks", "users", "tokens",
          "email", "email_topics", "suppression"}
 
 

@@ -72,6 +72,12 @@ def _person_everywhere(client, admin_user) -> Lead:
     message.refresh_from_db()
     assert message.status == "sent"
     _report_bounce(client, token, message)
+    # In a dynamic segment, and kept in another by hand: membership, override, history.
+    from leadflow.segments import services as segments
+
+    segments.create_segment(admin_user, name="Everyone", filter={"all": []})
+    picked = segments.create_segment(admin_user, name="Picked", filter={"any": []})
+    segments.include(admin_user, picked, [lead.pk], reason=f"asked by {EMAIL}")
     return lead
 
 
@@ -109,6 +115,10 @@ def test_an_erased_person_is_nowhere_in_the_database_nor_the_data_folder(
     assert r.status_code == 200, r.content
 
     assert find_text(PERSON) == []
+    from leadflow.segments.models import SegmentChange, SegmentMember, SegmentOverride
+
+    assert not any(model.objects.filter(lead_id=lead.pk).exists()
+                   for model in (SegmentMember, SegmentOverride, SegmentChange))
 
 
 def test_import_file_keeps_the_other_peoples_rows_and_the_jobs_counts(client, admin_user,

@@ -14,15 +14,19 @@ from leadflow.notifications import deliverability
 from leadflow.scoring import decay
 from leadflow.scoring import jobs as rescores
 from leadflow.scoring import services as scoring
+from leadflow.segments import services as segments
+from leadflow.segments import windows as segment_windows
 from leadflow.tracking.services import record_halt
 
 
 def test_pipeline_steps_run_scores_then_the_lead_write_then_stages_then_campaigns():
     from leadflow.notifications import services as notifications
 
-    # Hand-offs are told (notifications) before campaigns react.
+    # Hand-offs are told (notifications) before campaigns react; segments only queue
+    # the leads to re-evaluate, after the stage moved.
     assert pipeline._steps == (scoring.on_events, totals.on_events, lifecycle.on_events,
-                               notifications.on_events, campaign_entry.on_events)
+                               segments.on_events, notifications.on_events,
+                               campaign_entry.on_events)
 
 
 def test_lifecycle_receives_the_rescores_of_scoring():
@@ -37,6 +41,7 @@ def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
     from leadflow.lists import broadcasts
 
     assert periodic._jobs == (imports.run_due_jobs, rescores.run_due, decay.apply_decay,
+                              segment_windows.check_time_windows, segments.refresh_due,
                               campaigns.run_due_enrollments, broadcasts.run_due,
                               outbox.send_due, retention.erase_due_automatically,
                               deliverability.alert_complaint_rates, dns_check.run_due)
@@ -86,6 +91,21 @@ def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
     assert lists.on_merging in connected[signals.merging]
     assert lists.on_merge_undone in connected[signals.merge_undone]
     assert on_rows_moved in connected[signals.rows_moved]
+    from leadflow.lists.signals import members_changed
+    from leadflow.scoring.signals import scores_rebuilt
+    from leadflow.segments import hooks
+    from leadflow.segments.erasure import forget_memberships
+
+    assert forget_memberships in privacy._stores
+    assert hooks.on_merging in connected[signals.merging]
+    assert hooks.on_merge_undone in connected[signals.merge_undone]
+    assert hooks.on_fields_changed in [r() for _k, r, *_ in signals.fields_changed.receivers]
+    assert hooks.on_scores_rebuilt in [r() for _k, r, *_ in scores_rebuilt.receivers]
+    assert hooks.on_list_changed in [r() for _k, r, *_ in members_changed.receivers]
+    from leadflow.campaigns.entry import on_segment_changed
+    from leadflow.segments.signals import membership_changed
+
+    assert on_segment_changed in [r() for _k, r, *_ in membership_changed.receivers]
     assert events.REGISTRY[EventType.LEAD_CREATED].detail is not None
     assert events.REGISTRY[EventType.STAGE_CHANGED].title is not None
     assert events.REGISTRY[EventType.QUALITY_FLAGS_CHANGED].detail is not None

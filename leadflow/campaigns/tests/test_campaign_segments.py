@@ -1,0 +1,100 @@
+"""Campaigns and segments: joining a segment enters its campaign (leaving it may end the
+membership), and a condition step takes the yes or no path by any segment-style filter."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadflow.accounts.permissions import Actor
+from leadflow.campaigns.engine import run_due_enrollments
+from leadflow.campaigns.models import Campaign, Enrollment, Step
+from leadflow.campaigns.services import enrol_segment_members, enroll_many
+from leadflow.segments import services as segments
+from leadflow.tracking.services import NewEvent, record_events
+
+pytestmark = pytest.mark.django_db
+
+TV = {"event": {"type": "page_view", "min": 6,
+                "where": [{"field": "url", "op": "contains", "value": "/tv/"}]}}
+
+
+def views(lead, n: int) -> None:
+    record_events([NewEvent("page_view", lead_id=lead.pk,
+                            properties={"url": f"https://shop.example/tv/{i}"})
+                   for i in range(n)])
+
+
+@pytest.fixture
+def tv_segment():
+    return segments.create_segment(Actor.system(), name="Viewed more than 5 TV pages",
+                                   filter=TV)
+
+
+def test_the_lead_joining_the_segment_enters_its_campaign(tv_segment, make_lead):
+    campaign = Campaign.objects.create(name="TV offers", entry_segment=tv_segment)
+    Step.objects.create(campaign=campaign, position=1, kind=Step.Kind.ADD_POINTS, points=3)
+    lead = make_lead("tv@example.com")
+
+    views(lead, 5)
+    segments.refresh_due()
+    assert not Enrollment.objects.exists()
+
+    views(lead, 1)
+    segments.refresh_due()
+    assert Enrollment.objects.get(lead=lead, campaign=campaign).status == "active"
+
+
+def test_leaving_the_segment_ends_the_membership_when_the_campaign_says_so(
+        tv_segment, make_lead):
+    stays = Campaign.objects.create(name="Stays", entry_segment=tv_segment)
+    leaves = Campaign.objects.create(name="Leaves", entry_segment=tv_segment,
+                                     exit_on_segment_leave=True)
+    for campaign in (stays, leaves):
+        Step.objects.create(campaign=campaign, position=1, kind=Step.Kind.WAIT,
+                            wait_seconds=86400)
+    lead = make_lead("tv@example.com")
+    views(lead, 6)
+    segments.refresh_due()
+
+    segments.exclude(Actor.system(), tv_segment, [lead.pk], "no longer interested")
+
+    assert Enrollment.objects.get(campaign=stays).status == "active"
+    gone = Enrollment.objects.get(campaign=leaves)
+    assert (gone.status, gone.exit_reason) == ("exited", "left the segment")
+
+
+def test_switching_on_a_segment_campaign_enrols_the_current_members(tv_segment, make_lead):
+    members = [make_lead(f"m{i}@example.com") for i in range(3)]
+    for lead in members:
+        views(lead, 6)
+    segments.refresh_due()
+    campaign = Campaign.objects.create(name="Late", entry_segment=tv_segment)
+
+    assert enrol_segment_members(campaign) == 3
+    assert enrol_segment_members(campaign) == 0  # already in (re-entry: after exit)
+
+
+def test_a_condition_step_takes_the_yes_or_the_no_path_by_the_filter(make_lead):
+    campaign = Campaign.objects.create(name="By country")
+    french = Step.objects.create(campaign=campaign, position=2, kind=Step.Kind.ADD_POINTS,
+                                 points=10)
+    others = Step.objects.create(campaign=campaign, position=3, kind=Step.Kind.ADD_POINTS,
+                                 points=1)
+    Step.objects.create(campaign=campaign, position=1, kind=Step.Kind.CONDITION,
+                        config={"filter": {"field": "country", "op": "equals",
+                                           "value": "FR"}},
+                        next_step=french, no_step=others)
+    Step.objects.filter(pk=french.pk).update(next_step=None)
+    # French leads end after their step 2: step 3 is on the "no" branch only.
+    Step.objects.create(campaign=campaign, position=4, kind=Step.Kind.EXIT)
+    Step.objects.filter(pk=french.pk).update(next_step=Step.objects.get(position=4,
+                                                                        campaign=campaign))
+    fr, de = make_lead("fr@example.com", country="FR"), make_lead("de@example.com",
+                                                                   country="DE")
+    enroll_many([fr.pk, de.pk], campaign)
+
+    run_due_enrollments()
+
+    fr.refresh_from_db()
+    de.refresh_from_db()
+    assert (fr.score, de.score) == (10, 1)

@@ -1,0 +1,425 @@
+"""Segments: made, changed, rebuilt and deleted by those who manage them (marketing,
+admins, and Leadflow itself: a campaign's actor); members included or excluded by hand;
+membership kept current as events arrive and time passes.
+
+How membership stays current (docs/segments.md):
+- the pipeline step `on_events` only queues the batch's leads as possibly changed (one
+  INSERT into DirtyLead, when an active segment can read what the batch carries) and
+  wakes a worker after the commit;
+- `refresh_due` (a periodic job, and that task) claims queued leads in batches
+  (DELETE ... RETURNING, SKIP LOCKED on PostgreSQL: safe with N workers; a worker that
+  dies rolls its claim back) and re-evaluates them against every active segment;
+- `windows.check_time_windows` (periodic, every 30 s) queues the leads whose time window
+  or inactivity threshold was crossed since it last looked, with no event at all;
+- lead writes that record no event (a consent recorded through the API, a re-score, a
+  static list's members) queue their leads through the signals of leads, scoring and
+  lists (segments.hooks).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.deletion import ProtectedError
+from django.utils.translation import gettext as _
+
+from leadflow.accounts.permissions import Actor, lead_scope, may_manage_segments, scoped
+from leadflow.core import clock
+from leadflow.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from leadflow.core.params import valid_id
+from leadflow.core.sqlarrays import int_array
+from leadflow.leads.models import Lead
+from leadflow.segments import evaluate, filters, language, membership
+from leadflow.segments.models import (
+    DirtyLead,
+    Segment,
+    SegmentChange,
+    SegmentMember,
+    SegmentOverride,
+)
+
+if TYPE_CHECKING:
+    from leadflow.accounts.models import User
+    from leadflow.core.pipeline import Batch
+
+log = logging.getLogger(__name__)
+
+# Leads re-evaluated per transaction of refresh_due, and transactions per call.
+BATCH = 2000
+ROUNDS = 20
+MAX_ITEMS = 10_000
+
+
+# --- who ----------------------------------------------------------------------------------
+
+def _manager(who: User | Actor | None) -> Actor:
+    actor = Actor.of(who)
+    if actor.is_public:
+        raise Forbidden(_("Segments are managed by people and campaigns, not by public "
+                          "channels."))
+    if actor.user is not None and not may_manage_segments(actor.user):
+        raise Forbidden(_("Only administrators and marketing manage segments."))
+    return actor
+
+
+def _who(actor: Actor) -> str:
+    return actor.user.get_username() if actor.user is not None else "Leadflow"
+
+
+# --- reading ----------------------------------------------------------------------------
+
+def get_segment(segment_id: int) -> Segment:
+    found = Segment.objects.filter(pk=segment_id).first() if valid_id(segment_id) else None
+    if found is None:
+        raise NotFound(_("No segment #%(id)s.") % {"id": segment_id})
+    return found
+
+
+def visible_members(user: User, segment: Segment) -> QuerySet[SegmentMember]:
+    """The segment's members `user` may see (a rep: their own leads), newest first."""
+    rows = SegmentMember.objects.filter(segment=segment)
+    scope = lead_scope(user)
+    if scope is not None:
+        rows = rows.filter(lead__in=scoped(Lead.objects.all(), user))
+    return rows.select_related("lead").order_by("-since", "-lead_id")
+
+
+def visible_count(user: User, segment: Segment) -> int:
+    """The members `user` may see: the stored count for those who see every lead."""
+    if lead_scope(user) is None:
+        return segment.member_count
+    return visible_members(user, segment).count()
+
+
+def visible_history(user: User, segment: Segment) -> QuerySet[SegmentChange]:
+    rows = SegmentChange.objects.filter(segment=segment)
+    if lead_scope(user) is not None:
+        rows = rows.filter(lead__in=scoped(Lead.objects.all(), user))
+    return rows.select_related("lead").order_by("-at", "-id")
+
+
+def members_among(segment_id: int, lead_ids: Sequence[int]) -> set[int]:
+    """The leads among `lead_ids` in the segment now (one query per 10,000 ids)."""
+    ids = sorted(set(lead_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), MAX_ITEMS):
+        found.update(SegmentMember.objects.filter(
+            segment_id=segment_id, lead_id__among=ids[start:start + MAX_ITEMS])
+            .values_list("lead_id", flat=True))
+    return found
+
+
+def segments_of(user: User, lead: Lead) -> list[SegmentMember]:
+    """The lead's memberships (the caller made sure `user` sees the lead)."""
+    return list(SegmentMember.objects.filter(lead=lead).select_related("segment")
+                .order_by("segment__name"))
+
+
+def history_of(lead: Lead, limit: int = 100) -> list[SegmentChange]:
+    return list(SegmentChange.objects.filter(lead=lead).select_related("segment")
+                .order_by("-at", "-id")[:limit])
+
+
+@dataclass
+class Preview:
+    count: int
+    sample: list[Lead]
+
+
+def preview(who: User | Actor | None, tree: Any, *, sample: int = 10) -> Preview:
+    """How many leads a filter matches now, and the hottest few (the builder's live
+    count). Managers only: the count is of every lead."""
+    _manager(who)
+    tree = filters.validate(tree)
+    leads = filters.lead_queryset(tree)
+    return Preview(leads.count(), list(leads.order_by("-score", "-id")[:sample]))
+
+
+# --- writing segments -------------------------------------------------------------------
+
+def _clean(name: Any, description: Any) -> tuple[str, str]:
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise InvalidInput(_("Give the segment a name."), field="name")
+    if len(name) > 120:
+        raise InvalidInput(_("A segment's name has at most 120 characters."), field="name")
+    description = str(description or "").strip()
+    if "\x00" in name + description:
+        raise InvalidInput(_("Text may not contain NUL characters."), field="description")
+    return name, description
+
+
+def _derive(segment: Segment) -> None:
+    segment.time_dependent = language.is_time_dependent(segment.filter)
+    segment.reads_segments = sorted(language.references(segment.filter, "segment"))
+
+
+def create_segment(who: User | Actor | None, *, name: str, filter: Any,
+                   description: str = "", active: bool = True) -> Segment:
+    """A new segment, built at once (its members are there on return); its name is
+    unique (Conflict otherwise)."""
+    actor = _manager(who)
+    name, description = _clean(name, description)
+    tree = filters.validate(filter)
+    now = clock.now()
+    segment = Segment(name=name, description=description, filter=tree, active=active,
+                      created_by=actor.user, created_at=now, updated_at=now)
+    _derive(segment)
+    try:
+        with transaction.atomic():
+            segment.save()
+    except IntegrityError:
+        raise Conflict(_("A segment named %(name)r exists already.") % {"name": name},
+                       field="name") from None
+    _rebuild(segment)
+    return segment
+
+
+def update_segment(who: User | Actor | None, segment: Segment, *, name: str | None = None,
+                   description: str | None = None, filter: Any = None,
+                   active: bool | None = None) -> Segment:
+    """Change a segment; a new filter (or switching it on) rebuilds it at once."""
+    _manager(who)
+    new_name, new_description = _clean(segment.name if name is None else name,
+                                       segment.description if description is None
+                                       else description)
+    rebuild = False
+    if filter is not None:
+        tree = filters.validate(filter, segment_id=segment.pk)
+        rebuild = tree != segment.filter
+        segment.filter = tree
+    if active is not None:
+        rebuild = rebuild or (active and not segment.active)
+        segment.active = active
+    segment.name, segment.description = new_name, new_description
+    segment.updated_at = clock.now()
+    _derive(segment)
+    try:
+        with transaction.atomic():
+            segment.save()
+    except IntegrityError:
+        raise Conflict(_("A segment named %(name)r exists already.") % {"name": new_name},
+                       field="name") from None
+    if rebuild:
+        _rebuild(segment)
+    return segment
+
+
+def delete_segment(who: User | Actor | None, segment: Segment) -> None:
+    """Delete a segment, its members, overrides and history; refused while another
+    segment reads it, or while something else (a campaign) refers to it."""
+    _manager(who)
+    if readers := readers_of(segment):
+        raise Conflict(_("The segment %(name)r reads this one: change it first.")
+                       % {"name": readers[0].name})
+    try:
+        with transaction.atomic():
+            segment.delete()
+    except ProtectedError:
+        raise Conflict(_("Something uses this segment (a campaign?): it cannot be "
+                         "deleted.")) from None
+
+
+def rebuild_segment(who: User | Actor | None, segment: Segment) -> tuple[list[int], list[int]]:
+    """Recompute the segment's members from its filter and overrides (set-based).
+    Returns (entered, left)."""
+    _manager(who)
+    return _rebuild(segment)
+
+
+def _rebuild(segment: Segment, reason: str = membership.REBUILD) -> tuple[list[int], list[int]]:
+    with transaction.atomic():
+        entered, left = membership.rebuild(segment, reason=reason)
+        # Segments reading this one see the change through their own refresh.
+        if (entered or left) and any(s.active for s in readers_of(segment)):
+            mark_dirty([*entered, *left])
+    return entered, left
+
+
+def _resolve(actor: Actor, lead_ids: Sequence[int]) -> list[int]:
+    """The ids among `lead_ids` of leads the actor may see (never an erased one)."""
+    if len(lead_ids) > MAX_ITEMS:
+        raise InvalidInput(_("At most %(n)s leads per request: send several batches.")
+                           % {"n": f"{MAX_ITEMS:,}"}, field="lead_ids")
+    ids = sorted({int(i) for i in lead_ids if valid_id(int(i))})
+    if not ids:
+        return []
+    leads = Lead.objects.filter(erased_at__isnull=True, pk__among=ids)
+    if actor.user is not None:
+        leads = scoped(leads, actor.user)
+    return sorted(leads.values_list("pk", flat=True))
+
+
+def include(who: User | Actor | None, segment: Segment, lead_ids: Sequence[int],
+            reason: str = "") -> list[int]:
+    """Keep these leads in the segment whatever its filter says (until excluded); they
+    are members on return. Leads the actor does not see are left out. Returns the
+    leads that entered."""
+    actor = _manager(who)
+    ids = _resolve(actor, lead_ids)
+    why = f"added by {_who(actor)}" + (f": {reason}" if reason else "")
+    return membership.set_overrides(segment, ids, include=True, by=_who(actor),
+                                    reason=why)[0]
+
+
+def exclude(who: User | Actor | None, segment: Segment, lead_ids: Sequence[int],
+            reason: str = "") -> list[int]:
+    """Keep these leads out of the segment whatever its filter says (until included);
+    Returns the leads that left."""
+    actor = _manager(who)
+    ids = _resolve(actor, lead_ids)
+    why = f"removed by {_who(actor)}" + (f": {reason}" if reason else "")
+    return membership.set_overrides(segment, ids, include=False, by=_who(actor),
+                                    reason=why)[1]
+
+
+def clear_overrides(who: User | Actor | None, segment: Segment,
+                    lead_ids: Sequence[int]) -> int:
+    """Let these leads follow the filter again (their include or exclude is dropped);
+    they are re-evaluated at once. Returns how many overrides were dropped."""
+    actor = _manager(who)
+    ids = _resolve(actor, lead_ids)
+    with transaction.atomic():
+        dropped, _ = SegmentOverride.objects.filter(segment=segment,
+                                                    lead_id__among=ids).delete() if ids \
+            else (0, {})
+        SegmentMember.objects.filter(segment=segment, lead_id__among=ids).update(manual=False) \
+            if ids else None
+        membership.refresh_leads(ids, segments=[segment] if segment.active else [])
+    return dropped
+
+
+# --- keeping membership current ------------------------------------------------------
+
+def _watched_types() -> set[str] | None:
+    """The event types that can change some active segment's membership: None for any
+    (a filter reading lead fields or scores), an empty set when there is no active
+    segment. One query."""
+    types: set[str] = set()
+    for tree in Segment.objects.filter(active=True).values_list("filter", flat=True):
+        for leaf in language.leaves(tree):
+            spec = language.behaviour(leaf)
+            if spec is None:
+                return None
+            types.add(spec.type)
+    return types
+
+
+def on_events(batch: Batch) -> None:
+    """Pipeline step: queue the batch's leads whose memberships may have changed (one
+    INSERT, none when no active segment reads what the batch carries); a worker is
+    woken after the commit."""
+    events = [e for e in batch.events if e.lead_id is not None]
+    if not events and not batch.new_leads:
+        return
+    types = _watched_types()
+    if types is not None:
+        if not types:
+            return
+        events = [e for e in events if e.type in types]
+    ids = {e.lead_id for e in events} | (set(batch.new_leads) if types is None else set())
+    mark_dirty(ids)  # type: ignore[arg-type]
+
+
+def mark_dirty(lead_ids: Any, cause: str = "event") -> None:
+    """Queue leads to be re-evaluated by the refresh job (one statement); wake a worker
+    after the commit."""
+    ids = sorted(set(lead_ids))
+    if not ids:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO segments_dirtylead (lead_id, cause) "
+                           "SELECT unnest(%s::bigint[]), %s", [int_array(ids), cause])
+    else:
+        DirtyLead.objects.bulk_create([DirtyLead(lead_id=pk, cause=cause) for pk in ids],
+                                      batch_size=2000)
+    _kick()
+
+
+def _kick() -> None:
+    # Once per transaction: the callback is on the connection's list until it commits.
+    if connection.in_atomic_block and any(entry[1] is _wake
+                                          for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_wake)
+
+
+def _wake() -> None:
+    from leadflow.segments.tasks import refresh_segments_task
+
+    try:
+        refresh_segments_task.enqueue()
+    except Exception:  # the periodic tick refreshes anyway
+        log.exception("could not enqueue refresh_segments_task")
+
+
+def refresh_due(worker: str = "") -> int:
+    """Periodic job: re-evaluate the queued leads against every active segment, BATCH
+    leads per transaction. Returns how many memberships changed."""
+    changed = 0
+    for _round in range(ROUNDS):
+        with transaction.atomic():
+            claimed = _claim(BATCH)
+            if not claimed:
+                break
+            causes: dict[int, str] = {}
+            for lead_id, cause in claimed:
+                if causes.get(lead_id) != "time":
+                    causes[lead_id] = cause
+            changed += membership.refresh_leads(sorted(causes), causes)
+    return changed
+
+
+def _claim(limit: int) -> list[tuple[int, str]]:
+    """Take up to `limit` queued rows (deleted now, back if the transaction rolls back);
+    rows another worker holds are skipped."""
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked \
+        else ""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM segments_dirtylead WHERE id IN (SELECT id FROM "  # noqa: S608
+                       f"segments_dirtylead ORDER BY id LIMIT %s{lock}) "
+                       "RETURNING lead_id, cause", [limit])
+        return cursor.fetchall()
+
+
+# --- why -------------------------------------------------------------------------------
+
+@dataclass
+class Explanation:
+    segment: Segment
+    member: bool
+    since: datetime | None
+    override: str  # "include", "exclude" or ""
+    matches: bool
+    conditions: evaluate.Explained
+
+
+def explain(segment: Segment, lead: Lead) -> Explanation:
+    """Why the lead is (or is not) in the segment: its membership, any override, and each
+    condition of the filter as it holds now, with the events that satisfy the
+    behaviour conditions."""
+    row = SegmentMember.objects.filter(segment=segment, lead=lead).first()
+    override = SegmentOverride.objects.filter(segment=segment, lead=lead).values_list(
+        "include", flat=True).first()
+    facts = evaluate.load(segment.filter, [lead.pk])
+    tree = evaluate.explain(segment.filter, lead.pk, facts)
+    return Explanation(segment, row is not None, row.since if row else None,
+                       "" if override is None else ("include" if override else "exclude"),
+                       tree.holds and lead.pk in facts.values, tree)
+
+
+def explain_lead(user: User, lead: Lead) -> list[Explanation]:
+    """Why the lead is in each of its segments (the caller made sure `user` sees it)."""
+    return [explain(m.segment, lead) for m in segments_of(user, lead)]
+
+
+def readers_of(segment: Segment) -> list[Segment]:
+    return [s for s in Segment.objects.filter(~Q(pk=segment.pk))
+            if segment.pk in (s.reads_segments or ())]
