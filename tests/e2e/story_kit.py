@@ -2,12 +2,13 @@
 mail in a browser, and the marketer's setup through the services.
 
 The workers are the real ones, run in the test's thread until nothing is due: the
-campaign engine (`run_due_enrollments`) and the outbox (`send_due`), which hands the mail
-to the real SMTP server of the `smtp_server` fixture. A person opens the tracking pixel
-and follows the links of the messages that server received, with a browser's user agent
-from a home address, some minutes after delivery, so that Leadflow counts the open or
-click as a person's (emails.engagement); they fill forms on their public page as a
-browser would (the hidden fields sent back, after a while to type).
+segment refresh, the campaign engine (`run_due_enrollments`) and the outbox
+(`send_due`), which hands the mail to the real SMTP server of the `smtp_server` fixture.
+A person opens the tracking pixel and follows the links of the messages that server
+received, with a browser's user agent from a home address, some minutes after delivery,
+so that Leadflow counts the open or click as a person's (emails.engagement); they fill
+forms on their public page as a browser would (the hidden fields sent back, after a
+while to type).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from leadflow.campaigns.engine import run_due_enrollments
 from leadflow.campaigns.models import Campaign, Step
 from leadflow.core import clock
 from leadflow.emails.outbox import send_due
+from leadflow.segments.services import refresh_due as refresh_segments
 
 BASE_URL = "https://leads.example.com"
 BROWSER_UA = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 "
@@ -36,10 +38,12 @@ TYPING = timedelta(minutes=1)
 
 
 def work() -> tuple[int, int]:
-    """The workers, until nothing is due: campaign steps and email sends, in turns (a
-    sent email lets its step go on, which may queue the next). Returns (steps, sends)."""
+    """The workers, until nothing is due: segment membership (which enters campaigns),
+    campaign steps and email sends, in turns (a sent email lets its step go on, which
+    may queue the next). Returns (steps, sends)."""
     steps = sends = 0
     for _ in range(50):
+        refresh_segments()
         ran, sent = run_due_enrollments(), send_due()
         steps, sends = steps + ran, sends + sent
         if not ran and not sent:
@@ -157,8 +161,9 @@ def automation_path(admin: Any, rep_email: str) -> dict[str, Any]:
     - stages: MQL at 15 points; a demo request makes an MQL an SQL, and SQL is where
       sales take over (the hand-off stage: the rep is told);
     - forms: the newsletter sign-up, "what do you expect?", the demo request;
-    - "Nurture" (on sign-up, or when a score comes back to 5): the newsletter every 30
-      days while the score is not negative; left when he moves on to "Targeted";
+    - "Nurture", for the segment "Newsletter readers" (signed up, score not negative):
+      the newsletter every 30 days; left on leaving the segment, and when moving on to
+      "Targeted" (its goal);
     - "Targeted" (at 15 points): asks what he expects, then offers a demo; converted
       when he asks for one.
     """
@@ -171,6 +176,8 @@ def automation_path(admin: Any, rep_email: str) -> dict[str, Any]:
     from leadflow.lifecycle.services import edit_stage
     from leadflow.routing.models import RoutingRule
     from leadflow.scoring.editor import save_rule
+    from leadflow.scoring.jobs import run_due as run_rescores
+    from leadflow.segments.services import create_segment
 
     team = Team.objects.create(name="Automation")
     rep = User.objects.create_user(username="anne", password="pw-anne", role=Role.SALES_REP,
@@ -233,7 +240,6 @@ def automation_path(admin: Any, rep_email: str) -> dict[str, Any]:
         ("Book my demo", f"{BASE_URL}/f/demo/"))
 
     S = Step.Kind
-    month = 30 * 86400
     targeted = campaign("Targeted: automation", [
         {"kind": S.SEND_EMAIL, "template": ask},
         {"kind": S.IF_SUBMITTED, "config": {"form": "expectations",
@@ -241,13 +247,38 @@ def automation_path(admin: Any, rep_email: str) -> dict[str, Any]:
         {"kind": S.SEND_EMAIL, "template": demo},
         {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 14}}},
     ], entry_score=15, goal_event_type="demo_requested")
+    # Nurtured: who signed up and whose score is not negative. Leaving the segment (the
+    # score fell below zero) is leaving the campaign; coming back to it, entering again.
+    readers = create_segment(admin, name="Newsletter readers", filter={"all": [
+        {"event": {"type": "newsletter_signup"}},
+        {"field": "score", "op": "gte", "value": 0}]})
     nurture = campaign("Nurture", [
         {"kind": S.SEND_EMAIL, "template": newsletter},
-        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "seconds": month}}},
-        {"kind": S.CONDITION, "label": "Score not negative",
-         "config": {"filter": {"field": "score", "op": "gte", "value": 0}}, "then": 1},
-    ], entry_event_type="newsletter_signup", entry_score=5,
+        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 30}}, "then": 1},
+    ], entry_segment=readers, exit_on_segment_leave=True,
+        reentry=Campaign.Reentry.AFTER_EXIT,
         goal_event_type="campaign_entered",
-        goal_conditions=[{"field": "campaign_id", "op": "equals", "value": targeted.pk}],
-        reentry=Campaign.Reentry.AFTER_EXIT)
-    return {"rep": rep, "nurture": nurture, "targeted": targeted}
+        goal_conditions=[{"field": "campaign_id", "op": "equals", "value": targeted.pk}])
+    run_rescores()  # the rules' re-score jobs, on no lead yet
+    return {"rep": rep, "nurture": nurture, "targeted": targeted, "readers": readers}
+
+
+def follow_the_targeted_path(person: Person, ask: Message) -> None:
+    """Stories 1 and 2 from the targeted campaign's first email: the next day the
+    person answers "software to automate tasks" on the form it links to; the demo offer
+    arrives at once; the next day they book the demo."""
+    later(timedelta(days=1))
+    form = person.click(ask, "Tell us what you expect")
+    assert form == f"{BASE_URL}/f/expectations/"
+    from leadflow.leads.models import Lead
+
+    before = Lead.objects.get(email=person.email).score
+    person.fill(form, {"email": person.email, "expectation": AUTOMATE})
+    lead = Lead.objects.get(email=person.email)
+    assert (lead.score, lead.interest_score) == (before + 20, 20)
+    assert lead.custom["expectation"] == AUTOMATE
+    work()
+    offer = person.last("a 30-minute demo")
+    assert "You told us you want software to automate tasks" in text(offer)
+    later(timedelta(days=1))
+    person.fill(person.click(offer, "Book my demo"), {"email": person.email})
