@@ -157,7 +157,7 @@ def automation_path(admin: Any, rep_email: str) -> dict[str, Any]:
 
     - rules: newsletter sign-up +5, at least one email opened +10, the answer "software to
       automate tasks" +20 (interest: what he said), a demo request +20, reading articles
-      +10 (once a day);
+      +10 (once a day); no email opened and no visit for 3 months -10;
     - stages: MQL at 15 points; a demo request makes an MQL an SQL, and SQL is where
       sales take over (the hand-off stage: the rep is told);
     - forms: the newsletter sign-up, "what do you expect?", the demo request;
@@ -175,8 +175,9 @@ def automation_path(admin: Any, rep_email: str) -> dict[str, Any]:
     from leadflow.lifecycle.models import StageDefinition
     from leadflow.lifecycle.services import edit_stage
     from leadflow.routing.models import RoutingRule
-    from leadflow.scoring.editor import save_rule
+    from leadflow.scoring.editor import save_group, save_rule
     from leadflow.scoring.jobs import run_due as run_rescores
+    from leadflow.scoring.models import ScoreGroup
     from leadflow.segments.services import create_segment
 
     team = Team.objects.create(name="Automation")
@@ -199,6 +200,10 @@ def automation_path(admin: Any, rep_email: str) -> dict[str, Any]:
              "conditions": [{"field": "url", "op": "contains", "value": "/blog/"}],
              "max_times": 1, "per": "day"}):
         save_rule(admin, None, {"category": Category.ENGAGEMENT, **rule}, notify=True)
+
+    # No email opened and no visit for 3 months: -10, once per silent period.
+    save_group(admin, ScoreGroup.primary(), {"inactivity_days": 90, "inactivity_points": -10},
+               notify=True)
 
     stage_rules.save_rule(admin, None, {"kind": "score", "stage": "mql", "min_score": 15})
     stage_rules.save_rule(admin, None, {"kind": "event", "stage": "sql",

@@ -17,11 +17,13 @@ from leadflow.campaigns.models import Enrollment
 from leadflow.core import clock
 from leadflow.leads.models import Lead
 from leadflow.notifications.models import Notification
+from leadflow.scoring.decay import apply_decay
 from tests.e2e.story_kit import (
     BASE_URL,
     Person,
     automation_path,
     follow_the_targeted_path,
+    later,
     subject,
     text,
     work,
@@ -130,3 +132,90 @@ def test_story_mickael(smtp_server, admin_user, api):
              ("handed_off", {}),
              ("campaign_left", {"campaign_id": targeted, "status": "converted"}))
     assert Enrollment.objects.filter(lead=lead, status="active").count() == 0
+
+
+def test_story_romain(smtp_server, admin_user, api):
+    """Romain, decay and return: he signs up (+5) and is nurtured, but opens nothing and
+    visits nothing for 3 months (-10): his score is negative and he leaves the campaign.
+    A year later he reads articles (+10), enters the campaign again, opens its email this
+    time and follows Mickaël's path to SQL."""
+    path = automation_path(admin_user, rep_email="anne@example.com")
+    romain = Person(smtp_server, "romain@example.com", ip="198.51.100.23")
+    newsletter = "This month: three tasks to stop doing by hand"
+
+    romain.fill(f"{BASE_URL}/f/newsletter/", {"email": "romain@example.com",
+                                              "first_name": "Romain"}, consent=True)
+    work()
+    lead = Lead.objects.get(email="romain@example.com")
+    assert lead.score == 5
+    first = membership(lead, path["nurture"])
+    assert first.status == "active"
+
+    # Three months: the newsletter comes every 30 days, and he never opens it.
+    for _ in range(3):
+        later(30 * DAY)
+    assert romain.subjects() == [newsletter] * 4
+
+    # The day after his 90th silent day the inactivity penalty applies: -10, a negative
+    # score; he is no longer a newsletter reader, so he leaves the nurture campaign.
+    clock.advance(DAY)
+    assert apply_decay() == 1
+    work()
+    lead.refresh_from_db()
+    assert lead.score == -5
+    assert lead.score_entries.get(kind="inactivity").points == -10
+    first.refresh_from_db()
+    assert (first.status, first.exit_reason) == ("exited", "left the segment")
+    later(60 * DAY)
+    assert len(romain.inbox()) == 4  # nothing more is sent to him
+
+    # A year later he comes back and reads three articles (the shop's site posts its page
+    # views): +10 for reading that day, 5 points, a newsletter reader again: he enters
+    # the nurture campaign again (re-entry after exit) and gets the newsletter.
+    clock.advance(365 * DAY)
+    r = api.post("/events", {"events": [
+        {"type": "page_view", "lead_id": lead.pk, "idempotency_key": f"view-{i}",
+         "properties": {"url": f"https://www.example.com/blog/{slug}", "title": slug}}
+        for i, slug in enumerate(["lead-scoring-101", "nurture-that-works", "mql-or-sql"])]})
+    assert (r.status_code, r.json()["created"]) == (200, 3)
+    lead.refresh_from_db()
+    assert lead.score == 5
+    work()
+    again = membership(lead, path["nurture"])
+    assert (again.pk != first.pk, again.status) == (True, "active")
+    assert romain.subjects() == [newsletter] * 5
+
+    # This time he reads it and follows its link: 15 points, MQL, the targeted campaign.
+    romain.click(romain.last(), "Read the article")
+    lead.refresh_from_db()
+    assert (lead.score, lead.stage) == (15, "mql")
+    assert membership(lead, path["targeted"]).status == "active"
+    work()
+
+    # Then Mickaël's path: his answer (+20), the demo offer, the demo booked (+20): SQL,
+    # and his rep is told.
+    follow_the_targeted_path(romain, romain.last("What do you expect"))
+    lead.refresh_from_db()
+    assert (lead.score, lead.stage) == (55, "sql")
+    assert membership(lead, path["targeted"]).status == "converted"
+    assert Notification.objects.filter(user=path["rep"], lead=lead, kind="handoff").exists()
+    work()
+    assert subject(smtp_server.to("anne@example.com")[0]) == "Lead handed off to you: Romain"
+
+    nurture = path["nurture"].pk
+    in_order(timeline(api, lead),
+             ("newsletter_signup", {}),
+             ("campaign_entered", {"campaign_id": nurture}),
+             ("email_sent", {}), ("email_sent", {}), ("email_sent", {}), ("email_sent", {}),
+             ("campaign_left", {"campaign_id": nurture, "reason": "left the segment"}),
+             ("page_view", {"title": "lead-scoring-101"}),
+             ("campaign_entered", {"campaign_id": nurture}),
+             ("email_sent", {}),
+             ("email_opened", {"engagement": "human"}),
+             ("stage_changed", {"from": "lead", "to": "mql"}),
+             ("campaign_entered", {"campaign_id": path["targeted"].pk}),
+             ("form_submitted", {"form": "expectations"}),
+             ("demo_requested", {}),
+             ("stage_changed", {"from": "mql", "to": "sql"}),
+             ("handed_off", {}))
+    assert not lead.events.filter(type="email_opened", occurred_at__lt=again.entered_at)
