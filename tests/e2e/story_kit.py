@@ -287,3 +287,59 @@ def follow_the_targeted_path(person: Person, ask: Message) -> None:
     assert "You told us you want software to automate tasks" in text(offer)
     later(timedelta(days=1))
     person.fill(person.click(offer, "Book my demo"), {"email": person.email})
+
+
+# --- the kitchenware shop of story 3 ----------------------------------------------------
+
+def kitchenware_shop(admin: Any) -> dict[str, Any]:
+    """The shop's campaigns: "Cross-sell: frying pans" for buyers of a saucepan (the
+    offer of the same range's frying pans; two days later, if they clicked, 10% off for
+    24 hours; if they clicked again, a last chance before it ends), whose goal is buying a
+    frying pan; and "Kitchen tips" for every buyer, a monthly letter."""
+    from leadflow.emails.editor import save_template
+
+    def template(name: str, subject: str, html: str):
+        return save_template(admin, None, {"name": name, "subject": subject,
+                                           "body_format": "html", "body_html": html})[0]
+
+    pans = "https://shop.example.com/ranges/{{ last_purchase.product_range|lower }}/frying-pans"
+    offer = template("Frying pans offer", "Frying pans to go with your {{ last_purchase.product }}",
+                     "<p>Hello {{ lead.first_name }},</p><p>Your {{ last_purchase.product }} "
+                     "of the {{ last_purchase.product_range }} range has three sisters: our "
+                     "{{ last_purchase.product_range }} frying pans, 20, 24 and 28 cm, made "
+                     "in the same workshop.</p>"
+                     f'<p><a href="{pans}">See the {{{{ last_purchase.product_range }}}} '
+                     "frying pans</a></p>")
+    reminder = template("Frying pans reminder", "10% off the frying pan you looked at",
+                        "<p>Hello {{ lead.first_name }},</p><p>You looked at our "
+                        "{{ last_purchase.product_range }} frying pans but did not buy one "
+                        "yet. 10% off if you buy within 24 hours of this email.</p>"
+                        f'<p><a href="{pans}?code=PAN10">Get 10% off</a></p>')
+    last_chance = template("Frying pans last chance", "Last chance: your 10% ends tonight",
+                           "<p>Hello {{ lead.first_name }},</p><p>Your 10% off the "
+                           "{{ last_purchase.product_range }} frying pans ends in a few "
+                           "hours. After that, it is gone.</p>"
+                           f'<p><a href="{pans}?code=PAN10">Use my 10% now</a></p>')
+    tips = template("Kitchen tips", "Kitchen tips: caring for your new pans",
+                    "<p>Hello {{ lead.first_name }},</p><p>Copper likes a soft sponge and a "
+                    "little lemon; never the dishwasher.</p>"
+                    '<p><a href="https://shop.example.com/care">All our care tips</a></p>')
+
+    S = Step.Kind
+    cross_sell = campaign("Cross-sell: frying pans", [
+        {"kind": S.SEND_EMAIL, "template": offer},
+        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 2}}},
+        {"kind": S.IF_CLICKED, "label": "Clicked the offer?"},
+        {"kind": S.SEND_EMAIL, "template": reminder},
+        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "hours": 20}}},
+        {"kind": S.IF_CLICKED, "label": "Clicked the reminder?"},
+        {"kind": S.SEND_EMAIL, "template": last_chance},
+    ], entry_event_type="purchase",
+        entry_conditions=[{"field": "product", "op": "equals", "value": "saucepan"}],
+        goal_event_type="purchase",
+        goal_conditions=[{"field": "product", "op": "contains", "value": "frying pan"}])
+    kitchen_tips = campaign("Kitchen tips", [
+        {"kind": S.SEND_EMAIL, "template": tips},
+        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 30}}, "then": 1},
+    ], entry_event_type="purchase")
+    return {"cross_sell": cross_sell, "kitchen_tips": kitchen_tips}

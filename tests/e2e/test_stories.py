@@ -23,6 +23,7 @@ from tests.e2e.story_kit import (
     Person,
     automation_path,
     follow_the_targeted_path,
+    kitchenware_shop,
     later,
     subject,
     text,
@@ -219,3 +220,76 @@ def test_story_romain(smtp_server, admin_user, api):
              ("stage_changed", {"from": "mql", "to": "sql"}),
              ("handed_off", {}))
     assert not lead.events.filter(type="email_opened", occurred_at__lt=again.entered_at)
+
+
+def purchase(api, lead: Lead, product: str, order: str, value: float) -> None:
+    """The shop's server tells Leadflow of an order."""
+    r = api.post("/events", {"events": [{
+        "type": "purchase", "lead_id": lead.pk, "idempotency_key": f"order-{order}",
+        "properties": {"product": product, "product_range": "Cuivre", "value": value,
+                       "currency": "EUR", "order_id": order}}]})
+    assert (r.status_code, r.json()["created"]) == (200, 1), r.content
+
+
+def test_story_kitchenware(settings, smtp_server, admin_user, api):
+    """Cross-sell: who bought a saucepan gets the frying pans of the same range with a
+    call to action; clicked without buying, two days later a reminder with 10% off for 24
+    hours; clicked again without buying, a last chance. Whoever buys leaves at once (the
+    goal) and stays in the shop's other campaign."""
+    # The shop writes to its own customers about products like the ones they bought
+    # (the "soft opt-in" of existing customers), unless they objected.
+    settings.MARKETING_BASIS = "legitimate_interest"
+    shop = kitchenware_shop(admin_user)
+    leads = {}
+    for name in ("Claire", "Bruno", "Denise"):
+        r = api.post("/leads", {"email": f"{name.lower()}@example.com", "first_name": name})
+        assert r.status_code == 201, r.content
+        leads[name] = Lead.objects.get(pk=r.json()["id"])
+    claire, bruno, denise = (Person(smtp_server, f"{n}@example.com")
+                             for n in ("claire", "bruno", "denise"))
+
+    # All three buy a saucepan of the Cuivre range: the cross-sell offer, and the tips.
+    for i, name in enumerate(leads):
+        purchase(api, leads[name], "saucepan", f"A-100{i}", 89.0)
+    work()
+    for person in (claire, bruno, denise):
+        offer = person.last("Frying pans")
+        assert subject(offer) == "Frying pans to go with your saucepan"
+        assert "our Cuivre frying pans, 20, 24 and 28 cm" in text(offer)
+        assert person.last("Kitchen tips")
+
+    # Claire and Bruno click through to the frying pans of their range; Denise does not.
+    for person in (claire, bruno):
+        went = person.click(person.last("Frying pans"), "See the Cuivre frying pans")
+        assert went == "https://shop.example.com/ranges/cuivre/frying-pans"
+
+    # Bruno buys one: he leaves the cross-sell at once, converted; the tips go on.
+    purchase(api, leads["Bruno"], "frying pan 24 cm", "A-1009", 69.0)
+    sold = membership(leads["Bruno"], shop["cross_sell"])
+    assert (sold.status, sold.exit_reason) == ("converted", "goal reached: purchase")
+    assert membership(leads["Bruno"], shop["kitchen_tips"]).status == "active"
+
+    # Claire does not buy: two days later, the reminder with 10% off for 24 hours.
+    later(2 * DAY)
+    reminder = claire.last("10% off")
+    assert "10% off if you buy within 24 hours of this email" in text(reminder)
+    assert "10% off" not in " ".join(bruno.subjects() + denise.subjects())
+    left = membership(leads["Denise"], shop["cross_sell"])
+    assert (left.status, left.exit_reason) == ("exited", "step 3: Clicked a link?: no")
+
+    # She clicks again, still does not buy: the last chance, before the 24 hours end.
+    claire.click(reminder, "Get 10% off")
+    later(20 * timedelta(hours=1))
+    assert subject(claire.last()) == "Last chance: your 10% ends tonight"
+    done = membership(leads["Claire"], shop["cross_sell"])
+    assert (done.status, done.exit_reason) == ("completed", "completed")
+    first = {"Frying pans to go with your saucepan", "Kitchen tips: caring for your new pans"}
+    assert set(claire.subjects()[:2]) == first and claire.subjects()[2:] == [
+        "10% off the frying pan you looked at", "Last chance: your 10% ends tonight"]
+    assert set(bruno.subjects()) == first and len(bruno.subjects()) == 2
+    in_order(timeline(api, leads["Bruno"]),
+             ("purchase", {"product": "saucepan"}),
+             ("campaign_entered", {"campaign_id": shop["cross_sell"].pk}),
+             ("email_clicked", {"url": "https://shop.example.com/ranges/cuivre/frying-pans"}),
+             ("purchase", {"product": "frying pan 24 cm"}),
+             ("campaign_left", {"campaign_id": shop["cross_sell"].pk, "status": "converted"}))
