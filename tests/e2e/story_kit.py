@@ -343,3 +343,73 @@ def kitchenware_shop(admin: Any) -> dict[str, Any]:
         {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 30}}, "then": 1},
     ], entry_event_type="purchase")
     return {"cross_sell": cross_sell, "kitchen_tips": kitchen_tips}
+
+
+# --- the electronics shop of story 4 ----------------------------------------------------
+
+TV_PAGES = {"event": {"type": "page_view", "min": 6, "within_days": 30,
+                      "where": [{"field": "url", "op": "contains", "value": "/tv/"}]}}
+
+
+def television_shop(admin: Any) -> dict[str, Any]:
+    """The shop's segment "Viewed more than 5 TV pages" (within 30 days) and its
+    campaign: the televisions the lead looked at; 3 days later, if opened, a discount on
+    the one looked at last; 2 days later, if clicked, a last chance; no response to
+    it within a day: -10 points and out. A television bought ends it (its goal)."""
+    from leadflow.emails.editor import save_template
+    from leadflow.leads.models import Category
+    from leadflow.scoring.editor import save_rule
+    from leadflow.scoring.jobs import run_due as run_rescores
+    from leadflow.segments.services import create_segment
+
+    for rule in ({"name": "Viewed a television", "event_type": "page_view", "points": 5,
+                  "conditions": [{"field": "url", "op": "contains", "value": "/tv/"}],
+                  "max_times": 1, "per": "day"},
+                 {"name": "Opened an email", "event_type": "email_opened", "points": 10,
+                  "max_times": 1}):
+        save_rule(admin, None, {"category": Category.ENGAGEMENT, **rule}, notify=True)
+    run_rescores()
+
+    def template(name: str, subject: str, html: str):
+        return save_template(admin, None, {"name": name, "subject": subject,
+                                           "body_format": "html", "body_html": html})[0]
+
+    # The page views are the lead's latest first: a television looked at on several
+    # pages in a row (its page, its reviews) is listed once.
+    viewed = ('{% for view in events.page_view %}{% if "/tv/" in view.url %}'
+              '{% ifchanged view.product %}<li><a href="{{ view.url }}">{{ view.product }}'
+              "</a></li>{% endifchanged %}{% endif %}{% endfor %}")
+    that_tv = "{{ events.page_view.0.product }}"
+    first = template("Televisions you looked at", "The televisions you looked at",
+                     "<p>Hello {{ lead.first_name }},</p><p>Still choosing? Here are the "
+                     f"televisions you looked at, delivered and installed for free:</p><ul>"
+                     f"{viewed}</ul>")
+    discount = template("Television discount", f"{that_tv}: 10% off, for you",
+                        "<p>Hello {{ lead.first_name }},</p><p>The "
+                        f"{that_tv} is 10% off for you this week.</p>"
+                        f'<p><a href="{{{{ events.page_view.0.url }}}}?code=TV10">Buy the '
+                        f"{that_tv} for 10% less</a></p>")
+    last_chance = template("Television last chance", f"Last chance: 10% off the {that_tv}",
+                           "<p>Hello {{ lead.first_name }},</p><p>Your 10% off the "
+                           f"{that_tv} ends tonight.</p>"
+                           f'<p><a href="{{{{ events.page_view.0.url }}}}?code=TV10">'
+                           "Use my 10% now</a></p>")
+
+    segment = create_segment(admin, name="Viewed more than 5 TV pages", filter=TV_PAGES)
+    S = Step.Kind
+    tv = campaign("Televisions", [
+        {"kind": S.SEND_EMAIL, "template": first},                            # 1
+        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 3}}},   # 2
+        {"kind": S.IF_OPENED, "then": 4, "else": 9},                          # 3
+        {"kind": S.SEND_EMAIL, "template": discount},                         # 4
+        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 2}}},   # 5
+        {"kind": S.IF_CLICKED, "then": 7, "else": 9},                         # 6
+        {"kind": S.SEND_EMAIL, "template": last_chance},                      # 7
+        {"kind": S.IF_CLICKED, "config": {"within_seconds": 86400},           # 8
+         "then": 10, "else": 9},
+        {"kind": S.ADD_POINTS, "points": -10, "label": "No response"},        # 9
+        {"kind": S.EXIT},                                                     # 10
+    ], entry_segment=segment, reentry=Campaign.Reentry.NEVER,
+        goal_event_type="purchase",
+        goal_conditions=[{"field": "product_range", "op": "equals", "value": "Televisions"}])
+    return {"segment": segment, "campaign": tv}

@@ -26,6 +26,7 @@ from tests.e2e.story_kit import (
     kitchenware_shop,
     later,
     subject,
+    television_shop,
     text,
     work,
 )
@@ -293,3 +294,77 @@ def test_story_kitchenware(settings, smtp_server, admin_user, api):
              ("email_clicked", {"url": "https://shop.example.com/ranges/cuivre/frying-pans"}),
              ("purchase", {"product": "frying pan 24 cm"}),
              ("campaign_left", {"campaign_id": shop["cross_sell"].pk, "status": "converted"}))
+
+
+def page_views(api, lead: Lead, pages: list[tuple[str, str]], key: str) -> None:
+    """The shop's site tells Leadflow which pages the lead viewed, in that order."""
+    r = api.post("/events", {"events": [
+        {"type": "page_view", "lead_id": lead.pk, "idempotency_key": f"{key}-{i}",
+         "occurred_at": (clock.now() + i * timedelta(minutes=1)).isoformat(),
+         "properties": {"url": f"https://tv.example.com{path}", "product": product}}
+        for i, (path, product) in enumerate(pages)]})
+    assert (r.status_code, r.json()["created"]) == (200, len(pages)), r.content
+
+
+def test_story_television(settings, smtp_server, admin_user, api):
+    """Acquisition: a lead who viewed more than 5 TV pages joins the segment and its
+    campaign; the first email shows the televisions they looked at; opened without
+    buying, 3 days later a discount on that television; clicked again without buying, a
+    last chance; no response: they leave the campaign and lose points."""
+    settings.MARKETING_BASIS = "legitimate_interest"  # the shop's own customers
+    shop = television_shop(admin_user)
+    leads = {}
+    for name in ("Theo", "Ines"):
+        r = api.post("/leads", {"email": f"{name.lower()}@example.com", "first_name": name})
+        leads[name] = Lead.objects.get(pk=r.json()["id"])
+    theo = Person(smtp_server, "theo@example.com")
+    vista = ("/tv/vista-65-qled", "Vista 65 QLED")
+    lumen = ("/tv/lumen-55-oled", "Lumen 55 OLED")
+    reviews = ("/tv/lumen-55-oled/reviews", "Lumen 55 OLED")
+
+    # Théo looks at six TV pages, Inès at five: only Théo joins the segment and enters
+    # its campaign.
+    page_views(api, leads["Theo"], [vista, vista, reviews, lumen, reviews, lumen], "theo")
+    page_views(api, leads["Ines"], [vista, reviews, lumen, reviews, lumen], "ines")
+    clock.advance(timedelta(minutes=10))
+    work()
+    assert membership(leads["Theo"], shop["campaign"]).status == "active"
+    assert membership(leads["Ines"], shop["campaign"]) is None
+    assert smtp_server.to("ines@example.com") == []
+
+    # The first email shows the televisions he looked at, the last one first.
+    first = theo.last()
+    assert subject(first) == "The televisions you looked at"
+    assert "delivered and installed for free: - Lumen 55 OLED (" in text(first)
+    assert text(first).index("Lumen 55 OLED") < text(first).index("- Vista 65 QLED (")
+    assert text(first).count("Lumen 55 OLED") == text(first).count("Vista 65 QLED") == 1
+
+    # He opens it, and follows it to the Lumen, but does not buy.
+    went = theo.click(first, "Lumen 55 OLED")
+    assert went == "https://tv.example.com/tv/lumen-55-oled"
+    score = Lead.objects.get(pk=leads["Theo"].pk).score
+    assert score == 15  # TV pages viewed (+5 that day), an email opened (+10)
+
+    # Three days later: 10% off that television.
+    later(3 * DAY)
+    discount = theo.last()
+    assert subject(discount) == "Lumen 55 OLED: 10% off, for you"
+
+    # He clicks again, still no purchase: two days later, the last chance.
+    theo.click(discount, "Buy the Lumen 55 OLED for 10% less")
+    later(2 * DAY)
+    assert subject(theo.last()) == "Last chance: 10% off the Lumen 55 OLED"
+
+    # No response to it within a day: he leaves the campaign and loses 10 points.
+    later(DAY + timedelta(minutes=1))
+    gone = membership(leads["Theo"], shop["campaign"])
+    assert (gone.status, gone.exit_reason) == ("exited", "step 10: exit")
+    assert Lead.objects.get(pk=leads["Theo"].pk).score == score - 10
+    assert len(theo.inbox()) == 3
+    in_order(timeline(api, leads["Theo"]),
+             ("page_view", {"product": "Vista 65 QLED"}),
+             ("campaign_entered", {"campaign_id": shop["campaign"].pk}),
+             ("email_clicked", {"url": "https://tv.example.com/tv/lumen-55-oled"}),
+             ("email_clicked", {"url": "https://tv.example.com/tv/lumen-55-oled?code=TV10"}),
+             ("campaign_points", {"points": -10}),
+             ("campaign_left", {"campaign_id": shop["campaign"].pk}))
