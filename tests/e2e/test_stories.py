@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 
 from leadflow.campaigns.models import Enrollment
 from leadflow.core import clock
@@ -39,8 +40,10 @@ DAY = timedelta(days=1)
 @pytest.fixture(autouse=True)
 def _frozen_clock(settings):
     settings.BASE_URL = BASE_URL
+    cache.clear()  # the forms' per-address rate limits count in the cache
     with clock.travel():
         yield
+    cache.clear()
 
 
 def membership(lead: Lead, campaign) -> Enrollment:
