@@ -43,10 +43,10 @@ def work() -> tuple[int, int]:
     may queue the next). Returns (steps, sends)."""
     steps = sends = 0
     for _ in range(50):
-        refresh_segments()
+        moved = refresh_segments()
         ran, sent = run_due_enrollments(), send_due()
         steps, sends = steps + ran, sends + sent
-        if not ran and not sent:
+        if not (moved or ran or sent):
             return steps, sends
     raise AssertionError("the workers never went idle: a loop in a campaign?")
 
@@ -288,128 +288,3 @@ def follow_the_targeted_path(person: Person, ask: Message) -> None:
     later(timedelta(days=1))
     person.fill(person.click(offer, "Book my demo"), {"email": person.email})
 
-
-# --- the kitchenware shop of story 3 ----------------------------------------------------
-
-def kitchenware_shop(admin: Any) -> dict[str, Any]:
-    """The shop's campaigns: "Cross-sell: frying pans" for buyers of a saucepan (the
-    offer of the same range's frying pans; two days later, if they clicked, 10% off for
-    24 hours; if they clicked again, a last chance before it ends), whose goal is buying a
-    frying pan; and "Kitchen tips" for every buyer, a monthly letter."""
-    from leadflow.emails.editor import save_template
-
-    def template(name: str, subject: str, html: str):
-        return save_template(admin, None, {"name": name, "subject": subject,
-                                           "body_format": "html", "body_html": html})[0]
-
-    pans = "https://shop.example.com/ranges/{{ last_purchase.product_range|lower }}/frying-pans"
-    offer = template("Frying pans offer", "Frying pans to go with your {{ last_purchase.product }}",
-                     "<p>Hello {{ lead.first_name }},</p><p>Your {{ last_purchase.product }} "
-                     "of the {{ last_purchase.product_range }} range has three sisters: our "
-                     "{{ last_purchase.product_range }} frying pans, 20, 24 and 28 cm, made "
-                     "in the same workshop.</p>"
-                     f'<p><a href="{pans}">See the {{{{ last_purchase.product_range }}}} '
-                     "frying pans</a></p>")
-    reminder = template("Frying pans reminder", "10% off the frying pan you looked at",
-                        "<p>Hello {{ lead.first_name }},</p><p>You looked at our "
-                        "{{ last_purchase.product_range }} frying pans but did not buy one "
-                        "yet. 10% off if you buy within 24 hours of this email.</p>"
-                        f'<p><a href="{pans}?code=PAN10">Get 10% off</a></p>')
-    last_chance = template("Frying pans last chance", "Last chance: your 10% ends tonight",
-                           "<p>Hello {{ lead.first_name }},</p><p>Your 10% off the "
-                           "{{ last_purchase.product_range }} frying pans ends in a few "
-                           "hours. After that, it is gone.</p>"
-                           f'<p><a href="{pans}?code=PAN10">Use my 10% now</a></p>')
-    tips = template("Kitchen tips", "Kitchen tips: caring for your new pans",
-                    "<p>Hello {{ lead.first_name }},</p><p>Copper likes a soft sponge and a "
-                    "little lemon; never the dishwasher.</p>"
-                    '<p><a href="https://shop.example.com/care">All our care tips</a></p>')
-
-    S = Step.Kind
-    cross_sell = campaign("Cross-sell: frying pans", [
-        {"kind": S.SEND_EMAIL, "template": offer},
-        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 2}}},
-        {"kind": S.IF_CLICKED, "label": "Clicked the offer?"},
-        {"kind": S.SEND_EMAIL, "template": reminder},
-        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "hours": 20}}},
-        {"kind": S.IF_CLICKED, "label": "Clicked the reminder?"},
-        {"kind": S.SEND_EMAIL, "template": last_chance},
-    ], entry_event_type="purchase",
-        entry_conditions=[{"field": "product", "op": "equals", "value": "saucepan"}],
-        goal_event_type="purchase",
-        goal_conditions=[{"field": "product", "op": "contains", "value": "frying pan"}])
-    kitchen_tips = campaign("Kitchen tips", [
-        {"kind": S.SEND_EMAIL, "template": tips},
-        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 30}}, "then": 1},
-    ], entry_event_type="purchase")
-    return {"cross_sell": cross_sell, "kitchen_tips": kitchen_tips}
-
-
-# --- the electronics shop of story 4 ----------------------------------------------------
-
-TV_PAGES = {"event": {"type": "page_view", "min": 6, "within_days": 30,
-                      "where": [{"field": "url", "op": "contains", "value": "/tv/"}]}}
-
-
-def television_shop(admin: Any) -> dict[str, Any]:
-    """The shop's segment "Viewed more than 5 TV pages" (within 30 days) and its
-    campaign: the televisions the lead looked at; 3 days later, if opened, a discount on
-    the one looked at last; 2 days later, if clicked, a last chance; no response to
-    it within a day: -10 points and out. A television bought ends it (its goal)."""
-    from leadflow.emails.editor import save_template
-    from leadflow.leads.models import Category
-    from leadflow.scoring.editor import save_rule
-    from leadflow.scoring.jobs import run_due as run_rescores
-    from leadflow.segments.services import create_segment
-
-    for rule in ({"name": "Viewed a television", "event_type": "page_view", "points": 5,
-                  "conditions": [{"field": "url", "op": "contains", "value": "/tv/"}],
-                  "max_times": 1, "per": "day"},
-                 {"name": "Opened an email", "event_type": "email_opened", "points": 10,
-                  "max_times": 1}):
-        save_rule(admin, None, {"category": Category.ENGAGEMENT, **rule}, notify=True)
-    run_rescores()
-
-    def template(name: str, subject: str, html: str):
-        return save_template(admin, None, {"name": name, "subject": subject,
-                                           "body_format": "html", "body_html": html})[0]
-
-    # The page views are the lead's latest first: a television looked at on several
-    # pages in a row (its page, its reviews) is listed once.
-    viewed = ('{% for view in events.page_view %}{% if "/tv/" in view.url %}'
-              '{% ifchanged view.product %}<li><a href="{{ view.url }}">{{ view.product }}'
-              "</a></li>{% endifchanged %}{% endif %}{% endfor %}")
-    that_tv = "{{ events.page_view.0.product }}"
-    first = template("Televisions you looked at", "The televisions you looked at",
-                     "<p>Hello {{ lead.first_name }},</p><p>Still choosing? Here are the "
-                     f"televisions you looked at, delivered and installed for free:</p><ul>"
-                     f"{viewed}</ul>")
-    discount = template("Television discount", f"{that_tv}: 10% off, for you",
-                        "<p>Hello {{ lead.first_name }},</p><p>The "
-                        f"{that_tv} is 10% off for you this week.</p>"
-                        f'<p><a href="{{{{ events.page_view.0.url }}}}?code=TV10">Buy the '
-                        f"{that_tv} for 10% less</a></p>")
-    last_chance = template("Television last chance", f"Last chance: 10% off the {that_tv}",
-                           "<p>Hello {{ lead.first_name }},</p><p>Your 10% off the "
-                           f"{that_tv} ends tonight.</p>"
-                           f'<p><a href="{{{{ events.page_view.0.url }}}}?code=TV10">'
-                           "Use my 10% now</a></p>")
-
-    segment = create_segment(admin, name="Viewed more than 5 TV pages", filter=TV_PAGES)
-    S = Step.Kind
-    tv = campaign("Televisions", [
-        {"kind": S.SEND_EMAIL, "template": first},                            # 1
-        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 3}}},   # 2
-        {"kind": S.IF_OPENED, "then": 4, "else": 9},                          # 3
-        {"kind": S.SEND_EMAIL, "template": discount},                         # 4
-        {"kind": S.WAIT, "config": {"wait": {"kind": "delay", "days": 2}}},   # 5
-        {"kind": S.IF_CLICKED, "then": 7, "else": 9},                         # 6
-        {"kind": S.SEND_EMAIL, "template": last_chance},                      # 7
-        {"kind": S.IF_CLICKED, "config": {"within_seconds": 86400},           # 8
-         "then": 10, "else": 9},
-        {"kind": S.ADD_POINTS, "points": -10, "label": "No response"},        # 9
-        {"kind": S.EXIT},                                                     # 10
-    ], entry_segment=segment, reentry=Campaign.Reentry.NEVER,
-        goal_event_type="purchase",
-        goal_conditions=[{"field": "product_range", "op": "equals", "value": "Televisions"}])
-    return {"segment": segment, "campaign": tv}

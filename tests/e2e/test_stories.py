@@ -24,13 +24,12 @@ from tests.e2e.story_kit import (
     Person,
     automation_path,
     follow_the_targeted_path,
-    kitchenware_shop,
     later,
     subject,
-    television_shop,
     text,
     work,
 )
+from tests.e2e.story_shops import kitchenware_shop, television_shop
 
 pytestmark = pytest.mark.django_db
 
