@@ -26,6 +26,7 @@ from leadflow.campaigns import steps
 from leadflow.campaigns.models import Campaign, Enrollment, Step, StepStat
 from leadflow.campaigns.walk import Walker
 from leadflow.core import clock, workqueue
+from leadflow.core.sqlarrays import bulk_set
 
 log = logging.getLogger(__name__)
 # A claimed membership is hidden from other workers this long; if its worker dies, the
@@ -184,13 +185,10 @@ def _write(walkers: list[Walker], claim: workqueue.Claim | None) -> None:
     mine = [w for w in walkers if w.pk in held]
     waiting = [w for w in mine if w.outcome == "wait"]
     if waiting:
-        rows = [Enrollment(pk=w.pk, next_position=w.position, next_run_at=w.due,
-                           step_since=w.step_since, waits_for=w.waits_for,
-                           deadline=w.deadline, loop=w.loop, waiting_for_id=w.waiting_for_id,
-                           claimed_by="", attempts=0) for w in waiting]
-        Enrollment.objects.bulk_update(rows, [
-            "next_position", "next_run_at", "step_since", "waits_for", "deadline", "loop",
-            "waiting_for_id", "claimed_by", "attempts"], batch_size=1000)
+        bulk_set(Enrollment, [(w.pk, w.position, w.due, w.step_since, w.waits_for, w.deadline,
+                               w.loop, w.waiting_for_id, "", 0) for w in waiting],
+                 ["next_position", "next_run_at", "step_since", "waits_for", "deadline",
+                  "loop", "waiting_for", "claimed_by", "attempts"])
     leaving = [w for w in mine if w.outcome == "leave"]
     if leaving:
         leave_walkers(leaving)

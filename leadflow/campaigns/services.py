@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from leadflow.campaigns.models import Campaign, Enrollment
 from leadflow.campaigns.walk import Walker
 from leadflow.core import clock
+from leadflow.core.sqlarrays import builder, bulk_insert
 from leadflow.core.errors import Conflict
 from leadflow.leads.models import Lead, LeadMerge
 from leadflow.tracking.models import EventType
@@ -100,11 +101,8 @@ def enroll_many(lead_ids: Sequence[int], campaign: Campaign) -> list[Enrollment]
             # At the first step (the lowest position: the engine goes on to it when
             # there is no step 1); no step_since until the engine first walks it, which
             # counts it entered there.
-            created = Enrollment.objects.bulk_create([
-                Enrollment(campaign=campaign, lead_id=lead_id, entered_at=now,
-                           next_run_at=now, next_position=1)
-                for lead_id in entering])
-    except IntegrityError:
+            created = _insert(campaign, entering, now)
+    except (IntegrityError, *_COPY_INTEGRITY):
         # A concurrent batch enrolled some of them meanwhile: one by one, skipping those.
         if len(wanted) == 1:
             return []
@@ -116,6 +114,28 @@ def enroll_many(lead_ids: Sequence[int], campaign: Campaign) -> list[Enrollment]
                        for e in created])
         transaction.on_commit(_kick_worker)
     return created
+
+
+def _insert(campaign: Campaign, lead_ids: list[int], now: datetime) -> list[Enrollment]:
+    """New memberships at step 1, due now (sqlarrays.bulk_insert: COPY on PostgreSQL;
+    bulk_create cost more than the rest of an enrolment of 5,000)."""
+    build = builder(Enrollment, _FIELDS)
+    fresh = {"campaign_id": campaign.pk, "entered_at": now, "next_run_at": now}
+    rows = [build(*[lead_id if f == "lead_id" else fresh.get(f, _DEFAULTS.get(f))
+                    for f in _FIELDS]) for lead_id in lead_ids]
+    bulk_insert(Enrollment, rows, _FIELDS[1:])
+    return rows
+
+
+_FIELDS = tuple(f.attname for f in Enrollment._meta.concrete_fields)
+_DEFAULTS = {f.attname: f.get_default() for f in Enrollment._meta.concrete_fields}
+# A unique index violated while COPYing raises psycopg's own IntegrityError.
+try:
+    from psycopg.errors import IntegrityError as _PsycopgIntegrity
+
+    _COPY_INTEGRITY: tuple[type[Exception], ...] = (_PsycopgIntegrity,)
+except ImportError:  # pragma: no cover (psycopg is a dependency)
+    _COPY_INTEGRITY = ()
 
 
 def _kick_worker() -> None:
