@@ -187,9 +187,12 @@ def measure_latency(seconds: float, traffic: int, token: str) -> dict[str, Any]:
 
     segment = services.create_segment(Actor.system(), name="Bench signal",
                                       filter={"event": {"type": "bench_signal"}})
-    others = list(Lead.objects.order_by("pk").values_list("pk", flat=True)[:20000])
+    # The subjects are the newest leads, the traffic goes to the oldest ones.
+    count = Lead.objects.count()
     subjects = list(Lead.objects.order_by("-pk").values_list("pk", flat=True)[
-        200000:200000 + int(seconds * 10) + 10])
+        :int(seconds * 10) + 10])
+    others = list(Lead.objects.order_by("pk").values_list("pk", flat=True)[
+        :max(1, min(20000, count - len(subjects)))])
     posted: dict[int, float] = {}
     seen: dict[int, float] = {}
     done = threading.Event()

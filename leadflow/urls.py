@@ -13,6 +13,7 @@ urlpatterns = [
     path("reports/", include("leadflow.analytics.urls")),
     path("imports/", include("leadflow.imports.urls")),
     path("lists/", include("leadflow.lists.urls")),
+    path("segments/", include("leadflow.segments.urls")),
     path("scoring/", include("leadflow.scoring.urls")),
     path("audit/", include("leadflow.audit.urls")),
     path("account/", include("leadflow.accounts.urls")),

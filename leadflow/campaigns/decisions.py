@@ -5,6 +5,8 @@ A membership still waiting for a decision names the event type it waits for
 (`Enrollment.waits_for`); the pipeline makes it due when the lead records one
 (campaigns.entry.wake), so the decision is taken within seconds of the event, and the
 time limit makes it due anyway. Without a time limit the decision is taken at once.
+What the lead does after the time limit does not count, however late the membership is
+looked at.
 
 What counts:
 - opened, clicked, clicked a given link: the last email this campaign sent the lead
@@ -19,8 +21,10 @@ What counts:
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from django.db.models import Q
 
 from leadflow.campaigns.models import Step
 from leadflow.campaigns.steps import Context
@@ -56,25 +60,35 @@ def conditions(step: Step) -> list[dict[str, Any]]:
 
 
 def decide(step: Step, walkers: list[Walker], ctx: Context) -> None:
-    if step.kind in ABOUT_EMAIL:
-        done = _engaged_with_last_email(step, walkers)
-    else:
-        done = _did(step, walkers)
     within = int((step.config or {}).get("within_seconds") or 0)
+    # What the lead does after the time limit does not count, even when the membership
+    # is looked at later than its limit (a backlog, a wake-up by that very event).
+    limits = {w.pk: (w.step_since or ctx.now) + timedelta(seconds=within)
+              for w in walkers} if within else {}
+    if step.kind in ABOUT_EMAIL:
+        done = _engaged_with_last_email(step, walkers, limits)
+    else:
+        done = _did(step, walkers, limits)
     for w in walkers:
         if w.pk in done:
             w.yes()
-            continue
-        deadline = (w.step_since or ctx.now) + timedelta(seconds=within)
-        if within and ctx.now < deadline:
-            w.wait(deadline, waits_for=event_type(step), deadline=deadline)
+        elif within and ctx.now < limits[w.pk]:
+            w.wait(limits[w.pk], waits_for=event_type(step), deadline=limits[w.pk])
         else:
             w.no()
 
 
-def _engaged_with_last_email(step: Step, walkers: list[Walker]) -> set[int]:
-    """The memberships whose lead engaged with the last email the campaign sent it."""
-    from leadflow.emails.engagement import engaged_leads
+def _in_time(at: datetime, w: Walker, limits: dict[int, datetime]) -> bool:
+    return w.pk not in limits or at < limits[w.pk]
+
+
+def _engaged_with_last_email(step: Step, walkers: list[Walker],
+                             limits: dict[int, datetime]) -> set[int]:
+    """The memberships whose lead engaged with the last email the campaign sent it
+    (before the decision's time limit)."""
+    from django.db.models import Q
+
+    from leadflow.emails.engagement import by_a_person
     from leadflow.emails.models import EmailMessage
     from leadflow.scoring.conditions import matches
 
@@ -90,26 +104,21 @@ def _engaged_with_last_email(step: Step, walkers: list[Walker]) -> set[int]:
             last[lead] = pk
     if not last:
         return set()
-    kind = ABOUT_EMAIL[step.kind]
     where = conditions(step)
-    if not where:
-        leads = engaged_leads(list(last), kind, message_ids=list(last.values()),
-                              human_only=not step.count_machines)
-        return {by_lead[lead].pk for lead in leads}
-    from django.db.models import Q
-
-    from leadflow.emails.engagement import by_a_person
-
     q = Q(lead_id__among=list(last), type=WAKES_ON[step.kind],
           properties__message_id__in=list(last.values()))
+    if limits:
+        q &= Q(occurred_at__lt=max(limits.values()))
     if not step.count_machines:
         q = by_a_person(q)
-    return {by_lead[lead].pk for lead, props in Event.objects.filter(q).values_list(
-        "lead_id", "properties") if matches(where, props or {})}
+    return {by_lead[lead].pk for lead, props, at in Event.objects.filter(q).values_list(
+        "lead_id", "properties", "occurred_at")
+        if _in_time(at, by_lead[lead], limits) and matches(where, props or {})}
 
 
-def _did(step: Step, walkers: list[Walker]) -> set[int]:
-    """The memberships whose lead recorded a matching event since reaching the step."""
+def _did(step: Step, walkers: list[Walker], limits: dict[int, datetime]) -> set[int]:
+    """The memberships whose lead recorded a matching event since reaching the step (and
+    before its time limit)."""
     from leadflow.scoring.conditions import matches
     from leadflow.tracking.events import is_machine
 
@@ -121,13 +130,15 @@ def _did(step: Step, walkers: list[Walker]) -> set[int]:
     for w in walkers:
         by_lead[w.lead_id].append(w)
     where = conditions(step)
+    q = Q(lead_id__among=list(by_lead), type=type_, occurred_at__gte=since)
+    if limits:
+        q &= Q(occurred_at__lt=max(limits.values()))
     done: set[int] = set()
-    for event in Event.objects.filter(lead_id__among=list(by_lead), type=type_,
-                                      occurred_at__gte=since).only(
-                                          "lead_id", "properties", "occurred_at"):
+    for event in Event.objects.filter(q).only("lead_id", "properties", "occurred_at"):
         if is_machine(event) or not matches(where, event.properties or {}):
             continue
         for w in by_lead[event.lead_id]:  # type: ignore[index]
-            if event.occurred_at >= (w.step_since or w.entered_at):
+            if (event.occurred_at >= (w.step_since or w.entered_at)
+                    and _in_time(event.occurred_at, w, limits)):
                 done.add(w.pk)
     return done

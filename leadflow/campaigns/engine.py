@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from leadflow.campaigns import steps
 from leadflow.campaigns.models import Campaign, Enrollment, Step, StepStat
@@ -97,7 +97,6 @@ def advance_batch(ids: list[int], claim: workqueue.Claim | None = None) -> None:
         graph[s.campaign_id][s.position] = s
     by_pk = {s.pk: s for g in graph.values() for s in g.values()}
     ctx = steps.Context(now, campaigns, lead_ids={w.lead_id for w in walkers})
-    stats: dict[tuple[int, int, str], int] = defaultdict(int)
     walking = []
     for w in walkers:
         campaign = campaigns.get(w.campaign_id)
@@ -108,7 +107,7 @@ def advance_batch(ids: list[int], claim: workqueue.Claim | None = None) -> None:
             first = min(graph[w.campaign_id], default=None)
             w.position = first if first is not None else w.position
             w.step_since = now
-            stats[(w.campaign_id, w.position, "entered")] += 1
+            w.counted.append((w.position, "entered"))
         walking.append(w)
     while walking:
         by_step: dict[tuple[int, int], list[Walker]] = defaultdict(list)
@@ -135,26 +134,50 @@ def advance_batch(ids: list[int], claim: workqueue.Claim | None = None) -> None:
             for w in group:
                 w.outcome = None
             kind.run(step, group, ctx)
+            if kind.family == "action":
+                _drop_gone(group, claim)
             for w in group:
                 if w.outcome in ("yes", "no"):
-                    _move_on(w, step, graph[campaign_id], by_pk, now, stats)
+                    _move_on(w, step, graph[campaign_id], by_pk, now)
                     if w.outcome is None:
                         walking.append(w)
                 elif w.outcome in ("leave", "fail"):
-                    stats[(campaign_id, position, "exited")] += 1
-    _write(walkers, claim)
+                    w.counted.append((position, "exited"))
+    # A membership the batch no longer holds (woken by an event meanwhile, or taken over
+    # by another worker) is counted by the batch that walks it again, not by this one.
+    stats: dict[tuple[int, int, str], int] = defaultdict(int)
+    for w in _write(walkers, claim):
+        for position, what in w.counted:
+            stats[(w.campaign_id, position, what)] += 1
     _count(stats)
 
 
+def _drop_gone(group: list[Walker], claim: workqueue.Claim | None) -> None:
+    """An action's events went through the pipeline, which may have taken memberships out
+    (a goal reached: converted at once) or woken them for another worker: those walk no
+    further in this batch. One query per action step."""
+    held = set(_held(claim).filter(pk__in=[w.pk for w in group]).values_list(
+        "pk", flat=True))
+    for w in group:
+        if w.pk not in held:
+            w.outcome = "gone"
+
+
+def _held(claim: workqueue.Claim | None) -> QuerySet[Enrollment]:
+    """The active memberships this batch may write: those its claim still holds."""
+    return (claim.held() if claim else Enrollment.objects).filter(
+        status=Enrollment.Status.ACTIVE)
+
+
 def _move_on(w: Walker, step: Step, graph: dict[int, Step], by_pk: dict[int, Step],
-             now: datetime, stats: dict[tuple[int, int, str], int]) -> None:
+             now: datetime) -> None:
     """Take the yes or no path out of `step`; sets the walker walking again (outcome
     None) at its next step, or leaving."""
-    stats[(step.campaign_id, step.position, "passed")] += 1
     target: Step | None
     if w.outcome == "no":
         target = by_pk.get(step.no_step_id) if step.no_step_id else None
-        if target is None:
+        if target is None:  # no "no" path: the lead leaves the campaign from this step
+            w.counted.append((step.position, "exited"))
             w.leave(f"step {step.position}: {step.kind_label}: no")
             return
     elif step.next_step_id:
@@ -162,6 +185,7 @@ def _move_on(w: Walker, step: Step, graph: dict[int, Step], by_pk: dict[int, Ste
     else:
         target = min((s for p, s in graph.items() if p > step.position),
                      key=lambda s: s.position, default=None)
+    w.counted.append((step.position, "passed"))
     if target is None:
         w.leave("completed", Enrollment.Status.COMPLETED)
         return
@@ -173,16 +197,17 @@ def _move_on(w: Walker, step: Step, graph: dict[int, Step], by_pk: dict[int, Ste
         w.loop += 1
     w.position, w.step_since, w.outcome = target.position, now, None
     w.waits_for, w.deadline, w.waiting_for_id = "", None, None
-    stats[(step.campaign_id, target.position, "entered")] += 1
+    w.counted.append((target.position, "entered"))
 
 
-def _write(walkers: list[Walker], claim: workqueue.Claim | None) -> None:
-    """Where each membership stands now: waiting ones in one UPDATE, leavers after."""
+def _write(walkers: list[Walker], claim: workqueue.Claim | None) -> list[Walker]:
+    """Where each membership stands now: waiting ones in one UPDATE, leavers after.
+    Returns the walkers written (those the claim still held)."""
     from leadflow.campaigns.services import leave_walkers
 
-    held = set((claim.held() if claim else Enrollment.objects).filter(
-        pk__in=[w.pk for w in walkers]).values_list("pk", flat=True))
-    mine = [w for w in walkers if w.pk in held]
+    held = set(_held(claim).filter(pk__in=[w.pk for w in walkers]).values_list(
+        "pk", flat=True))
+    mine = [w for w in walkers if w.pk in held and w.outcome != "gone"]
     waiting = [w for w in mine if w.outcome == "wait"]
     if waiting:
         bulk_set(Enrollment, [(w.pk, w.position, w.due, w.step_since, w.waits_for, w.deadline,
@@ -197,6 +222,7 @@ def _write(walkers: list[Walker], claim: workqueue.Claim | None) -> None:
             from leadflow.campaigns.services import step_failed
 
             step_failed(w, w.reason)
+    return mine
 
 
 def count_converted(at: list[tuple[int, int]]) -> None:

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from leadflow.campaigns.models import Campaign, Enrollment
 from leadflow.campaigns.walk import Walker
 from leadflow.core import clock
-from leadflow.core.sqlarrays import builder, bulk_insert
 from leadflow.core.errors import Conflict
+from leadflow.core.sqlarrays import builder, bulk_insert
 from leadflow.leads.models import Lead, LeadMerge
 from leadflow.tracking.models import EventType
 
@@ -102,7 +102,7 @@ def enroll_many(lead_ids: Sequence[int], campaign: Campaign) -> list[Enrollment]
             # there is no step 1); no step_since until the engine first walks it, which
             # counts it entered there.
             created = _insert(campaign, entering, now)
-    except (IntegrityError, *_COPY_INTEGRITY):
+    except _INTEGRITY:
         # A concurrent batch enrolled some of them meanwhile: one by one, skipping those.
         if len(wanted) == 1:
             return []
@@ -133,9 +133,9 @@ _DEFAULTS = {f.attname: f.get_default() for f in Enrollment._meta.concrete_field
 try:
     from psycopg.errors import IntegrityError as _PsycopgIntegrity
 
-    _COPY_INTEGRITY: tuple[type[Exception], ...] = (_PsycopgIntegrity,)
+    _INTEGRITY: tuple[type[Exception], ...] = (IntegrityError, _PsycopgIntegrity)
 except ImportError:  # pragma: no cover (psycopg is a dependency)
-    _COPY_INTEGRITY = ()
+    _INTEGRITY = (IntegrityError,)
 
 
 def _kick_worker() -> None:

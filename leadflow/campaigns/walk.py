@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Outcome = Literal["yes", "no", "wait", "leave", "fail"]
+# "gone": the batch no longer holds it (a goal its own step reached took it out, or
+# another worker took it over): walked no further, not written.
+Outcome = Literal["yes", "no", "wait", "leave", "fail", "gone"]
 
 
 @dataclass
@@ -35,7 +37,9 @@ class Walker:
     reason: str = ""  # leave / fail
     status: str = ""  # leave: the enrollment status
     hops: int = 0
-    passed: list[int] = field(default_factory=list)  # positions passed in this batch
+    # What it did to the step counters in this batch, (position, "entered" / "passed" /
+    # "exited"): counted only if the batch still holds it when it writes.
+    counted: list[tuple[int, str]] = field(default_factory=list)
 
     def key(self) -> str:
         """Names this visit of this step: its effects are done once per key."""

@@ -241,30 +241,33 @@ def bulk_set(model: type[Model], rows: Sequence[Sequence[Any]], fields: Sequence
     """Update many rows, each to its own values: `rows` are (pk, value, ...) for `fields`
     (concrete, non-JSON fields). On PostgreSQL one UPDATE ... FROM unnest(arrays): Django's
     bulk_update writes a CASE per field with a branch per row, which cost seconds of
-    Python and SQL for 1,000 rows. Elsewhere (SQLite) bulk_update. Returns rows updated."""
+    Python and SQL for 1,000 rows. Elsewhere (SQLite) one UPDATE executed per row
+    (executemany). Returns rows updated."""
     if not rows:
         return 0
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    if connection.vendor != "postgresql":
-        objs = []
-        for row in rows:
-            obj = model(pk=row[0])
-            for field, value in zip(columns, row[1:], strict=True):
-                setattr(obj, field.attname, value)  # type: ignore[union-attr]
-            objs.append(obj)
-        return model._default_manager.bulk_update(objs, [f.name for f in columns],
-                                                  batch_size=500)
-    qn = connection.ops.quote_name
     pk = meta.pk
     assert pk is not None
-    names = [qn(f.column) for f in columns]  # type: ignore[union-attr]
-    types = [pk.rel_db_type(connection)] + [f.db_type(connection) for f in columns]  # type: ignore[union-attr]
+    concrete = [f for f in (meta.get_field(name) for name in fields) if isinstance(f, Field)]
+    assert len(concrete) == len(fields), "only concrete fields can be set"
+    qn = connection.ops.quote_name
+    names = [qn(f.column or f.attname) for f in concrete]
+    key = qn(pk.column or pk.attname)
+    if connection.vendor != "postgresql":  # SQLite: one prepared UPDATE, executed per row
+        prepared = [[field.get_db_prep_save(value, connection)
+                     for field, value in zip(concrete, row[1:], strict=True)] + [row[0]]
+                    for row in rows]
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {qn(meta.db_table)} SET "  # noqa: S608
+                               + ", ".join(f"{n} = %s" for n in names)
+                               + f" WHERE {key} = %s", prepared)
+            return cursor.rowcount
+    types = [pk.rel_db_type(connection)] + [str(f.db_type(connection)) for f in concrete]
     arrays = [f"%s::{t}[]" for t in types]
     sql = (f"UPDATE {qn(meta.db_table)} AS t SET "  # noqa: S608 (names from the model)
            + ", ".join(f"{n} = v.{n}" for n in names)
-           + f" FROM unnest({', '.join(arrays)}) AS v({qn(pk.column)}, {', '.join(names)})"
-           + f" WHERE t.{qn(pk.column)} = v.{qn(pk.column)}")
+           + f" FROM unnest({', '.join(arrays)}) AS v({key}, {', '.join(names)})"
+           + f" WHERE t.{key} = v.{key}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(col) for col in zip(*rows, strict=True)])
         return cursor.rowcount

@@ -7,18 +7,18 @@ their own leads; the stored count is shown to those who see every lead."""
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from leadflow.accounts.permissions import VIEW, lead_scope, may, scoped
+from leadflow.accounts.permissions import VIEW, may
 from leadflow.core.errors import Forbidden
 from leadflow.core.params import Pagination
 from leadflow.core.responses import answers
 from leadflow.leads.labels import reason_label
 from leadflow.leads.models import Lead
 from leadflow.leads.services import get_visible_lead
-from leadflow.segments import services, wording
+from leadflow.segments import queries, services, wording
 from leadflow.segments.models import Segment, SegmentChange, SegmentMember
 
 router = Router(tags=["segments"])
@@ -146,27 +146,19 @@ class LeadSegmentsOut(Schema):
 
 def _viewer(request) -> Any:
     if not may(request.user, VIEW, "segments"):
-        raise Forbidden("You may not see segments.")
+        raise Forbidden(_("You may not see segments."))
     return request.user
-
-
-def _with_counts(user) -> Any:
-    rows = Segment.objects.select_related("created_by")
-    if lead_scope(user) is not None:
-        rows = rows.annotate(visible_count=Count("members", filter=Q(
-            members__lead__in=scoped(Lead.objects.filter(erased_at__isnull=True), user))))
-    return rows
 
 
 def _counted(user, segment_id: int) -> Segment:
     services.get_segment(segment_id)  # 404 first, with its own message
-    return _with_counts(user).get(pk=segment_id)
+    return queries.with_counts(user).get(pk=segment_id)
 
 
 @router.get("", response=answers(list[SegmentOut], 422), summary="Segments")
 @paginate(Pagination)
 def list_segments(request):
-    return _with_counts(_viewer(request)).order_by("name")
+    return queries.with_counts(_viewer(request)).order_by("name")
 
 
 @router.post("", response=answers({201: SegmentOut}, 409, 413, 422),
@@ -217,14 +209,14 @@ def rebuild_segment(request, segment_id: int):
             summary="The members you may see, newest first")
 @paginate(Pagination)
 def list_members(request, segment_id: int):
-    return services.visible_members(_viewer(request), services.get_segment(segment_id))
+    return queries.visible_members(_viewer(request), services.get_segment(segment_id))
 
 
 @router.get("/{segment_id}/history", response=answers(list[ChangeOut], 404, 422),
             summary="Who entered and left, when and why (the leads you may see)")
 @paginate(Pagination)
 def list_history(request, segment_id: int):
-    return services.visible_history(_viewer(request), services.get_segment(segment_id))
+    return queries.visible_history(_viewer(request), services.get_segment(segment_id))
 
 
 @router.post("/{segment_id}/include", response=answers(ChangedOut, 404, 413, 422),
@@ -253,4 +245,4 @@ def lead_segments(request, lead_id: int):
                           "since": e.since, "override": e.override, "matches": e.matches,
                           "why": wording.explained(e.conditions, names)}
                          for e in explanations],
-            "history": services.history_of(lead)}
+            "history": queries.history_of(lead)}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count
 
 from leadflow.segments.membership import move_counts
-from leadflow.segments.models import DirtyLead, SegmentMember, SegmentOverride
+from leadflow.segments.models import DirtyLead, Segment, SegmentMember, SegmentOverride
 
 if TYPE_CHECKING:
     from leadflow.leads.privacy import Person
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 def forget_memberships(people: list[Person]) -> None:
     ids = sorted({p.lead_id for p in people})
-    if not ids:
-        return
+    if not ids or not Segment.objects.exists():
+        return  # no segment: no member, override nor queued lead either
     rows = SegmentMember.objects.filter(lead_id__among=ids)
     counts = dict(rows.order_by().values_list("segment_id").annotate(n=Count("*")))
     rows.delete()

@@ -251,7 +251,7 @@ class _Compiler:
         assert spec is not None
         if spec.min == 0 and spec.max is None:
             return _TRUE, []
-        where, params = event_sql(list(spec.where), "e.properties")
+        where, params = self._where(spec.where)
         if spec.unless:
             unless, more = event_sql(list(spec.unless), "e.properties")
             where, params = f"{where} AND NOT ({unless})", [*params, *more]
@@ -277,6 +277,38 @@ class _Compiler:
         return f"({L}.id IN ({sub}))", sub_params
 
     _event = _email = _purchase = _behaviour
+
+    def _where(self, conditions: tuple[dict, ...]) -> tuple[str, list]:
+        """Conditions on an event's properties: scoring.conditions.event_sql, but on
+        PostgreSQL text matches take a cheaper road to the same answer. translate() (the
+        ASCII folding) cost three quarters of a story-4 rebuild over ten million events:
+        a property holding the folded needle as it is matches with no folding, one that
+        does not even match case-insensitively (ILIKE folds more than ASCII, so it only
+        rules out) does not, and only the rest is folded."""
+        slow = [c for c in conditions if not (self.pg and c["op"] in ("contains", "starts_with")
+                                              and isinstance(c.get("value"), str))]
+        sql, params = event_sql(slow, "e.properties")
+        for c in conditions:
+            if c in slow:
+                continue
+            needle = fold(c["value"])
+            is_text = "jsonb_typeof(e.properties -> %s) IS DISTINCT FROM 'string'"
+            raw = "(e.properties ->> %s)"
+            folded = ("translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+                      "'abcdefghijklmnopqrstuvwxyz')")
+            if c["op"] == "starts_with":
+                test = folded.format(f"left({raw}, %s)") + " = %s"
+                sql += f" AND (CASE WHEN {is_text} THEN false ELSE {test} END)"
+                params += [c["field"], c["field"], len(needle), needle]
+            else:
+                like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace(
+                    "_", "\\_") + "%"
+                sql += (f" AND (CASE WHEN {is_text} THEN false WHEN strpos({raw}, %s) > 0 "
+                        f"THEN true WHEN {raw} NOT ILIKE %s THEN false "
+                        f"ELSE strpos({folded.format(raw)}, %s) > 0 END)")
+                params += [c["field"], c["field"], needle, c["field"], like, c["field"],
+                           needle]
+        return sql, params
 
     def _inactive_days(self, leaf: dict) -> tuple[str, list]:
         # As score decay reads activity: the last touch (the lead's own events, not what

@@ -83,22 +83,25 @@ def _fill_target(cursor: Any, segment: Segment, now: datetime) -> None:
     hand (manual)."""
     where, params = filters.compile_filter(segment.filter, now=now)
     cursor.execute("DROP TABLE IF EXISTS segment_target")
-    if connection.vendor == "postgresql":
-        cursor.execute("CREATE TEMPORARY TABLE segment_target (lead_id bigint PRIMARY KEY, "
-                       "manual boolean NOT NULL) ON COMMIT DROP")
-    else:
-        cursor.execute("CREATE TEMPORARY TABLE segment_target (lead_id integer PRIMARY KEY, "
-                       "manual boolean NOT NULL)")
-    cursor.execute(
-        f"INSERT INTO segment_target (lead_id, manual) SELECT {L}.id, %s FROM {L} "  # noqa: S608
+    target = (
+        f"SELECT {L}.id AS lead_id, %s AS manual FROM {L} "  # noqa: S608
         f"WHERE {L}.erased_at IS NULL AND {where} AND NOT EXISTS (SELECT 1 FROM "
         f"segments_segmentoverride AS o WHERE o.segment_id = %s AND o.lead_id = {L}.id) "
         "UNION ALL SELECT o.lead_id, %s FROM segments_segmentoverride AS o JOIN leads_lead "
         "AS l2 ON l2.id = o.lead_id WHERE o.segment_id = %s AND o.include = %s "
-        "AND l2.erased_at IS NULL",
-        [False, *params, segment.pk, True, segment.pk, True])
+        "AND l2.erased_at IS NULL")
+    target_params = [False, *params, segment.pk, True, segment.pk, True]
     if connection.vendor == "postgresql":
+        # CREATE TABLE AS may scan the events with parallel workers; INSERT ... SELECT
+        # may not (a data-modifying statement): half the time of a large rebuild.
+        cursor.execute(f"CREATE TEMPORARY TABLE segment_target ON COMMIT DROP AS {target}",
+                       target_params)
         cursor.execute("ANALYZE segment_target")
+    else:
+        cursor.execute("CREATE TEMPORARY TABLE segment_target (lead_id integer PRIMARY KEY, "
+                       "manual boolean NOT NULL)")
+        cursor.execute(f"INSERT INTO segment_target (lead_id, manual) {target}",
+                       target_params)
 
 
 def _remove_leavers(cursor: Any, segment_id: int, now: datetime, reason: str) -> list[int]:

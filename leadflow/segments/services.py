@@ -25,21 +25,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
 from django.db.models.deletion import ProtectedError
 from django.utils.translation import gettext as _
 
-from leadflow.accounts.permissions import Actor, lead_scope, may_manage_segments, scoped
+from leadflow.accounts.permissions import Actor, may_manage_segments, scoped
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from leadflow.core.params import valid_id
 from leadflow.core.sqlarrays import int_array
 from leadflow.leads.models import Lead
-from leadflow.segments import evaluate, filters, language, membership
+from leadflow.segments import evaluate, filters, language, membership, queries
 from leadflow.segments.models import (
     DirtyLead,
     Segment,
-    SegmentChange,
     SegmentMember,
     SegmentOverride,
 )
@@ -81,29 +79,6 @@ def get_segment(segment_id: int) -> Segment:
     return found
 
 
-def visible_members(user: User, segment: Segment) -> QuerySet[SegmentMember]:
-    """The segment's members `user` may see (a rep: their own leads), newest first."""
-    rows = SegmentMember.objects.filter(segment=segment)
-    scope = lead_scope(user)
-    if scope is not None:
-        rows = rows.filter(lead__in=scoped(Lead.objects.all(), user))
-    return rows.select_related("lead").order_by("-since", "-lead_id")
-
-
-def visible_count(user: User, segment: Segment) -> int:
-    """The members `user` may see: the stored count for those who see every lead."""
-    if lead_scope(user) is None:
-        return segment.member_count
-    return visible_members(user, segment).count()
-
-
-def visible_history(user: User, segment: Segment) -> QuerySet[SegmentChange]:
-    rows = SegmentChange.objects.filter(segment=segment)
-    if lead_scope(user) is not None:
-        rows = rows.filter(lead__in=scoped(Lead.objects.all(), user))
-    return rows.select_related("lead").order_by("-at", "-id")
-
-
 def members_among(segment_id: int, lead_ids: Sequence[int]) -> set[int]:
     """The leads among `lead_ids` in the segment now (one query per 10,000 ids)."""
     ids = sorted(set(lead_ids))
@@ -113,17 +88,6 @@ def members_among(segment_id: int, lead_ids: Sequence[int]) -> set[int]:
             segment_id=segment_id, lead_id__among=ids[start:start + MAX_ITEMS])
             .values_list("lead_id", flat=True))
     return found
-
-
-def segments_of(user: User, lead: Lead) -> list[SegmentMember]:
-    """The lead's memberships (the caller made sure `user` sees the lead)."""
-    return list(SegmentMember.objects.filter(lead=lead).select_related("segment")
-                .order_by("segment__name"))
-
-
-def history_of(lead: Lead, limit: int = 100) -> list[SegmentChange]:
-    return list(SegmentChange.objects.filter(lead=lead).select_related("segment")
-                .order_by("-at", "-id")[:limit])
 
 
 @dataclass
@@ -215,7 +179,7 @@ def delete_segment(who: User | Actor | None, segment: Segment) -> None:
     """Delete a segment, its members, overrides and history; refused while another
     segment reads it, or while something else (a campaign) refers to it."""
     _manager(who)
-    if readers := readers_of(segment):
+    if readers := queries.readers_of(segment):
         raise Conflict(_("The segment %(name)r reads this one: change it first.")
                        % {"name": readers[0].name})
     try:
@@ -237,7 +201,7 @@ def _rebuild(segment: Segment, reason: str = membership.REBUILD) -> tuple[list[i
     with transaction.atomic():
         entered, left = membership.rebuild(segment, reason=reason)
         # Segments reading this one see the change through their own refresh.
-        if (entered or left) and any(s.active for s in readers_of(segment)):
+        if (entered or left) and any(s.active for s in queries.readers_of(segment)):
             mark_dirty([*entered, *left])
     return entered, left
 
@@ -263,6 +227,7 @@ def include(who: User | Actor | None, segment: Segment, lead_ids: Sequence[int],
     leads that entered."""
     actor = _manager(who)
     ids = _resolve(actor, lead_ids)
+    reason = str(reason or "").replace("\x00", "")  # PostgreSQL stores no NUL
     why = f"added by {_who(actor)}" + (f": {reason}" if reason else "")
     return membership.set_overrides(segment, ids, include=True, by=_who(actor),
                                     reason=why)[0]
@@ -274,6 +239,7 @@ def exclude(who: User | Actor | None, segment: Segment, lead_ids: Sequence[int],
     Returns the leads that left."""
     actor = _manager(who)
     ids = _resolve(actor, lead_ids)
+    reason = str(reason or "").replace("\x00", "")
     why = f"removed by {_who(actor)}" + (f": {reason}" if reason else "")
     return membership.set_overrides(segment, ids, include=False, by=_who(actor),
                                     reason=why)[1]
@@ -416,10 +382,20 @@ def explain(segment: Segment, lead: Lead) -> Explanation:
 
 
 def explain_lead(user: User, lead: Lead) -> list[Explanation]:
-    """Why the lead is in each of its segments (the caller made sure `user` sees it)."""
-    return [explain(m.segment, lead) for m in segments_of(user, lead)]
-
-
-def readers_of(segment: Segment) -> list[Segment]:
-    return [s for s in Segment.objects.filter(~Q(pk=segment.pk))
-            if segment.pk in (s.reads_segments or ())]
+    """Why the lead is in each of its segments (the caller made sure `user` sees it): a
+    few queries whatever the number of segments (the facts are read once for all)."""
+    members = queries.segments_of(user, lead)
+    if not members:
+        return []
+    overrides = dict(SegmentOverride.objects.filter(
+        lead=lead, segment_id__in=[m.segment_id for m in members]).values_list(
+        "segment_id", "include"))
+    facts = evaluate.load({"all": [m.segment.filter for m in members]}, [lead.pk])
+    out = []
+    for m in members:
+        tree = evaluate.explain(m.segment.filter, lead.pk, facts)
+        override = overrides.get(m.segment_id)
+        out.append(Explanation(m.segment, True, m.since, "" if override is None else (
+            "include" if override else "exclude"), tree.holds and lead.pk in facts.values,
+            tree))
+    return out

@@ -348,3 +348,23 @@ def test_concurrent_claimers_never_share_an_enrollment(nurture, make_lead):
     every = [pk for mine in claimed for pk in mine]
     assert len(claimed) == 4
     assert sorted(every) == sorted(Enrollment.objects.values_list("pk", flat=True))
+
+
+def test_a_goal_reached_by_a_step_of_the_walk_stops_the_walk_there(make_lead):
+    """The goal takes the lead out at once, also when the campaign's own step causes it:
+    the steps after it in the same batch do not run."""
+    campaign = Campaign.objects.create(
+        name="To SQL", entry_event_type="newsletter_signup", goal_event_type="stage_changed",
+        goal_conditions=[{"field": "to", "op": "equals", "value": "sql"}])
+    Step.objects.bulk_create([
+        Step(campaign=campaign, position=1, kind=Step.Kind.CHANGE_STAGE,
+             config={"stage": "sql"}),
+        Step(campaign=campaign, position=2, kind=Step.Kind.ADD_POINTS, points=10)])
+    lead = make_lead("romain@example.com")
+    _signup(lead)
+
+    run()
+
+    enrollment = Enrollment.objects.get(lead=lead, campaign=campaign)
+    assert (enrollment.status, enrollment.next_run_at) == ("converted", None)
+    assert not lead.events.filter(type="campaign_points").exists()

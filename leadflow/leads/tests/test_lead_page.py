@@ -141,7 +141,8 @@ def test_lead_page_query_count_is_bounded(client, rep, lead, django_assert_max_n
     client.force_login(rep)
     # Issue 10 added: the score groups, whose lines are explained apart; the stage card's
     # history, pending hand-off and reasons (lifecycle); the header's unread notifications.
-    with django_assert_max_num_queries(12):
+    # Issue 12: the segments card (memberships, history; their explanation when any).
+    with django_assert_max_num_queries(14):
         response = page(client, lead)
     assert len(response.context["score"].primary.lines) == 40
 

@@ -114,7 +114,8 @@ def test_include_and_exclude_through_the_api(api_for, marketer, people):
     api = api_for(marketer)
     r = api.post(f"/segments/{segment.pk}/include", {"lead_ids": [leads["r1"].pk, 10**20]})
     assert r.status_code == 200 and r.json() == {"changed": [leads["r1"].pk]}
-    r = api.post(f"/segments/{segment.pk}/exclude", {"lead_ids": [leads["r1"].pk]})
+    r = api.post(f"/segments/{segment.pk}/exclude", {"lead_ids": [leads["r1"].pk],
+                                                     "reason": "as\u0000ked"})
     assert r.json() == {"changed": [leads["r1"].pk]}
 
 

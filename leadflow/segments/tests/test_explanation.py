@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from leadflow.segments import services
+from leadflow.segments import queries, services
+from leadflow.segments.tests.conftest import TV
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,20 @@ def test_the_history_says_when_and_why(marketer, make_lead, admin_user):
     edit_lead(lead, {"country": "DE"}, actor=admin_user)
     services.refresh_due()
 
-    history = services.history_of(lead)
+    history = queries.history_of(lead)
     assert [(c.segment_id, c.entered, c.reason) for c in history] == [
         (segment.pk, False, "no longer matches"), (segment.pk, True, "rebuild")]
     assert services.explain_lead(admin_user, lead) == []
+
+
+def test_the_lead_card_reads_the_same_few_queries_for_1_or_5_segments(
+        marketer, tv_viewer, django_assert_max_num_queries):
+    lead = tv_viewer("tv@example.com", 6)
+    services.create_segment(marketer, name="S0", filter=TV)
+    with django_assert_max_num_queries(8) as one:
+        assert len(services.explain_lead(marketer, lead)) == 1
+    for i in range(1, 5):
+        services.create_segment(marketer, name=f"S{i}", filter={"all": [
+            TV, {"field": "country", "op": "exists", "value": False}]})
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(services.explain_lead(marketer, lead)) == 5

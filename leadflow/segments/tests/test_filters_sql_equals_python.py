@@ -26,7 +26,7 @@ from leadflow.tracking.models import Event
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-texts = st.sampled_from(["a", "A", "ab", "aB", "b", "B"])
+texts = st.sampled_from(["a", "A", "ab", "aB", "b", "B", "a%", "_B", "\\"])
 numbers = st.integers(-3, 3)
 values = st.one_of(numbers, texts, st.booleans())
 
