@@ -138,7 +138,9 @@ def _wait(step: Step, walkers: list[Walker], ctx: Context) -> None:
 
     spec = (step.config or {}).get("wait") or {"kind": "delay",
                                                 "seconds": step.wait_seconds or 0}
-    if spec.get("kind") == "delay" and not spec.get("seconds") and not spec.get("window"):
+    # A zero delay goes on at once; a delay may be given in any unit (days, hours...).
+    if spec.get("kind") == "delay" and not spec.get("window") and not any(
+            spec.get(unit) for unit in waits.DELAY_UNITS):
         for w in walkers:
             w.yes()
         return

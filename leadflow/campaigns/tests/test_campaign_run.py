@@ -161,6 +161,21 @@ def test_after_the_wait_the_next_email_goes_and_the_walk_completes(smtp_server, 
     assert left.properties["status"] == "completed"
 
 
+@pytest.mark.parametrize("spec", [{"kind": "delay", "days": 2}, {"kind": "delay", "hours": 48},
+                                  {"kind": "delay", "seconds": 172800}])
+def test_a_wait_given_in_any_unit_waits_that_long(smtp_server, nurture, lead, spec):
+    Step.objects.filter(campaign=nurture.campaign, position=2).update(
+        wait_seconds=0, config={"wait": spec})
+    _signup(lead)
+    run()
+    clock.advance(TWO_DAYS - timedelta(seconds=1))
+    assert run() == 0
+    assert _subjects(smtp_server) == ["Welcome Mickaël"]
+    clock.advance(timedelta(seconds=1))
+    run()
+    assert _subjects(smtp_server) == ["Welcome Mickaël", "Still interested?"]
+
+
 def test_running_again_sends_nothing_twice(smtp_server, nurture, lead):
     _signup(lead)
     run()
