@@ -33,6 +33,10 @@ class SettingsFields(Schema):
                                                       "this (empty: not on score)")
     entry_score_group: int | None = Field(None, description="The score group of entry_score "
                                                             "(empty: the primary score)")
+    entry_segment: int | None = Field(None, description="Leads enter when they join this "
+                                                        "segment (empty: not on a segment)")
+    exit_on_segment_leave: bool | None = Field(
+        None, description="Leads leave when they leave the entry segment")
     goal_event_type: str | None = Field(None, max_length=60,
                                         description="Leads leave, converted, on this event")
     goal_conditions: list[Condition] | None = None
@@ -69,6 +73,8 @@ class CampaignOut(Schema):
     entry_conditions: list[dict[str, Any]]
     entry_score: int | None
     entry_score_group: int | None
+    entry_segment: int | None
+    exit_on_segment_leave: bool
     goal_event_type: str
     goal_conditions: list[dict[str, Any]]
     reentry: str
@@ -86,6 +92,10 @@ class CampaignOut(Schema):
     @staticmethod
     def resolve_entry_score_group(row: Campaign) -> int | None:
         return row.entry_score_group_id
+
+    @staticmethod
+    def resolve_entry_segment(row: Campaign) -> int | None:
+        return row.entry_segment_id
 
     @staticmethod
     def resolve_sender(row: Campaign) -> int | None:

@@ -26,7 +26,7 @@ from leadflow.accounts.permissions import (
     may_view_campaigns,
     scoped,
 )
-from leadflow.campaigns import graphcheck, stepcheck
+from leadflow.campaigns import graphcheck, services, stepcheck
 from leadflow.campaigns.models import Campaign, Enrollment, Step, StepStat
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput, NotFound, check_fields
@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 type Who = User | Actor | None
 Move = int | Literal["exit"]
 SETTINGS = ("name", "description", "entry_event_type", "entry_conditions", "entry_score",
-            "entry_score_group", "goal_event_type", "goal_conditions", "reentry",
-            "reentry_seconds", "sender", "test_mode", "test_list")
+            "entry_score_group", "entry_segment", "exit_on_segment_leave", "goal_event_type",
+            "goal_conditions", "reentry", "reentry_seconds", "sender", "test_mode",
+            "test_list")
 MAX_STEPS = graphcheck.MAX_STEPS
 MAX_ENROL = 10_000
 
@@ -131,10 +132,12 @@ def _clean_settings(data: Mapping[str, Any], campaign: Campaign | None) -> dict[
         clean["reentry_seconds"] = stepcheck.integer(
             data["reentry_seconds"], "reentry_seconds", low=0, high=stepcheck.MAX_SECONDS,
             required=False) or 0
-    if "test_mode" in data:
-        if not isinstance(data["test_mode"], bool):
-            raise InvalidInput(_("test_mode must be true or false."), field="test_mode")
-        clean["test_mode"] = data["test_mode"]
+    for key in ("test_mode", "exit_on_segment_leave"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise InvalidInput(_("%(field)s must be true or false.") % {"field": key},
+                                   field=key)
+            clean[key] = data[key]
     clean.update(_rows(data))
     return clean
 
@@ -144,10 +147,11 @@ def _rows(data: Mapping[str, Any]) -> dict[str, Any]:
     from leadflow.emails.models import SenderIdentity
     from leadflow.lists.models import LeadList
     from leadflow.scoring.models import ScoreGroup
+    from leadflow.segments.models import Segment
 
     clean: dict[str, Any] = {}
     for key, model in (("entry_score_group", ScoreGroup), ("sender", SenderIdentity),
-                       ("test_list", LeadList)):
+                       ("test_list", LeadList), ("entry_segment", Segment)):
         if key not in data:
             continue
         pk = stepcheck.integer(data[key], key, low=1, high=2**63 - 1, required=False)
@@ -187,24 +191,34 @@ def update_campaign(actor: Who, campaign: Campaign, data: Mapping[str, Any]) -> 
     return campaign
 
 
+@transaction.atomic
 def activate(actor: Who, campaign: Campaign) -> Campaign:
-    """Leads enter from now on (an archived campaign comes back from the archive)."""
+    """Leads enter from now on (an archived campaign comes back from the archive), and
+    paused memberships go on; a campaign entered on a segment takes in its current
+    members."""
     check_may_manage(actor)
     if not campaign.steps.exists():
         raise Conflict(_("Add a step before starting the campaign."))
-    return _set(campaign, active=True, archived=False)
+    _set(campaign, active=True, archived=False)
+    services.enrol_segment_members(campaign)
+    return campaign
 
 
 def pause(actor: Who, campaign: Campaign) -> Campaign:
-    """No lead enters; memberships due while it is paused stop (campaigns.engine)."""
+    """No lead enters, and the memberships hold where they stand (no worker claims
+    them) until the campaign is started again; goals still take leads out."""
     check_may_manage(actor)
     return _set(campaign, active=False)
 
 
+@transaction.atomic
 def archive(actor: Who, campaign: Campaign) -> Campaign:
-    """Paused and hidden from the lists (`campaigns(archived=True)` shows it)."""
+    """Stopped and hidden from the lists (`campaigns(archived=True)` shows it): its
+    memberships end ("campaign stopped")."""
     check_may_manage(actor)
-    return _set(campaign, active=False, archived=True)
+    _set(campaign, active=False, archived=True)
+    services.leave_all(campaign.enrollments.all(), reason="campaign stopped")
+    return campaign
 
 
 def _set(campaign: Campaign, **values: bool) -> Campaign:

@@ -40,8 +40,12 @@ BATCH = 500
 def claim_due(limit: int = BATCH, *, worker: str = "") -> workqueue.Claim:
     """Atomically claim up to `limit` due memberships for this worker (core.workqueue):
     hidden from other claimers for LEASE, renewed while the batch runs."""
-    return workqueue.claim(Enrollment.objects.filter(status=Enrollment.Status.ACTIVE),
-                           limit=limit, lease=LEASE, worker=worker, exhausted=_gave_up)
+    # A paused campaign's memberships hold where they stand: not claimed. (A subquery,
+    # not a join: the claim's row locks must not take the campaign rows with them.)
+    return workqueue.claim(Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE,
+        campaign_id__in=Campaign.objects.filter(active=True).values("pk")),
+        limit=limit, lease=LEASE, worker=worker, exhausted=_gave_up)
 
 
 def run_due_enrollments(limit: int = BATCH, *, worker: str = "") -> int:
@@ -100,8 +104,12 @@ def advance_batch(ids: list[int], claim: workqueue.Claim | None = None) -> None:
     walking = []
     for w in walkers:
         campaign = campaigns.get(w.campaign_id)
-        if campaign is None or not campaign.active or campaign.archived:
+        if campaign is None or campaign.archived:
             w.leave("campaign stopped")
+            continue
+        if not campaign.active:  # paused since the claim: it holds where it stands
+            w.wait(now, waits_for=w.waits_for, deadline=w.deadline,
+                   message_id=w.waiting_for_id)
             continue
         if w.step_since is None:  # just entered: at the first step from now
             first = min(graph[w.campaign_id], default=None)

@@ -51,8 +51,9 @@ def settings_from_post(post: QueryDict) -> dict[str, Any]:
     for key in ("entry_conditions", "goal_conditions"):
         data[key] = _conditions(post, key)
     data["entry_score"] = _int_or_none(post.get("entry_score"))
-    for key in ("entry_score_group", "sender", "test_list"):
+    for key in ("entry_score_group", "entry_segment", "sender", "test_list"):
         data[key] = _int_or_none(post.get(key))
+    data["exit_on_segment_leave"] = post.get("exit_on_segment_leave") == "on"
     data["reentry_seconds"] = _seconds(post, "reentry")
     data["test_mode"] = post.get("test_mode") == "on"
     return data

@@ -59,6 +59,7 @@ def _page(request: AuthedRequest, campaign: Campaign, status: int = 200,
     from leadflow.lifecycle import stages
     from leadflow.lists.models import LeadList
     from leadflow.scoring.models import OPERATORS, ScoreGroup
+    from leadflow.segments.models import Segment
 
     numbers = editor.stats(campaign)
     steps = [{**forms.step_state(s), "stats": numbers.steps.get(s["position"], {})}
@@ -77,6 +78,7 @@ def _page(request: AuthedRequest, campaign: Campaign, status: int = 200,
         "senders": SenderIdentity.objects.order_by("name").values_list("pk", "name"),
         "lists": LeadList.objects.order_by("name").values_list("pk", "name"),
         "groups": ScoreGroup.objects.values_list("pk", "name"),
+        "segments": Segment.objects.order_by("name").values_list("pk", "name"),
         "others": Campaign.objects.exclude(pk=campaign.pk).values_list("pk", "name"),
         "stages": [(slug, d.name) for slug, d in stages.definitions().items()],
         "settable": _settable_fields(), "reentry_choices": Campaign.Reentry.choices,

@@ -261,9 +261,23 @@ def test_a_deleted_lead_is_tolerated(smtp_server, nurture, lead, make_lead):
     assert smtp_server.messages[0]["X-Envelope-To"] == "other@example.com"
 
 
-def test_a_campaign_switched_off_lets_its_leads_go(smtp_server, nurture, lead):
+def test_a_paused_campaign_holds_its_leads_until_it_starts_again(smtp_server, nurture, lead):
     _signup(lead)
     Campaign.objects.filter(pk=nurture.campaign.pk).update(active=False)
+
+    assert run() == 0
+    assert smtp_server.messages == []
+    enrollment = Enrollment.objects.get(lead=lead)
+    assert (enrollment.status, enrollment.next_position) == ("active", 1)
+
+    Campaign.objects.filter(pk=nurture.campaign.pk).update(active=True)
+    run()
+    assert _subjects(smtp_server) == ["Welcome Mickaël"]
+
+
+def test_an_archived_campaign_lets_its_leads_go(smtp_server, nurture, lead):
+    _signup(lead)
+    Campaign.objects.filter(pk=nurture.campaign.pk).update(active=True, archived=True)
 
     assert run() == 1
 

@@ -98,3 +98,27 @@ def test_a_condition_step_takes_the_yes_or_the_no_path_by_the_filter(make_lead):
     fr.refresh_from_db()
     de.refresh_from_db()
     assert (fr.score, de.score) == (10, 1)
+
+
+def test_starting_a_segment_campaign_takes_in_its_members_and_archiving_ends_them(
+        tv_segment, make_lead, make_user):
+    from leadflow.accounts.models import Role
+    from leadflow.campaigns import editor
+
+    marketer = make_user("marketer", role=Role.MARKETING)
+    lead = make_lead("tv@example.com")
+    views(lead, 6)
+    segments.refresh_due()
+    campaign = editor.create_campaign(marketer, {
+        "name": "TV", "entry_segment": tv_segment.pk, "exit_on_segment_leave": True})
+    editor.save_graph(marketer, campaign, [{"position": 1, "kind": "wait",
+                                            "config": {"wait": {"kind": "delay",
+                                                                "days": 1}}}])
+    assert (campaign.entry_segment_id, campaign.exit_on_segment_leave) == (tv_segment.pk, True)
+
+    editor.activate(marketer, campaign)
+    assert Enrollment.objects.get(campaign=campaign).status == "active"
+
+    editor.archive(marketer, campaign)
+    gone = Enrollment.objects.get(campaign=campaign)
+    assert (gone.status, gone.exit_reason) == ("exited", "campaign stopped")
