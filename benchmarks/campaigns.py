@@ -42,10 +42,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-# benchmarks/email.py must not shadow the standard library's `email` package: this
-# directory goes last on the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.append(str(HERE))
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from datagen_db import copy_ceiling, drop_database, setup_django  # noqa: E402

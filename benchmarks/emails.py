@@ -1,7 +1,7 @@
 """Email benchmark (issue 11): marketing messages rendered and delivered per second by one
 worker process, on PostgreSQL, against a receiving SMTP server in its own process.
 
-    python benchmarks/email.py [--postgres URL] [--database NAME] [--messages 20000]
+    python benchmarks/emails.py [--postgres URL] [--database NAME] [--messages 20000]
                                [--connections 4] [--batch 200] [--ceiling-messages 5000]
                                [--copy-rows 1000000] [--profile] [--keep]
 
@@ -35,11 +35,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named for the issue (benchmarks/email.py): its directory must not come
-# before the standard library's `email` package on the path, or smtplib imports this.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.append(str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import argparse  # noqa: E402 (after the path)
