@@ -65,7 +65,9 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(api, make_lead, pipeli
 
     assert r.status_code == 200 and r.json()["created"] == 1000
     assert _pipeline_queries(large) == _pipeline_queries(small)
-    assert _pipeline_queries(large) <= 50
+    # Bounded: every pipeline consumer costs a few statements per batch (the segments'
+    # queue and the campaigns' wake-up are the latest two).
+    assert _pipeline_queries(large) <= 52
 
 
 def test_a_large_batch_stores_every_event_as_sent_with_results_in_input_order(api, make_lead,
