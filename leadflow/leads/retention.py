@@ -12,7 +12,7 @@ server.apps), or "off" (listed, never erased). Erasure goes through privacy.eras
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -95,6 +95,10 @@ def erase_due(user: User, *, cutoff: datetime) -> int:
     if cutoff.tzinfo is None:
         raise InvalidInput(_("cutoff needs a time zone (e.g. 2026-01-31T00:00:00Z)."),
                            field="cutoff")
+    try:  # PostgreSQL refuses offsets beyond ±15:59, which Python allows
+        cutoff = cutoff.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(_("cutoff is out of range."), field="cutoff") from None
     if cutoff > policy.cutoff:
         raise InvalidInput(_("cutoff must be at most %(cutoff)s: leads active in the last "
                              "%(days)s days are not due.")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import may_close_deals, may_decide_handoff, may_move_stage
 from leadflow.core import clock
-from leadflow.core.errors import Conflict, Forbidden, InvalidInput
+from leadflow.core.errors import Conflict, Forbidden, InvalidInput, contains_nul
 from leadflow.leads.models import CATEGORY_FIELD, Category, Lead
 from leadflow.leads.stages import OUTCOME_STAGE, Stage
 from leadflow.lifecycle import stages
@@ -77,7 +77,9 @@ def change_stage(lead: Lead, to_stage: str, *, reason: str = "", actor: User | N
 
 
 def _reason(code: str, note: str) -> QualificationReason:
-    reason = QualificationReason.objects.filter(code=code, active=True).first()
+    # A NUL cannot be a reason's code (PostgreSQL stores none): not one of the list.
+    reason = None if contains_nul(code) else QualificationReason.objects.filter(
+        code=code, active=True).first()
     if reason is None:
         raise InvalidInput(_("Choose a reason from the list."), field="reason")
     if reason.needs_note and not note.strip():

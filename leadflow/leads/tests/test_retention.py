@@ -95,6 +95,12 @@ def test_a_cutoff_that_would_erase_leads_not_yet_due_is_refused(api, leads):
     assert not ErasureRecord.objects.exists()
 
 
+def test_a_cutoff_with_an_offset_the_database_refuses_is_read_in_utc(api, leads):
+    # Python allows offsets up to 23:59, PostgreSQL up to 15:59: no 500 either way.
+    r = api.post("/leads/retention/erase", {"cutoff": "0082-02-17T12:12:08+18:30"})
+    assert r.status_code == 200 and r.json() == {"erased": 0}
+
+
 @pytest.mark.parametrize("role", [Role.SALES_REP, Role.SALES_MANAGER, Role.MARKETING])
 def test_only_admins_see_or_confirm_retention(client, api_for, make_user, leads, role):
     user = make_user("someone", role)

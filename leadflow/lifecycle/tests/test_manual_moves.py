@@ -95,6 +95,8 @@ def test_api_accepts_rejects_and_disqualifies(make_lead, make_user, api_for, sco
     assert r.json()["stage"] == "nurture"
     assert client.post(f"/leads/{second.pk}/handoff/reject",
                        {"reason": "no_budget"}).status_code == 409
+    r = client.post(f"/leads/{second.pk}/disqualify", {"reason": "oth\x00er", "note": "x"})
+    assert r.status_code == 422 and r.json()["field"] == "reason"  # not a 500
     r = client.post(f"/leads/{second.pk}/disqualify", {"reason": "other", "note": "spam"})
     assert r.json()["stage"] == "disqualified"
 
