@@ -331,15 +331,13 @@ def save_graph(actor: Who, campaign: Campaign, steps: Any,
 def _move_memberships(campaign: Campaign, moves: dict[int, Move]) -> None:
     """The memberships at removed steps go on at their new step now, as a new visit (so
     its effects happen), or leave ("step removed"). One statement per move."""
-    from leadflow.campaigns.services import leave_all
-
     now = clock.now()
     entered: dict[int, int] = {}
     for position, target in moves.items():
         at = Enrollment.objects.filter(campaign=campaign, status=Enrollment.Status.ACTIVE,
                                        step_since__isnull=False, next_position=position)
         if target == "exit":
-            leave_all(at, reason="step removed")
+            services.leave_all(at, reason="step removed")
             continue
         # claimed_by cleared: a worker holding one of them drops its write (workqueue).
         n = at.update(next_position=target, step_since=now, waits_for="", deadline=None,

@@ -110,10 +110,11 @@ def on_segment_changed(sender: object, *, segment_id: int, entered: list[int],
                        left: list[int], **_: object) -> None:
     """segments.signals.membership_changed: leads joining a campaign's entry segment enter
     it; those leaving it leave the campaigns that say so. A few queries per campaign."""
-    from leadflow.campaigns.services import enroll_many, leave_many
+    from leadflow.campaigns.services import enroll_many, leave_all
 
     for campaign in Campaign.objects.filter(entry_segment_id=segment_id):
         if entered and campaign.active and not campaign.archived:
             enroll_many(entered, campaign)
         if left and campaign.exit_on_segment_leave:
-            leave_many(campaign, left, reason="left the segment")
+            leave_all(Enrollment.objects.filter(campaign=campaign, lead_id__among=left),
+                      reason="left the segment")

@@ -147,17 +147,6 @@ def _kick_worker() -> None:
         log.exception("could not enqueue run_due_enrollments")
 
 
-def leave(enrollment: Enrollment, *, reason: str,
-          status: str = Enrollment.Status.EXITED) -> None:
-    _leave(Enrollment.objects.filter(pk=enrollment.pk), reason=reason, status=status)
-
-
-def leave_many(campaign: Campaign, lead_ids: Sequence[int], *, reason: str) -> int:
-    """The leads' active memberships in `campaign` end (exited, with `reason`)."""
-    return _leave(Enrollment.objects.filter(campaign=campaign, lead_id__among=list(lead_ids)),
-                  reason=reason)
-
-
 def enrol_segment_members(campaign: Campaign) -> int:
     """A campaign that enters on a segment, switched on: the segment's current members
     enter (re-entry policy applies), in chunks. Returns how many entered."""
