@@ -29,6 +29,10 @@ from django.db.models import Q
 from leadflow.campaigns.models import Step
 from leadflow.campaigns.steps import Context
 from leadflow.campaigns.walk import Walker
+from leadflow.emails.engagement import by_a_person
+from leadflow.emails.models import EmailMessage
+from leadflow.scoring.conditions import matches
+from leadflow.tracking.events import is_machine
 from leadflow.tracking.models import Event, EventType
 
 S = Step.Kind
@@ -86,12 +90,6 @@ def _engaged_with_last_email(step: Step, walkers: list[Walker],
                              limits: dict[int, datetime]) -> set[int]:
     """The memberships whose lead engaged with the last email the campaign sent it
     (before the decision's time limit)."""
-    from django.db.models import Q
-
-    from leadflow.emails.engagement import by_a_person
-    from leadflow.emails.models import EmailMessage
-    from leadflow.scoring.conditions import matches
-
     if not walkers:
         return set()
     by_lead = {w.lead_id: w for w in walkers}
@@ -119,8 +117,6 @@ def _engaged_with_last_email(step: Step, walkers: list[Walker],
 def _did(step: Step, walkers: list[Walker], limits: dict[int, datetime]) -> set[int]:
     """The memberships whose lead recorded a matching event since reaching the step (and
     before its time limit)."""
-    from leadflow.scoring.conditions import matches
-    from leadflow.tracking.events import is_machine
 
     type_ = event_type(step)
     if not type_ or not walkers:
