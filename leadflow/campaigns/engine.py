@@ -89,7 +89,7 @@ def advance_batch(ids: list[int], claim: workqueue.Claim | None = None) -> None:
                       deadline, waiting)
                for pk, lead, campaign, position, entered, since, loop, waits_for, deadline,
                waiting in Enrollment.objects.filter(
-                   pk__in=ids, status=Enrollment.Status.ACTIVE).values_list(
+                   pk__among=ids, status=Enrollment.Status.ACTIVE).values_list(
                    "pk", "lead_id", "campaign_id", "next_position", "entered_at",
                    "step_since", "loop", "waits_for", "deadline", "waiting_for_id")]
     if not walkers:
@@ -163,8 +163,11 @@ def advance_batch(ids: list[int], claim: workqueue.Claim | None = None) -> None:
 def _drop_gone(group: list[Walker], claim: workqueue.Claim | None) -> None:
     """An action's events went through the pipeline, which may have taken memberships out
     (a goal reached: converted at once) or woken them for another worker: those walk no
-    further in this batch. One query per action step."""
-    held = set(_held(claim).filter(pk__in=[w.pk for w in group]).values_list(
+    further in this batch. One query per action step that lets some go on (a wait
+    holds them all: _write checks those)."""
+    if not any(w.outcome in ("yes", "no") for w in group):
+        return
+    held = set(_held(claim).filter(pk__among=[w.pk for w in group]).values_list(
         "pk", flat=True))
     for w in group:
         if w.pk not in held:
@@ -213,7 +216,7 @@ def _write(walkers: list[Walker], claim: workqueue.Claim | None) -> list[Walker]
     Returns the walkers written (those the claim still held)."""
     from leadflow.campaigns.services import leave_walkers
 
-    held = set(_held(claim).filter(pk__in=[w.pk for w in walkers]).values_list(
+    held = set(_held(claim).filter(pk__among=[w.pk for w in walkers]).values_list(
         "pk", flat=True))
     mine = [w for w in walkers if w.pk in held and w.outcome != "gone"]
     waiting = [w for w in mine if w.outcome == "wait"]

@@ -73,7 +73,7 @@ class Claim:
         return bool(self.ids)
 
     def held(self) -> QuerySet[Any]:
-        return self.model._default_manager.filter(pk__in=self.ids, claimed_by=self.token)
+        return self.model._default_manager.filter(pk__among=self.ids, claimed_by=self.token)
 
 
 def backoff(attempt: int) -> timedelta:
@@ -105,14 +105,12 @@ def claim(queryset: QuerySet[Any], *, limit: int, lease: timedelta, worker: str 
         ids = [pk for pk, n in found if n < model.max_attempts]
         spent = {pk: n for pk, n in found if n >= model.max_attempts}
         if ids:
-            model._default_manager.filter(pk__in=ids).update(
+            model._default_manager.filter(pk__among=ids).update(
                 **{due: now + lease}, attempts=F("attempts") + 1, claimed_by=token, **also)
-            attempts = dict(model._default_manager.filter(pk__in=ids)
-                            .values_list("pk", "attempts"))
-        else:
-            attempts = {}
+        # The rows are locked until this transaction ends: their counts are ours to know.
+        attempts = {pk: n + 1 for pk, n in found if n < model.max_attempts}
         if spent:
-            model._default_manager.filter(pk__in=list(spent)).update(
+            model._default_manager.filter(pk__among=list(spent)).update(
                 **{due: now + lease}, claimed_by=token)
     if spent:
         gone = Claim(model, list(spent), token, lease, now + lease, spent)
@@ -132,7 +130,7 @@ def renew(claim: Claim) -> set[int]:
     expires = clock.now() + claim.lease
     held = set(claim.held().values_list("pk", flat=True))
     if held:
-        claim.model._default_manager.filter(pk__in=held, claimed_by=claim.token).update(
+        claim.model._default_manager.filter(pk__among=held, claimed_by=claim.token).update(
             **{claim.model.work_due_field: expires})
     claim.expires = expires
     lost = set(claim.ids) - held
@@ -162,7 +160,7 @@ def done(claim: Claim, ids: int | Iterable[int], *, due: datetime | None = None,
     """Release rows whose work is finished (or, with `due`, is next due then), writing
     `values`; returns how many rows the claim still held."""
     ids = [ids] if isinstance(ids, int) else list(ids)
-    return claim.held().filter(pk__in=ids).update(
+    return claim.held().filter(pk__among=ids).update(
         **{claim.model.work_due_field: due}, claimed_by="", **values)
 
 
