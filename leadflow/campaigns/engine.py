@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 
 from leadflow.campaigns import steps
 from leadflow.campaigns.models import Campaign, Enrollment, Step, StepStat
@@ -167,17 +167,20 @@ def _drop_gone(group: list[Walker], claim: workqueue.Claim | None) -> None:
     holds them all: _write checks those)."""
     if not any(w.outcome in ("yes", "no") for w in group):
         return
-    held = set(_held(claim).filter(pk__among=[w.pk for w in group]).values_list(
-        "pk", flat=True))
+    held = _held(claim, [w.pk for w in group])
     for w in group:
         if w.pk not in held:
             w.outcome = "gone"
 
 
-def _held(claim: workqueue.Claim | None) -> QuerySet[Enrollment]:
-    """The active memberships this batch may write: those its claim still holds."""
-    return (claim.held() if claim else Enrollment.objects).filter(
-        status=Enrollment.Status.ACTIVE)
+def _held(claim: workqueue.Claim | None, ids: list[int]) -> set[int]:
+    """Which of `ids` this batch may still write: active, and held by its claim. One id
+    array: with the claim's ids as a second one, PostgreSQL misjudged the rows to expect
+    and walked the whole index of active memberships (170 ms a batch at 1M)."""
+    rows = Enrollment.objects.filter(pk__among=ids, status=Enrollment.Status.ACTIVE)
+    if claim is not None:
+        rows = rows.filter(claimed_by=claim.token)
+    return set(rows.values_list("pk", flat=True))
 
 
 def _move_on(w: Walker, step: Step, graph: dict[int, Step], by_pk: dict[int, Step],
@@ -216,8 +219,7 @@ def _write(walkers: list[Walker], claim: workqueue.Claim | None) -> list[Walker]
     Returns the walkers written (those the claim still held)."""
     from leadflow.campaigns.services import leave_walkers
 
-    held = set(_held(claim).filter(pk__among=[w.pk for w in walkers]).values_list(
-        "pk", flat=True))
+    held = _held(claim, [w.pk for w in walkers])
     mine = [w for w in walkers if w.pk in held and w.outcome != "gone"]
     waiting = [w for w in mine if w.outcome == "wait"]
     if waiting:

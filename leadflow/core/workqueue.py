@@ -160,7 +160,8 @@ def done(claim: Claim, ids: int | Iterable[int], *, due: datetime | None = None,
     """Release rows whose work is finished (or, with `due`, is next due then), writing
     `values`; returns how many rows the claim still held."""
     ids = [ids] if isinstance(ids, int) else list(ids)
-    return claim.held().filter(pk__among=ids).update(
+    # The token alone names the claim's rows (a second id array misleads the planner).
+    return claim.model._default_manager.filter(pk__among=ids, claimed_by=claim.token).update(
         **{claim.model.work_due_field: due}, claimed_by="", **values)
 
 
