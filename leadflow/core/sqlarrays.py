@@ -267,7 +267,11 @@ def bulk_set(model: type[Model], rows: Sequence[Sequence[Any]], fields: Sequence
     sql = (f"UPDATE {qn(meta.db_table)} AS t SET "  # noqa: S608 (names from the model)
            + ", ".join(f"{n} = v.{n}" for n in names)
            + f" FROM unnest({', '.join(arrays)}) AS v({key}, {', '.join(names)})"
-           + f" WHERE t.{key} = v.{key}")
+           # The keys again, as a condition on the table: joined to the values alone,
+           # PostgreSQL hashed the whole table for every call (a sequential scan that
+           # grows with it); with `= ANY` it fetches each row by its index.
+           + f" WHERE t.{key} = v.{key} AND t.{key} = ANY({arrays[0]})")
+    columns = [list(col) for col in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(col) for col in zip(*rows, strict=True)])
+        cursor.execute(sql, [*columns, columns[0]])
         return cursor.rowcount
