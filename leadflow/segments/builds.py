@@ -98,9 +98,9 @@ def _run(claim: workqueue.Claim) -> str:
             segment = Segment.objects.filter(pk=pk, claimed_by=claim.token).first()
             if segment is None:  # a new filter since the claim, or another worker's now
                 return "lost"
-            failpoints.hit("segment.rebuild")
             build(segment)
             workqueue.done(claim, pk, build_state=Segment.BuildState.BUILT, build_error="")
+            failpoints.hit("segment.rebuild")  # written and announced, not committed
     except Exception as exc:
         log.exception("segment %s: rebuild failed (attempt %s)", pk, claim.attempts.get(pk))
         final = _failed(claim, pk, f"{type(exc).__name__}: {exc}")

@@ -182,3 +182,58 @@ def test_a_new_filter_rebuilt_in_the_background_moves_the_campaign(tv_segment, m
     assert Enrollment.objects.get(lead=french).status == "active"
     gone = Enrollment.objects.get(lead=fan)
     assert (gone.status, gone.exit_reason) == ("exited", "left the segment")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_campaign_started_while_a_worker_rebuilds_its_segment_misses_nobody(
+        make_lead, make_user, monkeypatch):
+    """The worker has rebuilt the segment and announced its entrants (to no campaign:
+    this one was off), not committed yet, when the campaign is switched on: the
+    activation waits for the commit and takes them in."""
+    import threading
+
+    from django.db import connection, connections
+
+    from leadflow.accounts.models import Role
+    from leadflow.campaigns import editor
+    from leadflow.core import clock, workqueue
+    from leadflow.segments.membership import SEGMENT_LOCK
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker's transaction beside the request's needs PostgreSQL")
+    marketer = make_user("marketer", role=Role.MARKETING)
+    fans = [make_lead(f"fan{i}@example.com") for i in range(3)]
+    for lead in fans:
+        views(lead, 6)
+    # Its first build (run at the commit by the test settings' immediate tasks) breaks,
+    # so that the worker below builds it.
+    monkeypatch.setenv("LEADFLOW_FAILPOINT", "segment.rebuild:raise")
+    segment = segments.create_segment(marketer, name="TV", filter=TV)
+    campaign = _campaign(marketer, segment)
+    monkeypatch.setenv("LEADFLOW_FAILPOINT", "segment.rebuild:sleep=1")
+    clock.advance(workqueue.BACKOFF_MAX)
+
+    def worker() -> None:
+        try:
+            builds.run_due()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    with connection.cursor() as cursor:  # until the worker waits to commit, the lock held
+        for _ in range(1000):
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid) "
+                "WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s AND "
+                "l.granted AND a.state = 'idle in transaction' AND a.query LIKE %s",
+                [SEGMENT_LOCK, segment.pk, "%build_state%"])
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.01)
+    editor.activate(marketer, campaign)
+    thread.join()
+
+    entered = list(Enrollment.objects.filter(campaign=campaign).values_list("lead_id",
+                                                                           flat=True))
+    assert sorted(entered) == sorted(f.pk for f in fans)

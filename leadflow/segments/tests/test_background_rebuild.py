@@ -201,3 +201,51 @@ def test_the_api_reads_segments_in_any_state_in_a_bounded_number_of_queries(
     assert [s["build_state"] for s in items] == ["built", "building", "building", "built",
                                                  "built", "built"]
     assert [s["members"] for s in items] == [1, None, None, 1, 1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_during_a_rebuild_is_not_lost_to_it(marketer, tv_viewer, events,
+                                                     monkeypatch):
+    """The worker's rebuild read the leads before this lead's sixth view and has not
+    committed: the refresh of that view waits for it, sees the segment built, and puts
+    the lead in."""
+    import threading
+
+    from django.db import connection, connections
+
+    from leadflow.segments.membership import SEGMENT_LOCK
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker's transaction beside the request's needs PostgreSQL")
+    lead = tv_viewer("tv@example.com", 5)
+    monkeypatch.setenv("LEADFLOW_FAILPOINT", "segment.rebuild:raise")  # first try breaks
+    segment = services.create_segment(marketer, name="TV", filter=TV)
+    monkeypatch.setenv("LEADFLOW_FAILPOINT", "segment.rebuild:sleep=1")
+    clock.advance(workqueue.BACKOFF_MAX)
+
+    def worker() -> None:
+        try:
+            builds.run_due()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    with connection.cursor() as cursor:  # until the worker waits to commit, the lock held
+        for _ in range(1000):
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_locks AS l JOIN pg_stat_activity AS a USING (pid) "
+                "WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = %s AND "
+                "l.granted AND a.state = 'idle in transaction' AND a.query LIKE %s",
+                [SEGMENT_LOCK, segment.pk, "%build_state%"])
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.01)
+    # Committed, its refresh run at once (the test settings' immediate tasks).
+    events(lead, "page_view", url="https://shop.example/tv/qled-65")
+    thread.join()
+    services.refresh_due()
+
+    segment.refresh_from_db()
+    assert segment.build_state == "built"
+    assert _members(segment) == {lead.pk} and segment.member_count == 1
