@@ -200,8 +200,8 @@ def delete_segment(who: User | Actor | None, segment: Segment) -> None:
 
 
 def rebuild_segment(who: User | Actor | None, segment: Segment) -> Segment:
-    """"Rebuild now": queue the recomputation of the segment's members from its filter
-    and overrides for a worker (segments.builds.run_due); `building` on return. A rebuild
+    """Rebuild now, in a worker: queue the recomputation of the segment's members from
+    its filter and overrides (segments.builds.run_due); `building` on return. A rebuild
     already waiting for a worker is left as it is."""
     _manager(who)
     with transaction.atomic():
