@@ -195,11 +195,19 @@ def update_campaign(actor: Who, campaign: Campaign, data: Mapping[str, Any]) -> 
 def activate(actor: Who, campaign: Campaign) -> Campaign:
     """Leads enter from now on (an archived campaign comes back from the archive), and
     paused memberships go on; a campaign entered on a segment takes in its current
-    members."""
+    members, and those a rebuild still running (a segment being built) lets in enter as
+    it commits."""
+    from leadflow.segments import services as segments
+
     check_may_manage(actor)
     if not campaign.steps.exists():
         raise Conflict(_("Add a step before starting the campaign."))
     _set(campaign, active=True, archived=False)
+    if campaign.entry_segment_id is not None:
+        # Switched on first, members read after: a rebuild or refresh committing before
+        # the read is in it; one committing after sees the campaign on and enters its
+        # entrants (campaigns.entry.on_segment_changed). None is missed, none twice.
+        segments.hold_members(campaign.entry_segment_id)
     services.enrol_segment_members(campaign)
     return campaign
 

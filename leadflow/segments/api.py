@@ -1,11 +1,12 @@
 """`/api/v1/segments` (dynamic segments, their members and history, the builder's preview)
 and `/api/v1/leads/{id}/segments` (a lead's segments, why, and its history). Members,
 counts and history are cut to the caller's lead scope: a sales rep sees and counts only
-their own leads; the stored count is shown to those who see every lead."""
+their own leads; the stored count is shown to those who see every lead. Creating, a new
+filter and "rebuild" answer at once: a worker builds the segment (`build_state`)."""
 
 # No `from __future__ import annotations`: ninja reads the annotations at import time.
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -32,16 +33,32 @@ class SegmentOut(Schema):
     filter: dict[str, Any] = Field(description="The filter tree (docs/segments.md)")
     active: bool
     time_dependent: bool = Field(description="Membership can change with time alone")
-    members: int = Field(description="Members you may see (your leads, for a sales rep)")
+    members: int | None = Field(description="Members you may see (your leads, for a sales "
+                                            "rep); null until the segment is built")
+    build_state: Literal["building", "built", "failed"] = Field(
+        description="building: a worker is to rebuild it (after its creation, a new filter "
+                    "or a rebuild asked for); built; failed: its last rebuild failed "
+                    "(build_error)")
+    building_since: datetime | None = Field(
+        description="While building: when the rebuild was asked for")
+    build_error: str = Field(description="Why the last attempt at a rebuild failed (empty "
+                                         "when it did not)")
     last_rebuilt_at: datetime | None
     created_by: str | None
     created_at: datetime
     updated_at: datetime
 
     @staticmethod
-    def resolve_members(row: Segment) -> int:
+    def resolve_members(row: Segment) -> int | None:
+        if row.build_state != Segment.BuildState.BUILT:
+            return None
         visible = getattr(row, "visible_count", None)
         return row.member_count if visible is None else visible
+
+    @staticmethod
+    def resolve_building_since(row: Segment) -> datetime | None:
+        building = row.build_state == Segment.BuildState.BUILDING
+        return row.build_requested_at if building else None
 
     @staticmethod
     def resolve_created_by(row: Segment) -> str | None:
@@ -102,12 +119,6 @@ class ChangedOut(Schema):
                                            "(exclude) now; leads you may not see are left out")
 
 
-class RebuildOut(Schema):
-    entered: int
-    left: int
-    members: int
-
-
 class FilterIn(Schema):
     filter: dict[str, Any]
 
@@ -162,7 +173,7 @@ def list_segments(request):
 
 
 @router.post("", response=answers({201: SegmentOut}, 409, 413, 422),
-             summary="Create a segment (its members are computed at once)")
+             summary="Create a segment (a worker computes its members: build_state)")
 def create_segment(request, payload: SegmentIn):
     created = services.create_segment(request.user, name=payload.name,
                                       description=payload.description,
@@ -183,7 +194,7 @@ def get_segment(request, segment_id: int):
 
 
 @router.patch("/{segment_id}", response=answers(SegmentOut, 404, 409, 413, 422),
-              summary="Change a segment (a new filter rebuilds it at once)")
+              summary="Change a segment (a new filter queues its rebuild)")
 def update_segment(request, segment_id: int, payload: SegmentPatch):
     segment = services.get_segment(segment_id)
     services.update_segment(request.user, segment, **payload.dict(exclude_unset=True))
@@ -197,12 +208,12 @@ def delete_segment(request, segment_id: int):
     return Status(204, None)
 
 
-@router.post("/{segment_id}/rebuild", response=answers(RebuildOut, 404, 422),
-             summary="Recompute the members from the filter and the overrides")
+@router.post("/{segment_id}/rebuild", response=answers({202: SegmentOut}, 404, 422),
+             summary="Queue the recomputation of the members from the filter and the "
+                     "overrides (a worker does it: build_state)")
 def rebuild_segment(request, segment_id: int):
-    segment = services.get_segment(segment_id)
-    entered, left = services.rebuild_segment(request.user, segment)
-    return {"entered": len(entered), "left": len(left), "members": segment.member_count}
+    services.rebuild_segment(request.user, services.get_segment(segment_id))
+    return Status(202, _counted(request.user, segment_id))
 
 
 @router.get("/{segment_id}/members", response=answers(list[MemberOut], 404, 422),

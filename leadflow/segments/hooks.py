@@ -8,8 +8,8 @@ from typing import Any
 
 from leadflow.leads.models import Lead
 from leadflow.segments import language, membership
+from leadflow.segments.dirty import mark_dirty
 from leadflow.segments.models import Segment, SegmentMember, SegmentOverride
-from leadflow.segments.services import mark_dirty
 
 
 def on_fields_changed(sender: object, *, lead_ids: Sequence[int], **_: object) -> None:

@@ -4,11 +4,13 @@ count, signal), all set-based.
 
 Membership is (filter matches and no override) or an include override; never an erased
 lead. Every change is a SegmentChange row, moves `member_count` and is announced by
-`signals.membership_changed` inside the transaction.
+`signals.membership_changed` inside the transaction. The rebuild runs in a worker
+(segments.builds); the refresh leaves a segment waiting for it alone.
 
 Concurrency (PostgreSQL): a rebuild holds its segment's advisory lock exclusively, the
-refresh of a batch holds the locks of the segments it evaluates shared, so refreshes run
-side by side and a rebuild waits for them (and they for it). Member rows are written
+refresh of a batch holds the locks of the segments it evaluates shared (and reads their
+filters and states under them), so refreshes run side by side and a rebuild waits for
+them (and they for it). Member rows are written
 with ON CONFLICT DO NOTHING / DELETE ... RETURNING, and only what a statement really
 changed is recorded and counted, so two workers evaluating the same lead at once change
 it once. Counts are moved last, in segment id order.
@@ -40,7 +42,10 @@ ENTERED, LEFT, TIME = "filter", "no longer matches", "time window expired"
 REBUILD_WORK_MEM = "256MB"
 
 
-def _lock(segment_ids: Iterable[int], *, shared: bool) -> None:
+def lock(segment_ids: Iterable[int], *, shared: bool) -> None:
+    """Hold the segments' advisory locks until the transaction ends: shared while
+    re-evaluating leads, exclusively for a rebuild (or while a campaign takes in the
+    members, so that every lead is among them or announced after)."""
     if connection.vendor != "postgresql":
         return  # SQLite serialises writers by itself
     function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
@@ -55,7 +60,7 @@ def rebuild(segment: Segment, *, reason: str = REBUILD) -> tuple[list[int], list
     """Recompute the segment's members from its filter and overrides: a handful of
     statements whatever its size. Returns (entered, left) lead ids."""
     with transaction.atomic():
-        _lock([segment.pk], shared=False)
+        lock([segment.pk], shared=False)
         now = clock.now()
         pg = connection.vendor == "postgresql"
         with connection.cursor() as cursor:
@@ -223,16 +228,24 @@ def in_order(segments: list[Segment]) -> list[Segment]:
 
 def refresh_leads(lead_ids: Sequence[int], causes: dict[int, str] | None = None,
                   segments: list[Segment] | None = None) -> int:
-    """Re-evaluate these leads against every active segment (or `segments`), in the
-    caller's transaction: a few queries per segment whatever the number of leads.
+    """Re-evaluate these leads against every active segment (or those of `segments`
+    still active) that is built, in the caller's transaction: a few queries per segment
+    whatever the number of leads.
     `causes` (lead id -> "time") words the history; returns how many memberships
     changed."""
     ids = sorted(set(lead_ids))
-    if segments is None:
-        segments = list(Segment.objects.filter(active=True))
-    if not ids or not segments:
+    seg_ids = [s.pk for s in segments] if segments is not None else list(
+        Segment.objects.filter(active=True).values_list("pk", flat=True))
+    if not ids or not seg_ids:
         return 0
-    _lock([s.pk for s in segments], shared=True)
+    lock(seg_ids, shared=True)
+    # Read under the locks: a rebuild that committed meanwhile may have changed the
+    # filter or the state. A segment not built is its pending rebuild's, which reads
+    # every lead after this and supersedes it (segments.builds).
+    segments = list(Segment.objects.filter(pk__in=seg_ids, active=True,
+                                           build_state=Segment.BuildState.BUILT))
+    if not segments:
+        return 0
     seg_ids = [s.pk for s in segments]
     where, params = among_sql("lead_id", ids)
     seg_where, seg_params = among_sql("segment_id", seg_ids)
@@ -282,7 +295,7 @@ def set_overrides(segment: Segment, lead_ids: Sequence[int], *, include: bool, b
         return [], []
     now = clock.now()
     with transaction.atomic():
-        _lock([segment.pk], shared=True)
+        lock([segment.pk], shared=True)
         SegmentOverride.objects.bulk_create(
             [SegmentOverride(segment=segment, lead_id=pk, include=include, by=by[:150], at=now)
              for pk in ids], update_conflicts=True, unique_fields=["segment", "lead"],

@@ -1,8 +1,10 @@
 """Dynamic segments: a filter over leads (segments.filters), its current members, the
 manual overrides that survive rebuilds, and the history of who entered and left when.
 
-Membership is derived state: `rebuild` recomputes it from the filter and the overrides;
-the event pipeline and the periodic jobs keep it current in between (segments.services).
+Membership is derived state: `rebuild` recomputes it from the filter and the overrides,
+in the background (segments.builds: a Segment is its own work row, claimed through
+core.workqueue); the event pipeline and the periodic jobs keep it current in between
+(segments.services).
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from leadflow.core.workqueue import WorkItem
 
 
-class Segment(models.Model):
+class Segment(WorkItem):
+    """A segment, and the state of its full rebuild: `building` from its creation (or a
+    new filter, or "rebuild now") until a worker has rebuilt it (`build_due_at` due,
+    claimed through core.workqueue), then `built`; `failed` when its last attempt
+    failed (`build_error`)."""
+
+    class BuildState(models.TextChoices):
+        BUILDING = "building", _("Building")
+        BUILT = "built", _("Built")
+        FAILED = "failed", _("Failed")
+
     name = models.CharField(_("name"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
     # The filter tree (docs/segments.md), as validated by segments.filters.validate.
@@ -32,16 +44,31 @@ class Segment(models.Model):
     # Until when the clock job has looked at windows that expire (time-dependent only).
     time_checked_at = models.DateTimeField(_("time windows checked until"), null=True,
                                            blank=True)
+    build_state = models.CharField(_("build"), max_length=10, choices=BuildState.choices,
+                                   default=BuildState.BUILDING)
+    # Since when the pending rebuild was asked for (shown as "building since").
+    build_requested_at = models.DateTimeField(_("rebuild asked at"), null=True, blank=True)
+    # When a worker should rebuild it (the claim's lease while one does); null when no
+    # rebuild is pending.
+    build_due_at = models.DateTimeField(_("rebuild due at"), null=True, blank=True)
+    build_error = models.TextField(_("why the rebuild failed"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"),
                                    null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
 
+    work_due_field = "build_due_at"
+    work_error_field = "build_error"
+    max_attempts = 3
+
     class Meta:
         verbose_name = _("segment")
         verbose_name_plural = _("segments")
         ordering = ["name"]
+        indexes = [models.Index(fields=["build_due_at"],
+                                condition=models.Q(build_due_at__isnull=False),
+                                name="segment_build_due_idx")]
 
     def __str__(self) -> str:
         return self.name

@@ -3,6 +3,9 @@ admins, and Leadflow itself: a campaign's actor); members included or excluded b
 membership kept current as events arrive and time passes.
 
 How membership stays current (docs/segments.md):
+- creating a segment, a new filter and "rebuild now" queue its full rebuild for a worker
+  (segments.builds: never in the request); it is `building` until the worker has built
+  it;
 - the pipeline step `on_events` only queues the batch's leads as possibly changed (one
   INSERT into DirtyLead, when an active segment can read what the batch carries) and
   wakes a worker after the commit;
@@ -18,7 +21,6 @@ How membership stays current (docs/segments.md):
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,21 +34,14 @@ from leadflow.accounts.permissions import Actor, may_manage_segments, scoped
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from leadflow.core.params import valid_id
-from leadflow.core.sqlarrays import int_array
 from leadflow.leads.models import Lead
-from leadflow.segments import evaluate, filters, language, membership, queries
-from leadflow.segments.models import (
-    DirtyLead,
-    Segment,
-    SegmentMember,
-    SegmentOverride,
-)
+from leadflow.segments import builds, evaluate, filters, language, membership, queries
+from leadflow.segments.dirty import mark_dirty
+from leadflow.segments.models import Segment, SegmentMember, SegmentOverride
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
     from leadflow.core.pipeline import Batch
-
-log = logging.getLogger(__name__)
 
 # Leads re-evaluated per transaction of refresh_due, and transactions per call.
 BATCH = 2000
@@ -90,6 +85,15 @@ def members_among(segment_id: int, lead_ids: Sequence[int]) -> set[int]:
     return found
 
 
+def hold_members(segment_id: int) -> None:
+    """Keep the segment's membership still until the caller's transaction ends: waits
+    for a rebuild or refresh writing it to commit, and makes the next ones wait
+    (PostgreSQL; SQLite runs one writer at a time). A campaign switched on takes in the
+    members under it: each lead is among them, or entered after and is announced
+    (`membership_changed`) once the campaign is on."""
+    membership.lock([segment_id], shared=False)
+
+
 @dataclass
 class Preview:
     count: int
@@ -126,8 +130,8 @@ def _derive(segment: Segment) -> None:
 
 def create_segment(who: User | Actor | None, *, name: str, filter: Any,
                    description: str = "", active: bool = True) -> Segment:
-    """A new segment, built at once (its members are there on return); its name is
-    unique (Conflict otherwise)."""
+    """A new segment, `building` on return: a worker builds it (segments.builds); its
+    name is unique (Conflict otherwise)."""
     actor = _manager(who)
     name, description = _clean(name, description)
     tree = filters.validate(filter)
@@ -137,18 +141,19 @@ def create_segment(who: User | Actor | None, *, name: str, filter: Any,
     _derive(segment)
     try:
         with transaction.atomic():
+            builds.queue(segment, now)
             segment.save()
     except IntegrityError:
         raise Conflict(_("A segment named %(name)r exists already.") % {"name": name},
                        field="name") from None
-    _rebuild(segment)
     return segment
 
 
 def update_segment(who: User | Actor | None, segment: Segment, *, name: str | None = None,
                    description: str | None = None, filter: Any = None,
                    active: bool | None = None) -> Segment:
-    """Change a segment; a new filter (or switching it on) rebuilds it at once."""
+    """Change a segment; a new filter (or switching it on) queues its rebuild: it is
+    `building` on return, until a worker has rebuilt it."""
     _manager(who)
     new_name, new_description = _clean(segment.name if name is None else name,
                                        segment.description if description is None
@@ -162,16 +167,20 @@ def update_segment(who: User | Actor | None, segment: Segment, *, name: str | No
         rebuild = rebuild or (active and not segment.active)
         segment.active = active
     segment.name, segment.description = new_name, new_description
-    segment.updated_at = clock.now()
+    segment.updated_at = now = clock.now()
     _derive(segment)
+    # Only the columns this change owns: the count, the last rebuild and the build's
+    # claim are the workers' (a whole-row save would write back what it read).
+    fields = ["name", "description", "filter", "active", "time_dependent",
+              "reads_segments", "updated_at"]
     try:
         with transaction.atomic():
-            segment.save()
+            if rebuild:
+                fields += builds.queue(segment, now)
+            segment.save(update_fields=fields)
     except IntegrityError:
         raise Conflict(_("A segment named %(name)r exists already.") % {"name": new_name},
                        field="name") from None
-    if rebuild:
-        _rebuild(segment)
     return segment
 
 
@@ -190,20 +199,20 @@ def delete_segment(who: User | Actor | None, segment: Segment) -> None:
                          "deleted.")) from None
 
 
-def rebuild_segment(who: User | Actor | None, segment: Segment) -> tuple[list[int], list[int]]:
-    """Recompute the segment's members from its filter and overrides (set-based).
-    Returns (entered, left)."""
+def rebuild_segment(who: User | Actor | None, segment: Segment) -> Segment:
+    """Rebuild now, in a worker: queue the recomputation of the segment's members from
+    its filter and overrides (segments.builds.run_due); `building` on return. A rebuild
+    already waiting for a worker is left as it is."""
     _manager(who)
-    return _rebuild(segment)
-
-
-def _rebuild(segment: Segment, reason: str = membership.REBUILD) -> tuple[list[int], list[int]]:
     with transaction.atomic():
-        entered, left = membership.rebuild(segment, reason=reason)
-        # Segments reading this one see the change through their own refresh.
-        if (entered or left) and any(s.active for s in queries.readers_of(segment)):
-            mark_dirty([*entered, *left])
-    return entered, left
+        waiting = Segment.objects.filter(pk=segment.pk, build_state=Segment.BuildState.BUILDING,
+                                         claimed_by="").exists()
+        if not waiting:
+            fields = builds.queue(segment, clock.now())
+            Segment.objects.filter(pk=segment.pk).update(
+                **{f: getattr(segment, f) for f in fields})
+    segment.refresh_from_db()
+    return segment
 
 
 def _resolve(actor: Actor, lead_ids: Sequence[int]) -> list[int]:
@@ -290,40 +299,7 @@ def on_events(batch: Batch) -> None:
             return
         events = [e for e in events if e.type in types]
     ids = {e.lead_id for e in events} | (set(batch.new_leads) if types is None else set())
-    mark_dirty(ids)  # type: ignore[arg-type]
-
-
-def mark_dirty(lead_ids: Any, cause: str = "event") -> None:
-    """Queue leads to be re-evaluated by the refresh job (one statement); wake a worker
-    after the commit."""
-    ids = sorted(set(lead_ids))
-    if not ids:
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO segments_dirtylead (lead_id, cause) "
-                           "SELECT unnest(%s::bigint[]), %s", [int_array(ids), cause])
-    else:
-        DirtyLead.objects.bulk_create([DirtyLead(lead_id=pk, cause=cause) for pk in ids],
-                                      batch_size=2000)
-    _kick()
-
-
-def _kick() -> None:
-    # Once per transaction: the callback is on the connection's list until it commits.
-    if connection.in_atomic_block and any(entry[1] is _wake
-                                          for entry in connection.run_on_commit):
-        return
-    transaction.on_commit(_wake)
-
-
-def _wake() -> None:
-    from leadflow.segments.tasks import refresh_segments_task
-
-    try:
-        refresh_segments_task.enqueue()
-    except Exception:  # the periodic tick refreshes anyway
-        log.exception("could not enqueue refresh_segments_task")
+    mark_dirty(ids)
 
 
 def refresh_due(worker: str = "") -> int:

@@ -32,9 +32,10 @@ _managers = allowed_only(may_manage_segments,
 @_viewers
 @require_safe
 def index(request: AuthedRequest) -> HttpResponse:
-    segments = queries.with_counts(request.user).order_by("name")
+    segments = list(queries.with_counts(request.user).order_by("name"))
     return render(request, "segments/index.html", {
-        "segments": segments, "may_manage": may_manage_segments(request.user)})
+        "segments": segments, "may_manage": may_manage_segments(request.user),
+        "building": any(s.build_state == Segment.BuildState.BUILDING for s in segments)})
 
 
 @_viewers
@@ -159,12 +160,10 @@ def _parsed(text: str) -> Any:
 @require_POST
 def rebuild(request: AuthedRequest, segment_id: int) -> HttpResponse:
     try:
-        entered, left = services.rebuild_segment(request.user,
-                                                 services.get_segment(segment_id))
+        services.rebuild_segment(request.user, services.get_segment(segment_id))
     except LeadflowError as exc:
         return render_error(request, exc)
-    messages.success(request, _("Rebuilt: %(entered)d entered, %(left)d left.")
-                     % {"entered": len(entered), "left": len(left)})
+    messages.success(request, _("Rebuild queued: a worker recomputes the members shortly."))
     return redirect("segments:detail", segment_id=segment_id)
 
 

@@ -60,7 +60,10 @@ def _queue_crossed(now: datetime) -> int:
 
     queued = 0
     adapt = connection.ops.adapt_datetimefield_value
-    for segment in Segment.objects.filter(active=True, time_dependent=True):
+    # A segment waiting for its rebuild is left to it (the rebuild reads every lead and
+    # starts the windows over: time_checked_at).
+    for segment in Segment.objects.filter(active=True, time_dependent=True,
+                                          build_state=Segment.BuildState.BUILT):
         since = segment.time_checked_at or segment.last_rebuilt_at or now
         if since >= now:
             continue

@@ -25,6 +25,7 @@ class ServerConfig(AppConfig):
         from leadflow.scoring import decay
         from leadflow.scoring import jobs as rescores
         from leadflow.scoring import services as scoring
+        from leadflow.segments import builds as segment_builds
         from leadflow.segments import services as segments
         from leadflow.segments import windows as segment_windows
         from leadflow.server import demo_reasons
@@ -39,10 +40,12 @@ class ServerConfig(AppConfig):
         # Campaign steps and one-off sends queue emails, so the outbox comes after them;
         # decay before the campaign steps, so that a lead whose score fell takes its new
         # path at once.
-        # Segments after decay (scores moved) and before campaigns (entry by segment);
-        # the time windows first, so that the refresh takes their leads in the same tick.
+        # Segments after decay (scores moved) and before campaigns (entry by segment):
+        # the rebuilds asked for first, then the time windows, so that the refresh takes
+        # their leads in the same tick.
         periodic.configure((imports.run_due_jobs, rescores.run_due, decay.apply_decay,
-                            segment_windows.check_time_windows, segments.refresh_due,
+                            segment_builds.run_due, segment_windows.check_time_windows,
+                            segments.refresh_due,
                             campaigns.run_due_enrollments, broadcasts.run_due,
                             outbox.send_due, retention.erase_due_automatically,
                             deliverability.alert_complaint_rates, dns_check.run_due))

@@ -1,6 +1,8 @@
 """The segment builder in a browser: a marketer opens Segments from the menu, builds a
 filter from groups and conditions, and the live count follows each change (the preview
-API); the segment is saved with the filter as built."""
+API); the segment is saved with the filter as built, and a worker counts its members
+(the test settings run the wake-up task at once; its page says "Counting…" until then and
+shows the count without a reload)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import re
 import pytest
 
 from leadflow.accounts.models import Role
+from leadflow.core import clock, workqueue
 from leadflow.leads.services import upsert_lead
+from leadflow.segments import builds
 from leadflow.segments.models import Segment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,4 +56,34 @@ def test_changing_a_filter_updates_the_live_count(page, make_user, screenshot):
     page.wait_for_url("**/segments/*/")
     segment = Segment.objects.get()
     assert segment.filter == {"not": {"field": "country", "op": "equals", "value": "DE"}}
-    assert segment.member_count == 2
+    assert (segment.build_state, segment.member_count) == ("built", 2)
+    expect(page.locator("#segment-count")).to_have_text("2 members you may see")
+
+
+def test_the_segment_page_counts_once_a_worker_has_built_it(page, make_user, monkeypatch):
+    from playwright.sync_api import expect
+
+    make_user("mia", Role.MARKETING)
+    for i in range(2):
+        upsert_lead({"email": f"p{i}@example.com", "country": "FR"})
+    monkeypatch.setenv("LEADFLOW_FAILPOINT", "segment.rebuild:raise")  # the first try breaks
+    _sign_in(page, "mia")
+    page.goto("/segments/new/")
+    page.get_by_label("Name", exact=True).fill("France")
+    page.get_by_role("button", name="Add a condition").click()
+    leaf = page.locator(".seg-leaf").first
+    leaf.get_by_label("Field", exact=True).fill("country")
+    leaf.get_by_label("Value").fill("FR")
+    expect(page.locator("#preview-count")).to_have_attribute("data-count", "2")
+    page.get_by_role("button", name="Create the segment").click()
+    page.wait_for_url("**/segments/*/")
+
+    count = page.locator("#segment-count")
+    expect(count).to_have_text("Counting…")
+    expect(page.locator("#segment-build")).to_contain_text("tried again shortly")
+    monkeypatch.delenv("LEADFLOW_FAILPOINT")
+    clock.advance(workqueue.BACKOFF_MAX)
+    assert builds.run_due() == 1  # a worker's tick
+
+    expect(count).to_have_text("2 members you may see")  # the page refreshed itself
+    expect(page.locator("#segment-build")).to_have_count(0)

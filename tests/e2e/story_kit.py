@@ -2,7 +2,7 @@
 mail in a browser, and the marketer's setup through the services.
 
 The workers are the real ones, run in the test's thread until nothing is due: the
-segment refresh, the campaign engine (`run_due_enrollments`) and the outbox
+segment rebuilds and refresh, the campaign engine (`run_due_enrollments`) and the outbox
 (`send_due`), which hands the mail to the real SMTP server of the `smtp_server` fixture.
 A person opens the tracking pixel and follows the links of the messages that server
 received, with a browser's user agent from a home address, some minutes after delivery,
@@ -26,6 +26,7 @@ from leadflow.campaigns.engine import run_due_enrollments
 from leadflow.campaigns.models import Campaign, Step
 from leadflow.core import clock
 from leadflow.emails.outbox import send_due
+from leadflow.segments.builds import run_due as build_segments
 from leadflow.segments.services import refresh_due as refresh_segments
 
 BASE_URL = "https://leads.example.com"
@@ -38,12 +39,13 @@ TYPING = timedelta(minutes=1)
 
 
 def work() -> tuple[int, int]:
-    """The workers, until nothing is due: segment membership (which enters campaigns),
-    campaign steps and email sends, in turns (a sent email lets its step go on, which
-    may queue the next). Returns (steps, sends)."""
+    """The workers, until nothing is due: segment membership (the rebuilds a new segment
+    waits for, then the refresh; both enter campaigns), campaign steps and email sends,
+    in turns (a sent email lets its step go on, which may queue the next). Returns
+    (steps, sends)."""
     steps = sends = 0
     for _ in range(50):
-        moved = refresh_segments()
+        moved = build_segments() + refresh_segments()
         ran, sent = run_due_enrollments(), send_due()
         steps, sends = steps + ran, sends + sent
         if not (moved or ran or sent):

@@ -8,6 +8,7 @@ import pytest
 
 from leadflow.accounts.models import Role
 from leadflow.core import clock
+from leadflow.segments.builds import run_due
 from leadflow.tracking.services import NewEvent, record_events
 
 
@@ -44,3 +45,11 @@ def tv_viewer(make_lead, events):
 
 TV = {"event": {"type": "page_view", "where": [{"field": "url", "op": "contains",
                                                 "value": "/tv/"}], "min": 6}}
+
+
+def built(segment):
+    """The segment once a worker has built it: the worker's job run here, as its tick
+    would (segments.builds.run_due), and the segment read again."""
+    run_due()
+    segment.refresh_from_db()
+    return segment

@@ -9,7 +9,8 @@ import pytest
 from leadflow.accounts.models import Role
 from leadflow.leads.models import Lead
 from leadflow.segments import services
-from leadflow.segments.tests.conftest import TV
+from leadflow.segments.builds import run_due
+from leadflow.segments.tests.conftest import TV, built
 
 pytestmark = pytest.mark.django_db
 
@@ -37,16 +38,29 @@ def test_a_marketer_creates_reads_changes_and_deletes_a_segment(api_for, markete
         "field": "country", "op": "equals", "value": "FR"}})
     assert r.status_code == 201, r.content
     body = r.json()
-    assert body["members"] == 2 and body["filter"]["value"] == "FR"
+    # Answered at once: a worker counts the members.
+    assert (body["build_state"], body["members"], body["last_rebuilt_at"]) == (
+        "building", None, None)
+    assert body["building_since"] is not None and body["filter"]["value"] == "FR"
     pk = body["id"]
+    assert run_due() == 1
 
-    assert api.get(f"/segments/{pk}").json()["name"] == "France"
+    body = api.get(f"/segments/{pk}").json()
+    assert (body["name"], body["build_state"], body["members"]) == ("France", "built", 2)
+    assert body["building_since"] is None and body["last_rebuilt_at"] is not None
     assert [s["id"] for s in api.get("/segments").json()["items"]] == [pk]
     r = _patch(api, f"/segments/{pk}", {"filter": {"field": "country", "op": "equals",
                                                    "value": "DE"}})
-    assert r.status_code == 200 and r.json()["members"] == 0
+    assert r.status_code == 200
+    assert (r.json()["build_state"], r.json()["members"]) == ("building", None)
+    run_due()
+    assert api.get(f"/segments/{pk}").json()["members"] == 0
+    r = _patch(api, f"/segments/{pk}", {"name": "Germany"})  # no new filter: no rebuild
+    assert (r.json()["build_state"], r.json()["members"]) == ("built", 0)
     r = api.post(f"/segments/{pk}/rebuild")
-    assert r.json() == {"entered": 0, "left": 0, "members": 0}
+    assert r.status_code == 202 and r.json()["build_state"] == "building"
+    assert run_due() == 1
+    assert api.get(f"/segments/{pk}").json()["build_state"] == "built"
     assert _delete(api, f"/segments/{pk}").status_code == 204
     assert api.get(f"/segments/{pk}").status_code == 404
 
@@ -80,8 +94,8 @@ def test_the_name_is_unique(api_for, marketer):
 def test_a_rep_sees_segments_but_only_their_own_members_and_may_not_change_them(
         api_for, marketer, people):
     rita, leads = people
-    segment = services.create_segment(marketer, name="France", filter={
-        "field": "country", "op": "equals", "value": "FR"})
+    segment = built(services.create_segment(marketer, name="France", filter={
+        "field": "country", "op": "equals", "value": "FR"}))
     api = api_for(rita)
 
     assert api.get(f"/segments/{segment.pk}").json()["members"] == 1
@@ -121,7 +135,7 @@ def test_include_and_exclude_through_the_api(api_for, marketer, people):
 
 def test_a_leads_segments_say_why_with_the_events(api_for, marketer, tv_viewer, make_user):
     lead = tv_viewer("six@example.com", 6)
-    segment = services.create_segment(marketer, name="TV", filter=TV)
+    segment = built(services.create_segment(marketer, name="TV", filter=TV))
     r = api_for(marketer).get(f"/leads/{lead.pk}/segments")
     assert r.status_code == 200
     body = r.json()

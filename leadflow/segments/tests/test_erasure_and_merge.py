@@ -9,6 +9,7 @@ from leadflow.leads.merge import merge_leads, undo_merge
 from leadflow.leads.privacy import erase_lead, export_person
 from leadflow.segments import services
 from leadflow.segments.models import DirtyLead, SegmentChange, SegmentMember, SegmentOverride
+from leadflow.segments.tests.conftest import built
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +18,9 @@ def test_erasure_removes_the_persons_memberships_and_history(marketer, make_lead
                                                              admin_user):
     lead, other = make_lead("fr@example.com", country="FR"), make_lead("o@example.com",
                                                                         country="FR")
-    segment = services.create_segment(marketer, name="France", filter={
-        "field": "country", "op": "equals", "value": "FR"})
-    manual = services.create_segment(marketer, name="Hand-picked", filter={"any": []})
+    segment = built(services.create_segment(marketer, name="France", filter={
+        "field": "country", "op": "equals", "value": "FR"}))
+    manual = built(services.create_segment(marketer, name="Hand-picked", filter={"any": []}))
     services.include(marketer, manual, [lead.pk])
     assert "segment_changes" in export_person(lead, actor=admin_user)
 
@@ -32,16 +33,16 @@ def test_erasure_removes_the_persons_memberships_and_history(marketer, make_lead
     manual.refresh_from_db()
     assert (segment.member_count, manual.member_count) == (1, 0)
     assert set(SegmentMember.objects.values_list("lead_id", flat=True)) == {other.pk}
-    services.rebuild_segment(marketer, segment)
+    built(services.rebuild_segment(marketer, segment))
     assert not SegmentMember.objects.filter(lead_id=lead.pk).exists()
 
 
 def test_a_merge_keeps_one_membership_and_the_count(marketer, make_lead, admin_user):
     keep = make_lead("keep@example.com", country="FR")
     other = make_lead("other@example.com", country="FR")
-    segment = services.create_segment(marketer, name="France", filter={
-        "field": "country", "op": "equals", "value": "FR"})
-    picked = services.create_segment(marketer, name="Picked", filter={"any": []})
+    segment = built(services.create_segment(marketer, name="France", filter={
+        "field": "country", "op": "equals", "value": "FR"}))
+    picked = built(services.create_segment(marketer, name="Picked", filter={"any": []}))
     services.include(marketer, picked, [other.pk])
 
     audit = merge_leads(keep, other, actor=admin_user)

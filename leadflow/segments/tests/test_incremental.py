@@ -12,7 +12,7 @@ from leadflow.core import periodic
 from leadflow.leads.services import consent_by, edit_lead
 from leadflow.segments import services
 from leadflow.segments.models import DirtyLead, SegmentChange, SegmentMember
-from leadflow.segments.tests.conftest import TV
+from leadflow.segments.tests.conftest import TV, built
 from leadflow.tracking.services import NewEvent, record_events
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def _members(segment) -> set[int]:
 
 def test_the_sixth_tv_page_view_puts_the_lead_in_the_segment(marketer, tv_viewer, events):
     lead = tv_viewer("tv@example.com", 5)
-    segment = services.create_segment(marketer, name="TV", filter=TV)
+    segment = built(services.create_segment(marketer, name="TV", filter=TV))
     assert _members(segment) == set()
 
     events(lead, "page_view", url="https://shop.example/tv/qled-65")
@@ -42,7 +42,7 @@ def test_the_sixth_tv_page_view_puts_the_lead_in_the_segment(marketer, tv_viewer
 def test_the_worker_is_woken_after_the_commit(marketer, tv_viewer, events,
                                               django_capture_on_commit_callbacks):
     lead = tv_viewer("tv@example.com", 5)
-    segment = services.create_segment(marketer, name="TV", filter=TV)
+    segment = built(services.create_segment(marketer, name="TV", filter=TV))
 
     # The test settings run tasks at once (the immediate backend), as a worker would.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -55,8 +55,8 @@ def test_the_worker_is_woken_after_the_commit(marketer, tv_viewer, events,
 
 def test_a_profile_edit_takes_the_lead_out(marketer, make_lead, admin_user):
     lead = make_lead("fr@example.com", country="FR")
-    segment = services.create_segment(marketer, name="France", filter={
-        "field": "country", "op": "equals", "value": "FR"})
+    segment = built(services.create_segment(marketer, name="France", filter={
+        "field": "country", "op": "equals", "value": "FR"}))
     assert _members(segment) == {lead.pk}
 
     edit_lead(lead, {"country": "DE"}, actor=admin_user)
@@ -70,8 +70,8 @@ def test_a_profile_edit_takes_the_lead_out(marketer, make_lead, admin_user):
 def test_a_consent_recorded_through_the_api_is_seen_without_an_event(marketer, make_lead,
                                                                      admin_user):
     lead = make_lead("c@example.com")
-    segment = services.create_segment(marketer, name="Consenting", filter={
-        "field": "marketing_consent", "op": "equals", "value": True})
+    segment = built(services.create_segment(marketer, name="Consenting", filter={
+        "field": "marketing_consent", "op": "equals", "value": True}))
     assert _members(segment) == set()
 
     consent_by(admin_user, lead, granted=True, text="Yes, send me news")
@@ -81,15 +81,15 @@ def test_a_consent_recorded_through_the_api_is_seen_without_an_event(marketer, m
 
 
 def test_a_new_lead_enters_on_creation(marketer, make_lead):
-    segment = services.create_segment(marketer, name="France", filter={
-        "field": "country", "op": "equals", "value": "FR"})
+    segment = built(services.create_segment(marketer, name="France", filter={
+        "field": "country", "op": "equals", "value": "FR"}))
     lead = make_lead("fr@example.com", country="FR")
     services.refresh_due()
     assert _members(segment) == {lead.pk}
 
 
 def test_with_no_active_segment_the_pipeline_queues_nothing(marketer, make_lead, events):
-    services.create_segment(marketer, name="Off", filter={"all": []}, active=False)
+    built(services.create_segment(marketer, name="Off", filter={"all": []}, active=False))
     lead = make_lead("a@example.com")
     events(lead, "page_view", url="/")
     assert not DirtyLead.objects.exists()
@@ -97,7 +97,7 @@ def test_with_no_active_segment_the_pipeline_queues_nothing(marketer, make_lead,
 
 def test_only_the_event_types_a_behaviour_segment_reads_are_queued(marketer, make_lead,
                                                                    events):
-    services.create_segment(marketer, name="Buyers", filter={"purchase": {}})
+    built(services.create_segment(marketer, name="Buyers", filter={"purchase": {}}))
     lead = make_lead("a@example.com")
     DirtyLead.objects.all().delete()
     events(lead, "page_view", url="/")
@@ -109,10 +109,10 @@ def test_only_the_event_types_a_behaviour_segment_reads_are_queued(marketer, mak
 def test_a_segment_reading_another_follows_it_in_the_same_refresh(marketer, make_lead,
                                                                    admin_user):
     lead = make_lead("fr@example.com", country="FR", title="CEO")
-    france = services.create_segment(marketer, name="France", filter={
-        "field": "country", "op": "equals", "value": "FR"})
-    bosses = services.create_segment(marketer, name="French bosses", filter={
-        "all": [{"segment": france.pk}, {"field": "title", "op": "equals", "value": "ceo"}]})
+    france = built(services.create_segment(marketer, name="France", filter={
+        "field": "country", "op": "equals", "value": "FR"}))
+    bosses = built(services.create_segment(marketer, name="French bosses", filter={
+        "all": [{"segment": france.pk}, {"field": "title", "op": "equals", "value": "ceo"}]}))
     assert _members(bosses) == {lead.pk}
 
     edit_lead(lead, {"country": "BE"}, actor=admin_user)
@@ -138,16 +138,16 @@ def _batch_refresh_queries(marketer, n: int, name: str) -> int:
 
 
 def test_a_refresh_takes_the_same_number_of_queries_for_10_and_1000_leads(marketer):
-    services.create_segment(marketer, name="TV fans", filter={"event": {
+    built(services.create_segment(marketer, name="TV fans", filter={"event": {
         "type": "page_view", "where": [{"field": "url", "op": "starts_with",
-                                        "value": "/tv/"}], "min": 2}})
+                                        "value": "/tv/"}], "min": 2}}))
     assert _batch_refresh_queries(marketer, 10, "a") == _batch_refresh_queries(
         marketer, 1000, "b")
 
 
 def test_the_periodic_tick_refreshes_queued_leads(marketer, tv_viewer, events):
     lead = tv_viewer("tv@example.com", 5)
-    segment = services.create_segment(marketer, name="TV", filter=TV)
+    segment = built(services.create_segment(marketer, name="TV", filter=TV))
     events(lead, "page_view", url="https://shop.example/tv/qled-65")
     periodic.tick()
     assert _members(segment) == {lead.pk}

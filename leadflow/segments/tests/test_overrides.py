@@ -11,6 +11,7 @@ from leadflow.core.errors import Forbidden
 from leadflow.leads.services import edit_lead
 from leadflow.segments import services
 from leadflow.segments.models import SegmentChange, SegmentMember
+from leadflow.segments.tests.conftest import built
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +24,8 @@ def _members(segment) -> dict[int, bool]:
 def france(marketer, make_lead):
     fr, de = make_lead("fr@example.com", country="FR"), make_lead("de@example.com",
                                                                    country="DE")
-    segment = services.create_segment(marketer, name="France", filter={
-        "field": "country", "op": "equals", "value": "FR"})
+    segment = built(services.create_segment(marketer, name="France", filter={
+        "field": "country", "op": "equals", "value": "FR"}))
     return segment, fr, de
 
 
@@ -33,7 +34,7 @@ def test_an_included_lead_is_in_at_once_and_survives_a_rebuild(marketer, france)
     assert services.include(marketer, segment, [de.pk]) == [de.pk]
     assert _members(segment) == {fr.pk: False, de.pk: True}
 
-    services.rebuild_segment(marketer, segment)
+    built(services.rebuild_segment(marketer, segment))
     assert _members(segment) == {fr.pk: False, de.pk: True}
     segment.refresh_from_db()
     assert segment.member_count == 2
@@ -48,7 +49,7 @@ def test_an_excluded_lead_stays_out_whatever_it_does(marketer, admin_user, franc
     assert SegmentChange.objects.filter(lead=fr).latest("id").reason == \
         "removed by mia: asked us"
 
-    services.rebuild_segment(marketer, segment)
+    built(services.rebuild_segment(marketer, segment))
     edit_lead(fr, {"city": "Lyon"}, actor=admin_user)
     services.refresh_due()
     assert _members(segment) == {}

@@ -11,6 +11,7 @@ import pytest
 from leadflow.core import clock, periodic
 from leadflow.segments import services, windows
 from leadflow.segments.models import SegmentChange, SegmentMember
+from leadflow.segments.tests.conftest import built
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_a_lead_leaves_when_its_views_fall_out_of_the_window(marketer, make_lead
     events(lead, "page_view", 6, days_ago=29, url="/tv/oled")
     other = make_lead("fresh@example.com")
     events(other, "page_view", 6, days_ago=1, url="/tv/oled")
-    segment = services.create_segment(marketer, name="Recent TV", filter=RECENT_TV)
+    segment = built(services.create_segment(marketer, name="Recent TV", filter=RECENT_TV))
     assert segment.time_dependent
     assert _members(segment) == {lead.pk, other.pk}
 
@@ -45,7 +46,7 @@ def test_a_lead_leaves_when_its_views_fall_out_of_the_window(marketer, make_lead
 def test_the_clock_looks_at_most_every_30_seconds(marketer, make_lead, events):
     lead = make_lead("tv@example.com")
     events(lead, "page_view", 6, days_ago=30 - 10 / 86400, url="/tv/oled")  # 10 s left
-    segment = services.create_segment(marketer, name="Recent TV", filter=RECENT_TV)
+    segment = built(services.create_segment(marketer, name="Recent TV", filter=RECENT_TV))
 
     clock.advance(timedelta(seconds=5))
     assert windows.check_time_windows() == 0
@@ -61,7 +62,7 @@ def test_a_silent_lead_enters_an_inactivity_segment_with_no_event(marketer, make
                                                                  events):
     quiet = make_lead("quiet@example.com")
     busy = make_lead("busy@example.com")
-    segment = services.create_segment(marketer, name="Asleep", filter={"inactive_days": 90})
+    segment = built(services.create_segment(marketer, name="Asleep", filter={"inactive_days": 90}))
     assert _members(segment) == set()
 
     clock.advance(timedelta(days=60))
@@ -81,7 +82,7 @@ def test_a_silent_lead_enters_an_inactivity_segment_with_no_event(marketer, make
 
 def test_what_we_do_to_a_lead_is_not_its_activity(marketer, make_lead, events):
     lead = make_lead("quiet@example.com")
-    segment = services.create_segment(marketer, name="Asleep", filter={"inactive_days": 90})
+    segment = built(services.create_segment(marketer, name="Asleep", filter={"inactive_days": 90}))
     clock.advance(timedelta(days=89))
     events(lead, "email_sent", subject="Hello")
     clock.advance(timedelta(days=2))
@@ -93,8 +94,8 @@ def test_not_opened_in_30_days_becomes_true_when_the_last_open_ages(marketer, ma
                                                                    events):
     lead = make_lead("reader@example.com")
     events(lead, "email_opened", days_ago=20, engagement="human", message_id=1)
-    segment = services.create_segment(marketer, name="Not reading", filter={
-        "email": {"action": "not_opened", "within_days": 30}})
+    segment = built(services.create_segment(marketer, name="Not reading", filter={
+        "email": {"action": "not_opened", "within_days": 30}}))
     assert _members(segment) == set()
 
     clock.advance(timedelta(days=11))

@@ -14,6 +14,7 @@ from leadflow.notifications import deliverability
 from leadflow.scoring import decay
 from leadflow.scoring import jobs as rescores
 from leadflow.scoring import services as scoring
+from leadflow.segments import builds as segment_builds
 from leadflow.segments import services as segments
 from leadflow.segments import windows as segment_windows
 from leadflow.tracking.services import record_halt
@@ -41,7 +42,8 @@ def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
     from leadflow.lists import broadcasts
 
     assert periodic._jobs == (imports.run_due_jobs, rescores.run_due, decay.apply_decay,
-                              segment_windows.check_time_windows, segments.refresh_due,
+                              segment_builds.run_due, segment_windows.check_time_windows,
+                              segments.refresh_due,
                               campaigns.run_due_enrollments, broadcasts.run_due,
                               outbox.send_due, retention.erase_due_automatically,
                               deliverability.alert_complaint_rates, dns_check.run_due)
