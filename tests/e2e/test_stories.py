@@ -40,10 +40,9 @@ from tests.e2e.story_workers import two_workers
 pytestmark = pytest.mark.django_db
 
 DAY = timedelta(days=1)
-# The workers read what the test wrote: committed rows (restored after the flush: the
-# stages and groups the migrations made).
+# The workers read what the test wrote: committed rows.
 WORKERS = pytest.param("workers", id="workers", marks=[
-    pytest.mark.scaleout, pytest.mark.django_db(transaction=True, serialized_rollback=True)])
+    pytest.mark.scaleout, pytest.mark.django_db(transaction=True)])
 
 
 @pytest.fixture(autouse=True, params=["in-process", WORKERS])

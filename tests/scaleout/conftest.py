@@ -52,11 +52,13 @@ def workers(transactional_db, smtp_server, settings, rq_redis, tmp_path) -> Iter
     test Redis database; both registered and waiting when the test starts."""
     env = worker_env(settings.MAILERS["default"]["OPTIONS"]["port"],
                      REDIS_URL=redis_url(REDIS_DB), LEADFLOW_TASK_BACKEND="rq",
-                     # Batches smaller than the work, and campaign steps that take a little
-                     # time (as real ones with a remote SMTP server do), so that one
-                     # worker's tick does not finish it all before the other looks.
+                     # Batches smaller than the work, and sends that take a little time
+                     # (as with a remote SMTP server), so that one worker's tick does not
+                     # finish it all before the other looks. (The campaign engine claims
+                     # 500 memberships at once and passes its `campaign.step` failpoint
+                     # once per batch: one worker takes all 200 steps in one go.)
                      LEADFLOW_EMAIL_BATCH="20",
-                     LEADFLOW_FAILPOINT="campaign.step:sleep=0.02")
+                     LEADFLOW_FAILPOINT="email.after_smtp:sleep=0.02")
     with worker_processes(tmp_path) as start:
         started = [start(name, env) for name in WORKER_NAMES]
         wait_registered(started, rq_redis)
