@@ -218,6 +218,21 @@ if TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
 # Seconds between two looks of a worker for due time-based work (waits, decay, SLA).
 WORKER_TICK_SECONDS = env.int("LEADFLOW_WORKER_TICK", 5, minimum=1, maximum=3600)
+# Test-only hook, never set in production: worker processes started by a test read the
+# time from the file the test's clock writes (leadflow.core.clock, docs/background-work.md).
+CLOCK_FILE: Path | None = None
+if _clock_file := env.str("LEADFLOW_CLOCK_FILE"):
+    CLOCK_FILE = Path(_clock_file)
+    if not CLOCK_FILE.is_absolute() or not CLOCK_FILE.parent.is_dir():
+        raise ConfigError("LEADFLOW_CLOCK_FILE must be an absolute path in an existing "
+                          f"folder, not {_clock_file!r}")
+    if CLOCK_FILE.exists():
+        from leadflow.core.clock import read_file
+
+        try:
+            read_file(CLOCK_FILE)
+        except ValueError as exc:
+            raise ConfigError(f"LEADFLOW_CLOCK_FILE: {exc}") from None
 
 # Email: SMTP by default; any django-anymail backend through LEADFLOW_EMAIL_BACKEND
 # (its own settings then come from ANYMAIL_* variables, see README).

@@ -1,5 +1,6 @@
 """`make run` itself, on its own data folder and a free port other than 8000: the server,
-its worker and its output, shared by the end-to-end tests of the demo setup."""
+its worker and its output, shared by the end-to-end tests of the demo setup; and the skip
+of the stories' workers mode where PostgreSQL or Redis is missing."""
 
 from __future__ import annotations
 
@@ -135,3 +136,9 @@ def make_run(tmp_path_factory) -> Iterator[DemoServer]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def pytest_collection_modifyitems(config, items):
+    from tests.e2e.story_workers import skip_without_services
+
+    skip_without_services(items)

@@ -1,9 +1,12 @@
 """What the acceptance stories (test_stories.py) share: the workers, a person reading their
 mail in a browser, and the marketer's setup through the services.
 
-The workers are the real ones, run in the test's thread until nothing is due: the
-segment rebuilds and refresh, the campaign engine (`run_due_enrollments`) and the outbox
-(`send_due`), which hands the mail to the real SMTP server of the `smtp_server` fixture.
+The workers are the real ones, in one of two modes (test_stories runs each story in
+both): in the test's thread, their periodic jobs run until nothing is due (score decay,
+segment rebuilds, time windows and refresh, the campaign engine `run_due_enrollments`, the outbox
+`send_due`, which hands the mail to the real SMTP server of the `smtp_server` fixture);
+or two `leadflow worker` processes do it all, and `work()` waits until the database and
+the queue say they are idle (story_workers).
 A person opens the tracking pixel and follows the links of the messages that server
 received, with a browser's user agent from a home address, some minutes after delivery,
 so that Leadflow counts the open or click as a person's (emails.engagement); they fill
@@ -27,7 +30,9 @@ from leadflow.campaigns.models import Campaign, Step
 from leadflow.core import clock
 from leadflow.emails.outbox import send_due
 from leadflow.segments.builds import run_due as build_segments
+from leadflow.scoring.decay import apply_decay
 from leadflow.segments.services import refresh_due as refresh_segments
+from leadflow.segments.windows import check_time_windows
 
 BASE_URL = "https://leads.example.com"
 BROWSER_UA = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 "
@@ -38,18 +43,23 @@ READING = timedelta(minutes=20)
 TYPING = timedelta(minutes=1)
 
 
-def work() -> tuple[int, int]:
-    """The workers, until nothing is due: segment membership (the rebuilds a new segment
-    waits for, then the refresh; both enter campaigns), campaign steps and email sends,
-    in turns (a sent email lets its step go on, which may queue the next). Returns
-    (steps, sends)."""
-    steps = sends = 0
+# The workers mode's processes (story_workers.StoryWorkers), set by test_stories while a
+# story runs in that mode; None: the workers run in the test's thread.
+processes: Any = None
+
+
+def work() -> None:
+    """The workers, until nothing is due: decay and segment membership (which enters
+    campaigns), campaign steps and email sends, in turns (a sent email lets its step go
+    on, which may queue the next), in the order of a worker's tick."""
+    if processes is not None:
+        processes.wait_idle()
+        return
     for _ in range(50):
-        moved = build_segments() + refresh_segments()
-        ran, sent = run_due_enrollments(), send_due()
-        steps, sends = steps + ran, sends + sent
-        if not (moved or ran or sent):
-            return steps, sends
+        done = [apply_decay(), build_segments(), check_time_windows(), refresh_segments(),
+                run_due_enrollments(), send_due()]
+        if not any(done):
+            return
     raise AssertionError("the workers never went idle: a loop in a campaign?")
 
 

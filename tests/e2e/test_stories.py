@@ -5,6 +5,11 @@ signing up on the public form pages, a real SMTP server receiving every email, t
 people opening them and following their links in a browser (story_kit.Person), the
 shop's server posting purchases and page views to /api/v1/events with a token, the
 workers run until idle (story_kit.work), and the clock moved forward instead of sleeping.
+
+Each story runs twice: with the workers' jobs in the test's thread ("in-process", on
+SQLite or PostgreSQL), and with two real `leadflow worker` processes following the test's
+clock ("workers", marked scaleout: PostgreSQL and Redis, run by .ci/run's scale-out step;
+story_workers).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from leadflow.campaigns.models import Enrollment
 from leadflow.core import clock
 from leadflow.leads.models import Lead
 from leadflow.notifications.models import Notification
-from leadflow.scoring.decay import apply_decay
+from tests.e2e import story_kit
 from tests.e2e.story_kit import (
     BASE_URL,
     Person,
@@ -30,18 +35,36 @@ from tests.e2e.story_kit import (
     work,
 )
 from tests.e2e.story_shops import kitchenware_shop, television_shop
+from tests.e2e.story_workers import two_workers
 
 pytestmark = pytest.mark.django_db
 
 DAY = timedelta(days=1)
+# The workers read what the test wrote: committed rows.
+WORKERS = pytest.param("workers", id="workers", marks=[
+    pytest.mark.scaleout, pytest.mark.django_db(transaction=True)])
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock(settings):
+@pytest.fixture(autouse=True, params=["in-process", WORKERS])
+def _story(request, settings, smtp_server, tmp_path):
+    """The frozen clock, the settings of the story (its `story_settings` mark), and the
+    workers of the mode."""
     settings.BASE_URL = BASE_URL
+    if mark := request.node.get_closest_marker("story_settings"):
+        for name, value in mark.kwargs.items():
+            setattr(settings, name, value)
     cache.clear()  # the forms' per-address rate limits count in the cache
     with clock.travel():
-        yield
+        if request.param == "workers":
+            port = settings.MAILERS["default"]["OPTIONS"]["port"]
+            with two_workers(settings, port, tmp_path) as workers:
+                story_kit.processes = workers
+                try:
+                    yield
+                finally:
+                    story_kit.processes = None
+        else:
+            yield
     cache.clear()
 
 
@@ -155,16 +178,23 @@ def test_story_romain(smtp_server, admin_user, api):
     first = membership(lead, path["nurture"])
     assert first.status == "active"
 
-    # Three months: the newsletter comes every 30 days, and he never opens it.
-    for _ in range(3):
-        later(30 * DAY)
+    # The next day he looks at the pricing page (no points): his last visit. Then three
+    # months: the newsletter comes every 30 days, and he never opens it. (His last
+    # activity a day after the campaign's start keeps the fourth newsletter and the
+    # penalty apart: due at the same instant, two workers could take them in any order.)
+    later(DAY)
+    r = api.post("/events", {"events": [
+        {"type": "page_view", "lead_id": lead.pk, "idempotency_key": "view-pricing",
+         "properties": {"url": "https://www.example.com/pricing", "title": "pricing"}}]})
+    assert (r.status_code, r.json()["created"]) == (200, 1)
+    for days in (29, 30, 30):  # to the 30th, 60th and 90th day in the campaign
+        later(days * DAY)
     assert romain.subjects() == [newsletter] * 4
 
-    # The day after his 90th silent day the inactivity penalty applies: -10, a negative
-    # score; he is no longer a newsletter reader, so he leaves the nurture campaign.
-    clock.advance(DAY)
-    assert apply_decay() == 1
-    work()
+    # On his 90th silent day the inactivity penalty applies (the worker's decay job): -10,
+    # a negative score; he is no longer a newsletter reader, so he leaves the nurture
+    # campaign.
+    later(DAY)
     lead.refresh_from_db()
     assert lead.score == -5
     assert lead.score_entries.get(kind="inactivity").points == -10
@@ -234,14 +264,14 @@ def purchase(api, lead: Lead, product: str, order: str, value: float) -> None:
     assert (r.status_code, r.json()["created"]) == (200, 1), r.content
 
 
-def test_story_kitchenware(settings, smtp_server, admin_user, api):
+# The shop writes to its own customers about products like the ones they bought (the
+# "soft opt-in" of existing customers), unless they objected.
+@pytest.mark.story_settings(MARKETING_BASIS="legitimate_interest")
+def test_story_kitchenware(smtp_server, admin_user, api):
     """Cross-sell: who bought a saucepan gets the frying pans of the same range with a
     call to action; clicked without buying, two days later a reminder with 10% off for 24
     hours; clicked again without buying, a last chance. Whoever buys leaves at once (the
     goal) and stays in the shop's other campaign."""
-    # The shop writes to its own customers about products like the ones they bought
-    # (the "soft opt-in" of existing customers), unless they objected.
-    settings.MARKETING_BASIS = "legitimate_interest"
     shop = kitchenware_shop(admin_user)
     leads = {}
     for name in ("Claire", "Bruno", "Denise"):
@@ -308,12 +338,12 @@ def page_views(api, lead: Lead, pages: list[tuple[str, str]], key: str) -> None:
     assert (r.status_code, r.json()["created"]) == (200, len(pages)), r.content
 
 
-def test_story_television(settings, smtp_server, admin_user, api):
+@pytest.mark.story_settings(MARKETING_BASIS="legitimate_interest")  # its own customers
+def test_story_television(smtp_server, admin_user, api):
     """Acquisition: a lead who viewed more than 5 TV pages joins the segment and its
     campaign; the first email shows the televisions they looked at; opened without
     buying, 3 days later a discount on that television; clicked again without buying, a
     last chance; no response: they leave the campaign and lose points."""
-    settings.MARKETING_BASIS = "legitimate_interest"  # the shop's own customers
     shop = television_shop(admin_user)
     leads = {}
     for name in ("Theo", "Ines"):

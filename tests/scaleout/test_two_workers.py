@@ -21,7 +21,8 @@ from leadflow.campaigns.models import Campaign, Enrollment, Step
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.emails.tasks import send_template_task
 from leadflow.leads.models import Lead
-from tests.scaleout.conftest import WORKER_NAMES, wait_until
+from tests.scaleout.conftest import WORKER_NAMES
+from tests.workers import wait_until
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
 

@@ -23,7 +23,7 @@ from leadflow.emails.services import send_template
 from leadflow.imports import services as imports
 from leadflow.imports.models import ImportJob
 from leadflow.leads.models import Lead
-from tests.scaleout.conftest import wait_until, worker_env, worker_processes
+from tests.workers import wait_until, worker_env, worker_processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

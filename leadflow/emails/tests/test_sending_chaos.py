@@ -29,7 +29,7 @@ from leadflow.campaigns.models import Campaign
 from leadflow.emails.models import EmailMessage, EmailTemplate
 from leadflow.leads.models import Lead
 from leadflow.tracking.models import Event, EventType
-from tests.scaleout.conftest import wait_until, worker_env, worker_processes
+from tests.workers import wait_until, worker_env, worker_processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
