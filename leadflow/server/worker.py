@@ -150,6 +150,17 @@ class _RQSource(_Source):
             def _install_signal_handlers(self) -> None:
                 pass
 
+            def subscribe(self) -> None:
+                # RQ's listener thread waits up to 60 s for a message while holding the
+                # connection, and unsubscribing at stop waits for it: a worker asked to
+                # stop hung for up to a minute. Listening a second at a time, it stops
+                # within one.
+                self.pubsub = self.connection.pubsub()
+                self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+                self.pubsub_thread = self.pubsub.run_in_thread(
+                    sleep_time=1, daemon=True,
+                    exception_handler=self._pubsub_exception_handler)
+
         queues = [django_rq.get_queue(name, job_class=Job)
                   for name in sorted(self.backend.queues) or ["default"]]
         if threading.current_thread() is not threading.main_thread():
