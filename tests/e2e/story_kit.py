@@ -29,8 +29,8 @@ from leadflow.campaigns.engine import run_due_enrollments
 from leadflow.campaigns.models import Campaign, Step
 from leadflow.core import clock
 from leadflow.emails.outbox import send_due
-from leadflow.segments.builds import run_due as build_segments
 from leadflow.scoring.decay import apply_decay
+from leadflow.segments.builds import run_due as build_segments
 from leadflow.segments.services import refresh_due as refresh_segments
 from leadflow.segments.windows import check_time_windows
 
