@@ -157,7 +157,7 @@ class _RQSource(_Source):
                 # within one.
                 self.pubsub = self.connection.pubsub()
                 self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
-                self.pubsub_thread = self.pubsub.run_in_thread(
+                self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
                     sleep_time=1, daemon=True,
                     exception_handler=self._pubsub_exception_handler)
 
