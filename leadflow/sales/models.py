@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leadflow.core.workqueue import WorkItem
 
@@ -54,9 +55,9 @@ class Opportunity(models.Model):
     where it stands. Winning one makes the lead a customer (lifecycle.mark_outcome)."""
 
     class Stage(models.TextChoices):
-        OPEN = "open", _("Open")
-        WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        OPEN = "open", pgettext_lazy("opportunity", "Open")
+        WON = "won", pgettext_lazy("opportunity", "Won")
+        LOST = "lost", pgettext_lazy("opportunity", "Lost")
 
     # Erasure keeps the row for revenue reports, blanked of its free text
     # (leads.privacy reads ERASURE_BLANKS, as for the stage history).
