@@ -48,6 +48,7 @@ class ServerConfig(AppConfig):
                             segment_builds.run_due, segment_windows.check_time_windows,
                             segments.refresh_due,
                             campaigns.run_due_enrollments, broadcasts.run_due,
-                            followups.send_due_reminders, outbox.send_due, retention.erase_due_automatically,
+                            followups.send_due_reminders, outbox.send_due,
+                            retention.erase_due_automatically,
                             deliverability.alert_complaint_rates, dns_check.run_due))
         demo_reasons.register()
