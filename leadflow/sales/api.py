@@ -52,7 +52,7 @@ def _activity(event: Event) -> ActivityOut:
                        subject=str(p.get("subject") or ""))
 
 
-@leads_router.get("/{lead_id}/activities", response=answers(list[ActivityOut], 404),
+@leads_router.get("/{lead_id}/activities", response=answers(list[ActivityOut], 404, 422),
                   summary="The calls, emails, meetings and notes logged on a lead")
 def list_activities(request, lead_id: int):
     lead = get_visible_lead(request.user, lead_id)
@@ -116,7 +116,7 @@ def _assignee(pk: int | None):
     return user
 
 
-@leads_router.get("/{lead_id}/tasks", response=answers(list[TaskOut], 404),
+@leads_router.get("/{lead_id}/tasks", response=answers(list[TaskOut], 404, 422),
                   summary="A lead's tasks")
 def list_lead_tasks(request, lead_id: int):
     lead = get_visible_lead(request.user, lead_id)
@@ -177,7 +177,7 @@ class OpportunityOut(Schema):
     closed_at: datetime | None
 
 
-@leads_router.get("/{lead_id}/opportunities", response=answers(list[OpportunityOut], 404),
+@leads_router.get("/{lead_id}/opportunities", response=answers(list[OpportunityOut], 404, 422),
                   summary="A lead's opportunities")
 def list_opportunities(request, lead_id: int):
     return services.opportunities(get_visible_lead(request.user, lead_id))

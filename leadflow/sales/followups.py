@@ -21,7 +21,7 @@ from leadflow.leads.models import Lead
 from leadflow.notifications.models import Notification
 from leadflow.notifications.services import notify
 from leadflow.sales.models import Task
-from leadflow.sales.services import _text, check_lead
+from leadflow.sales.services import _text, check_lead, moment
 
 if TYPE_CHECKING:
     from leadflow.accounts.models import User
@@ -65,7 +65,7 @@ def create_task(lead: Lead, *, actor: User, title: str, due_at: datetime,
     _check_assignee(actor, assignee, lead)
     now = clock.now()
     task = Task(lead=lead, title=_text(title, "title", 200, required=True), assignee=assignee,
-                due_at=due_at, remind_before=_remind_before(remind_before),
+                due_at=moment(due_at, "due_at"), remind_before=_remind_before(remind_before),
                 created_by=actor, created_at=now)
     task.remind_at = _next_reminder(task, now)
     task.save()
@@ -89,7 +89,7 @@ def update_task(task: Task, *, actor: User, done: bool | None = None, title: str
     if remind_before is not None:
         task.remind_before = _remind_before(remind_before)
     if due_at is not None:
-        task.due_at = due_at
+        task.due_at = moment(due_at, "due_at")
     if done is not None:
         task.done_at = (task.done_at or now) if done else None
     task.remind_at = _next_reminder(task, now)

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Min
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadflow.accounts.permissions import Actor, may_change_lead, may_close_deals
 from leadflow.core import clock
 from leadflow.core.errors import Conflict, Forbidden, InvalidInput, NotFound, contains_nul
+from leadflow.core.params import utc
 from leadflow.leads.models import Lead
 from leadflow.lifecycle.services import mark_outcome
 from leadflow.sales.models import Opportunity
@@ -65,6 +67,14 @@ def _text(value: str, field: str, limit: int, *, required: bool = False) -> str:
     return value
 
 
+def moment(value: datetime, field: str) -> datetime:
+    """A time given by a person or a client, aware and in UTC: a naive one is read in the
+    current time zone; an offset PostgreSQL refuses, or a move off the calendar, is a 422."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return utc(value, field)
+
+
 # --- Touches ------------------------------------------------------------------------------
 
 def log_activity(lead: Lead, kind: str, *, actor: User, text: str = "",
@@ -79,7 +89,7 @@ def log_activity(lead: Lead, kind: str, *, actor: User, text: str = "",
         raise InvalidInput(_("Unknown activity %(kind)r: call, email, meeting or note.")
                            % {"kind": kind}, field="kind")
     now = clock.now()
-    when = occurred_at or now
+    when = moment(occurred_at, "occurred_at") if occurred_at else now
     if when > now + FUTURE_SLACK:
         raise InvalidInput(_("An activity cannot have happened in the future."),
                            field="occurred_at")

@@ -115,3 +115,15 @@ def test_a_rep_gives_tasks_to_nobody_else_a_manager_to_the_team(api_for, make_us
     nobody = api_for(boss).post(f"/leads/{lead.pk}/tasks", {
         "title": "x", "due_at": due, "assignee_id": 999999})
     assert nobody.status_code == 422 and nobody.json()["field"] == "assignee_id"
+
+
+@pytest.mark.parametrize(("due", "status"), [
+    ("2030-05-01T10:00:00", 201),  # no offset: the server's time zone
+    ("2030-05-01T10:00:00-16:27", 201),  # an offset PostgreSQL refuses: moved to UTC
+    ("0001-01-01T00:00:00+14:00", 422),  # off the calendar once in UTC
+])
+def test_a_due_time_is_stored_in_utc_or_refused_by_name(api_for, rep, lead, due, status):
+    answer = api_for(rep).post(f"/leads/{lead.pk}/tasks", {"title": "x", "due_at": due})
+    assert answer.status_code == status, answer.json()
+    if status == 422:
+        assert answer.json()["field"] == "due_at"
