@@ -92,3 +92,14 @@ def test_first_touch_after_a_time_is_read_for_many_leads_in_one_query(
     with django_assert_num_queries(1):
         found = first_touch_after([x.pk for x in leads], handed)
     assert found == {leads[0].pk: handed + timedelta(minutes=30)}
+
+
+@pytest.mark.parametrize("type", ["call_logged", "email_logged", "meeting_logged",
+                                  "opportunity_closed"])
+def test_a_touch_is_never_forged_through_the_events_api(api, lead, type):
+    # The response-time clock stops on these: only a person, through the service, logs one.
+    answer = api.post("/events", {"events": [{"type": type, "lead_id": lead.pk}]})
+    [result] = answer.json()["results"]
+    assert result["status"] == "error"
+    assert "recorded by Leadflow itself" in result["message"]
+    assert not lead.events.filter(type=type).exists()
