@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "leadflow.lists",
     "leadflow.segments",
     "leadflow.notifications",
+    "leadflow.sales",
     "leadflow.campaigns",
     "leadflow.capture",
     "leadflow.imports",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("leads/", include("leadflow.leads.urls")),
     path("leads/", include("leadflow.lifecycle.urls")),
     path("leads/", include("leadflow.routing.urls")),
+    path("", include("leadflow.sales.urls")),
     path("stages/", include("leadflow.lifecycle.stage_urls")),
     path("notifications/", include("leadflow.notifications.urls")),
     path("reports/", include("leadflow.analytics.urls")),

@@ -165,12 +165,13 @@ def _via(actor: User | None) -> str:
 
 @transaction.atomic
 def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason: str = "",
-                 via: str | None = None) -> StageChange | None:
+                 via: str | None = None, cause: str | None = None) -> StageChange | None:
     """Record that the deal with `lead` was won or lost: the matching stage (with its
     history), then a `won`/`lost` event (campaigns with that goal let the lead go).
     Marking the outcome the lead already has changes nothing (returns None).
     Precondition: outcome is "won" or "lost"; the actor, if any, works in sales or is an
-    admin (deals are sales' to close; marketing reads the outcome)."""
+    admin (deals are sales' to close; marketing reads the outcome). `cause` names what
+    closed it in the history ("opportunity"); by default "manual" for a person."""
     if outcome not in OUTCOME_STAGE:
         raise InvalidInput(_("Outcome must be 'won' or 'lost'."), field="outcome")
     if actor is not None and not may_close_deals(actor):
@@ -181,7 +182,8 @@ def mark_outcome(lead: Lead, outcome: str, *, actor: User | None = None, reason:
     via = via or (Event.Via.UI if actor else Event.Via.API)
     # The stage first, so that the consumers of the won/lost event see the closed stage.
     changes = _move([(lead, reason or f"marked {outcome}")], OUTCOME_STAGE[outcome],
-                    actor=actor, via=via, cause="manual" if actor else "")
+                    actor=actor, via=via,
+                    cause=cause if cause is not None else ("manual" if actor else ""))
     if changes:
         record_event(outcome, lead=lead, actor=actor, via=via, properties={"reason": reason})
     return changes[0] if changes else None

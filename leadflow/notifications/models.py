@@ -15,6 +15,9 @@ class Notification(models.Model):
         COMPLAINT_RATE = "complaint_rate", _("Spam complaint rate too high")
         # A campaign step asks the owner to follow a lead up ({"campaign", "message"}).
         CAMPAIGN = "campaign", _("A campaign asks you to follow up a lead")
+        # A task on a lead is due soon or now ({"task_id", "title", "due_at", "when":
+        # "soon" | "due"}): leadflow.sales.
+        TASK = "task", _("A task of yours is due")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     # Not indexed alone: notification_inbox_idx starts with it.

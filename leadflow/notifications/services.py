@@ -86,7 +86,14 @@ def _queue_emails(notes: list[Notification], leads: dict[int, Lead]) -> None:
             continue
         lead = leads[note.lead_id]
         link = settings.BASE_URL + reverse("leads:detail", args=[lead.pk])
-        if note.kind == Notification.Kind.CAMPAIGN:
+        if note.kind == Notification.Kind.TASK:
+            subject = _("Task due: %(title)s (%(lead)s)") % {
+                "title": note.payload.get("title", ""), "lead": lead}
+            body = _("Your task %(title)s on %(lead)s is due at %(due)s.\n\n"
+                     "Open the lead: %(link)s\n") % {
+                "title": note.payload.get("title", ""), "lead": lead,
+                "due": note.payload.get("due_at", ""), "link": link}
+        elif note.kind == Notification.Kind.CAMPAIGN:
             subject = _("Follow up %(lead)s (campaign %(campaign)s)") % {
                 "lead": lead, "campaign": note.payload.get("campaign", "")}
             body = _("The campaign %(campaign)s asks you to follow up %(lead)s.\n\n"
@@ -106,6 +113,21 @@ def _queue_emails(notes: list[Notification], leads: dict[int, Lead]) -> None:
     if messages:
         EmailMessage.objects.bulk_create(messages, ignore_conflicts=True)
         transaction.on_commit(_wake_outbox)
+
+
+def notify(notes: list[Notification]) -> int:
+    """Store notifications built by a higher app (each with its user, lead, kind, payload
+    and dedupe key) and queue their emails: those whose key is stored already are skipped,
+    so a replayed cause tells nobody twice. A constant number of queries (each note's
+    `user` and `lead` are expected loaded). Returns how many were created."""
+    if not notes:
+        return 0
+    existing = set(Notification.objects.filter(
+        dedupe_key__among=[n.dedupe_key for n in notes]).values_list("dedupe_key", flat=True))
+    notes = [n for n in notes if n.dedupe_key not in existing]
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    _queue_emails(notes, {n.lead.pk: n.lead for n in notes if n.lead is not None})
+    return len(notes)
 
 
 def notify_owners(keys: dict[int, str], payload: dict) -> int:

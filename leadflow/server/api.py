@@ -178,6 +178,8 @@ def _register() -> None:
     from leadflow.lists.api import broadcasts_router as broadcasts
     from leadflow.lists.api import router as lists
     from leadflow.notifications.api import router as notifications
+    from leadflow.sales.api import leads_router as lead_sales
+    from leadflow.sales.api import tasks_router as tasks
     from leadflow.scoring.api import router as scoring
     from leadflow.scoring.api_rules import router as scoring_rules
     from leadflow.segments.api import leads_router as lead_segments
@@ -188,6 +190,8 @@ def _register() -> None:
     api.add_router("/leads", lifecycle)  # the outcome of a lead's deal
     api.add_router("/leads", scoring)  # why a lead scores what it scores
     api.add_router("/leads", lead_segments)  # its segments and why
+    api.add_router("/leads", lead_sales)  # activities, tasks, opportunities
+    api.add_router("/tasks", tasks)
     api.add_router("/events", tracking)
     api.add_router("/notifications", notifications)
     api.add_router("/reports", analytics)

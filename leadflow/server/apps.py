@@ -22,6 +22,7 @@ class ServerConfig(AppConfig):
         from leadflow.lists import broadcasts
         from leadflow.notifications import deliverability
         from leadflow.notifications import services as notifications
+        from leadflow.sales import followups
         from leadflow.scoring import decay
         from leadflow.scoring import jobs as rescores
         from leadflow.scoring import services as scoring
@@ -37,9 +38,9 @@ class ServerConfig(AppConfig):
         pipeline.configure((scoring.on_events, totals.on_events, lifecycle.on_events,
                             segments.on_events, notifications.on_events,
                             campaign_entry.on_events))
-        # Campaign steps and one-off sends queue emails, so the outbox comes after them;
-        # decay before the campaign steps, so that a lead whose score fell takes its new
-        # path at once.
+        # Campaign steps, one-off sends and task reminders queue emails, so the outbox
+        # comes after them; decay before the campaign steps, so that a lead whose score
+        # fell takes its new path at once.
         # Segments after decay (scores moved) and before campaigns (entry by segment):
         # the rebuilds asked for first, then the time windows, so that the refresh takes
         # their leads in the same tick.
@@ -47,6 +48,7 @@ class ServerConfig(AppConfig):
                             segment_builds.run_due, segment_windows.check_time_windows,
                             segments.refresh_due,
                             campaigns.run_due_enrollments, broadcasts.run_due,
-                            outbox.send_due, retention.erase_due_automatically,
+                            followups.send_due_reminders, outbox.send_due,
+                            retention.erase_due_automatically,
                             deliverability.alert_complaint_rates, dns_check.run_due))
         demo_reasons.register()

@@ -251,6 +251,51 @@ _declare(EventType.EMAIL_COMPLAINED, gettext_lazy("Reported an email as spam"), 
          kind="email", detail=_prop("subject"))
 _declare(EventType.CAMPAIGN_STEP_FAILED, gettext_lazy("Campaign step failed"), L,
          kind="campaign", our_action=True, detail=_prop("campaign", "error"))
+# A rep's work on a lead (leadflow.sales). The touches a response-time clock stops on.
+CALL_OUTCOMES: dict[str, Promise] = {
+    "connected": gettext_lazy("connected"), "voicemail": gettext_lazy("left a voicemail"),
+    "no_answer": gettext_lazy("no answer"), "wrong_number": gettext_lazy("wrong number"),
+}
+
+
+def _minutes(p: Props) -> str:
+    n = p.get("duration")
+    return _("%(n)s min") % {"n": n} if isinstance(n, int) and n > 0 else ""
+
+
+def _touch(*parts: Callable[[Props], str]) -> Callable[[Props], str]:
+    return lambda p: " · ".join(x for x in (f(p) for f in parts) if x)
+
+
+def _outcome(p: Props) -> str:
+    code = str(p.get("outcome") or "")
+    return str(CALL_OUTCOMES.get(code, code))
+
+
+def _deal(p: Props) -> str:
+    return " · ".join(x for x in (str(p.get("name") or ""), _money(p),
+                                  str(p.get("product") or "")) if x)
+
+
+_declare(EventType.CALL_LOGGED, gettext_lazy("Call"), L, kind="sales", our_action=True,
+         title_by=lambda p, who: _("Call by %(who)s") % {"who": who} if who else _("Call"),
+         detail=_touch(_outcome, _minutes, _prop("text")))
+_declare(EventType.EMAIL_LOGGED, gettext_lazy("Email (one-to-one)"), L, kind="sales",
+         our_action=True,
+         title_by=lambda p, who: _("Email by %(who)s") % {"who": who} if who
+         else _("Email (one-to-one)"),
+         detail=_touch(_prop("subject"), _prop("text")))
+_declare(EventType.MEETING_LOGGED, gettext_lazy("Meeting"), L, kind="sales", our_action=True,
+         title_by=lambda p, who: _("Meeting with %(who)s") % {"who": who} if who
+         else _("Meeting"),
+         detail=_touch(_minutes, _prop("text")))
+_declare(EventType.OPPORTUNITY_OPENED, gettext_lazy("Opportunity opened"), L, kind="sales",
+         our_action=True, detail=_deal)
+_declare(EventType.OPPORTUNITY_CLOSED, gettext_lazy("Opportunity closed"), L, kind="sales",
+         our_action=True,
+         title=lambda p: _("Opportunity won") if p.get("stage") == "won"
+         else _("Opportunity lost"),
+         detail=lambda p: " · ".join(x for x in (_deal(p), str(p.get("reason") or "")) if x))
 _declare(EventType.MERGED, gettext_lazy("Merged with another lead"), L,
          title=lambda p: _("Merged with lead #%(id)s") % {"id": p.get("merged_lead_id", "?")},
          detail=_taken)

@@ -75,6 +75,15 @@ class EventType:
     # {"value": 1299.0, "currency": "EUR", "product": ..., "product_range": ...,
     # "order_id": ...}: sent by the customer's server (revenue a page could forge).
     PURCHASE = "purchase"
+    # A rep's logged touches (leadflow.sales): {"text", "outcome" (calls), "duration"
+    # (minutes: calls and meetings), "subject" (emails)}. Notes are NOTE ({"text"}).
+    CALL_LOGGED = "call_logged"
+    EMAIL_LOGGED = "email_logged"
+    MEETING_LOGGED = "meeting_logged"
+    # {"opportunity_id", "name", "value", "currency", "product"} (+ "stage", "reason" when
+    # closed): a lead's deals (leadflow.sales); the lead's own won/lost stay WON/LOST.
+    OPPORTUNITY_OPENED = "opportunity_opened"
+    OPPORTUNITY_CLOSED = "opportunity_closed"
 
     # Read from the registry (leadflow.tracking.events), where each type is declared.
     OUR_ACTIONS = _FromRegistry()

@@ -142,7 +142,8 @@ def test_lead_page_query_count_is_bounded(client, rep, lead, django_assert_max_n
     # Issue 10 added: the score groups, whose lines are explained apart; the stage card's
     # history, pending hand-off and reasons (lifecycle); the header's unread notifications.
     # Issue 12: the segments card (memberships, history; their explanation when any).
-    with django_assert_max_num_queries(14):
+    # Issue 13: the sales cards (the lead's tasks, its opportunities).
+    with django_assert_max_num_queries(16):
         response = page(client, lead)
     assert len(response.context["score"].primary.lines) == 40
 

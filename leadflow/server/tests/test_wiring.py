@@ -40,12 +40,14 @@ def test_lifecycle_receives_the_rescores_of_scoring():
 
 def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
     from leadflow.lists import broadcasts
+    from leadflow.sales import followups
 
     assert periodic._jobs == (imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                               segment_builds.run_due, segment_windows.check_time_windows,
                               segments.refresh_due,
                               campaigns.run_due_enrollments, broadcasts.run_due,
-                              outbox.send_due, retention.erase_due_automatically,
+                              followups.send_due_reminders, outbox.send_due,
+                              retention.erase_due_automatically,
                               deliverability.alert_complaint_rates, dns_check.run_due)
 
 

@@ -22,7 +22,8 @@ def test_the_last_touch_sets_come_from_the_registry_unchanged():
         "campaign_entered", "campaign_left", "campaign_points", "points_adjusted", "won",
         "lost", "note", "quality_flags_changed", "change_proposed", "email_failed",
         "campaign_step_failed", "handed_off", "email_bounced", "email_skipped",
-        "pipeline_halted"} == EventType.OUR_ACTIONS
+        "pipeline_halted", "call_logged", "email_logged", "meeting_logged",
+        "opportunity_opened", "opportunity_closed"} == EventType.OUR_ACTIONS
     assert {*EventType.OUR_ACTIONS, "lead_created"} == EventType.KEEP_LAST_TOUCH
 
 
