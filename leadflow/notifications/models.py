@@ -15,6 +15,8 @@ class Notification(models.Model):
         COMPLAINT_RATE = "complaint_rate", _("Spam complaint rate too high")
         # A campaign step asks the owner to follow a lead up ({"campaign", "message"}).
         CAMPAIGN = "campaign", _("A campaign asks you to follow up a lead")
+        # A webhook subscription was turned off after failing ({"name", "url"}).
+        WEBHOOK_DISABLED = "webhook_disabled", _("A webhook was disabled after failures")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     # Not indexed alone: notification_inbox_idx starts with it.
