@@ -22,6 +22,7 @@ from leadflow.accounts.permissions import may_manage_webhooks
 from leadflow.core import clock
 from leadflow.core.errors import Forbidden, InvalidInput, NotFound
 from leadflow.core.pipeline import Batch
+from leadflow.core.sqlarrays import bulk_insert
 from leadflow.scoring.conditions import matches, validate_conditions
 from leadflow.scoring.models import RuleKind
 from leadflow.webhooks import kinds, signing
@@ -30,6 +31,10 @@ from leadflow.webhooks.models import Delivery, Subscription
 # How long the previous secret still signs after a rotation.
 ROTATION_OVERLAP = timedelta(hours=24)
 FIELDS = ("name", "url", "events", "conditions", "active", "allow_private")
+# The columns a queued delivery sets (COPY on PostgreSQL: sqlarrays.bulk_insert).
+INSERTED = ("attempts", "claimed_by", "subscription", "lead", "kind", "message_id", "payload",
+            "status", "due_at", "last_error", "request_headers", "response_status",
+            "response_body", "created_at", "delivered_at")
 # With no active subscription, the pipeline step skips its query for this long (seconds)
 # in this process; a subscription written here ends the pause at once.
 QUIET_FOR = 5.0
@@ -209,7 +214,7 @@ def on_events(batch: Batch) -> None:
         "id": e.pk, "type": e.type, "properties": e.properties,
         "occurred_at": e.occurred_at.isoformat()}}, e.lead_id, now)
         for e, kind, pk in pairs if e.lead_id in leads]
-    Delivery.objects.bulk_create(rows, batch_size=1000)
+    bulk_insert(Delivery, rows, INSERTED)
     wake_workers()
 
 
