@@ -43,6 +43,11 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("webhooks:detail", args=[self.pk])
+
 
 class Delivery(WorkItem):
     """One message to one subscription, delivered and retried by workers."""
