@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import http.client
 import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +28,8 @@ SCHEDULE = (timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30),
 LEASE = timedelta(minutes=2)
 BATCH = 50
 DISABLE_AFTER = 5
+# Posts in flight at once per worker (each waits on the network, not the CPU).
+CONCURRENCY = 4
 S = Delivery.Status
 
 
@@ -34,25 +38,36 @@ def body_of(delivery: Delivery) -> bytes:
 
 
 def run_due(*, worker: str = "") -> int:
-    """Send what is due; returns how many deliveries were attempted."""
+    """Send what is due; returns how many deliveries were attempted. The posts of a claim
+    go out CONCURRENCY at a time (threads that touch no database); their results are
+    written by this thread, each only while the claim still holds its row."""
     sent = 0
     queue = Delivery.objects.filter(status__in=(S.PENDING, S.SENDING))
-    while claim := workqueue.claim(queue, limit=BATCH, lease=LEASE, worker=worker,
-                                   exhausted=_exhausted, status=S.SENDING):
-        rows = {d.pk: d for d in Delivery.objects.filter(pk__among=claim.ids)
-                .select_related("subscription")}
-        for pk in workqueue.each(claim):
-            if pk in rows:
-                _send(claim, rows[pk])
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        while claim := workqueue.claim(queue, limit=BATCH, lease=LEASE, worker=worker,
+                                       exhausted=_exhausted, status=S.SENDING):
+            rows = list(Delivery.objects.filter(pk__among=claim.ids)
+                        .select_related("subscription"))
+            for delivery, outcome in zip(rows, pool.map(_post, rows), strict=True):
+                workqueue.keep_alive(claim)
+                _record(claim, delivery, outcome)
                 sent += 1
     return sent
 
 
-def _send(claim: workqueue.Claim, delivery: Delivery) -> None:
+@dataclass
+class _Outcome:
+    headers: dict[str, str] = field(default_factory=dict)
+    answer: transport.Answer | None = None
+    error: str = ""
+    refused: bool = False
+    skipped: bool = False
+
+
+def _post(delivery: Delivery) -> _Outcome:
     sub = delivery.subscription
     if not sub.active and delivery.kind != "webhook.test":
-        _final(claim, delivery, "subscription disabled", count=False)
-        return
+        return _Outcome(error="subscription disabled", skipped=True)
     body = body_of(delivery)
     timestamp = int(clock.now().timestamp())
     headers = signing.headers(signing_secrets(sub), delivery.message_id, timestamp, body)
@@ -61,19 +76,31 @@ def _send(claim: workqueue.Claim, delivery: Delivery) -> None:
     try:
         answer = transport.post(sub.url, body, headers, allow_private=sub.allow_private)
     except transport.Refused as e:
-        _final(claim, delivery, str(e), request_headers=shown)
-        return
+        return _Outcome(shown, error=str(e), refused=True)
     except (OSError, http.client.HTTPException) as e:
-        _failed(claim, delivery, f"{type(e).__name__}: {e}", request_headers=shown)
+        return _Outcome(shown, error=f"{type(e).__name__}: {e}")
+    return _Outcome(shown, answer)
+
+
+def _record(claim: workqueue.Claim, delivery: Delivery, outcome: _Outcome) -> None:
+    if outcome.skipped:
+        _final(claim, delivery, outcome.error, count=False)
         return
-    if 200 <= answer.status < 300:
-        workqueue.done(claim, delivery.pk, status=S.DELIVERED, delivered_at=clock.now(),
-                       response_status=answer.status, response_body=answer.body,
-                       request_headers=shown, last_error="")
-        Subscription.objects.filter(pk=sub.pk, failures__gt=0).update(failures=0)
-        return
-    _failed(claim, delivery, f"HTTP {answer.status}", request_headers=shown,
-            response_status=answer.status, response_body=answer.body)
+    shown, answer = outcome.headers, outcome.answer
+    if outcome.refused:
+        _final(claim, delivery, outcome.error, request_headers=shown)
+    elif answer is None:
+        _failed(claim, delivery, outcome.error, request_headers=shown)
+    elif 200 <= answer.status < 300:
+        held = workqueue.done(claim, delivery.pk, status=S.DELIVERED,
+                              delivered_at=clock.now(), response_status=answer.status,
+                              response_body=answer.body, request_headers=shown,
+                              last_error="")
+        if held and delivery.subscription.failures:
+            Subscription.objects.filter(pk=delivery.subscription_id).update(failures=0)
+    else:
+        _failed(claim, delivery, f"HTTP {answer.status}", request_headers=shown,
+                response_status=answer.status, response_body=answer.body)
 
 
 def _failed(claim: workqueue.Claim, delivery: Delivery, error: str, **values: Any) -> None:
