@@ -93,7 +93,7 @@ def list_subscriptions(request):
     return services.list_subscriptions(actor=request.user)
 
 
-@router.post("", response=answers({201: SubscriptionOut}, 422),
+@router.post("", response=answers({201: SubscriptionOut}, 413, 422),
              summary="Subscribe an endpoint (its secret: GET .../secret)")
 def create_subscription(request, payload: SubscriptionIn):
     return Status(201, services.create_subscription(payload.dict(), actor=request.user))
@@ -104,7 +104,7 @@ def get_subscription(request, sub_id: int):
     return services.get_subscription(sub_id, actor=request.user)
 
 
-@router.patch("/{sub_id}", response=answers(SubscriptionOut, 404, 422),
+@router.patch("/{sub_id}", response=answers(SubscriptionOut, 404, 413, 422),
               summary="Change a subscription (active: true turns a disabled one back on)")
 def update_subscription(request, sub_id: int, payload: SubscriptionPatch):
     sub = services.get_subscription(sub_id, actor=request.user)
