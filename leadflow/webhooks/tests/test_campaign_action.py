@@ -61,3 +61,10 @@ def test_the_step_check_refuses_an_unknown_subscription(campaign, admin_user):
         save_graph(admin_user, campaign, [{"position": 1, "kind": "call_webhook",
                                            "config": {"subscription_id": 999_999}}])
     assert e.value.field == "steps.0.config.subscription_id"
+
+
+def test_the_campaign_page_shows_the_step(campaign, client, admin_user):
+    client.force_login(admin_user)
+    page = client.get(f"/campaigns/{campaign.pk}/")
+    assert page.status_code == 200
+    assert b"Call a webhook" in page.content
