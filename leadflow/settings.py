@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "leadflow.imports",
     "leadflow.analytics",
     "leadflow.audit",
+    "leadflow.webhooks",
     # Composes the apps (wires the pipeline and the periodic jobs): last, above them all.
     "leadflow.server",
 ]
@@ -217,6 +218,8 @@ TASKS = {"default": {"BACKEND": _task_backends[TASK_BACKEND], "QUEUES": ["defaul
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 if TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
+# Webhook subscriptions to plain http:// URLs (https only otherwise; docs/webhooks.md).
+WEBHOOKS_ALLOW_HTTP = env.bool("LEADFLOW_WEBHOOKS_ALLOW_HTTP", default=False)
 # Seconds between two looks of a worker for due time-based work (waits, decay, SLA).
 WORKER_TICK_SECONDS = env.int("LEADFLOW_WORKER_TICK", 5, minimum=1, maximum=3600)
 # Test-only hook, never set in production: worker processes started by a test read the

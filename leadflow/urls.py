@@ -18,6 +18,7 @@ urlpatterns = [
     path("scoring/", include("leadflow.scoring.urls")),
     path("campaigns/", include("leadflow.campaigns.urls")),
     path("audit/", include("leadflow.audit.urls")),
+    path("webhooks/", include("leadflow.webhooks.urls")),
     path("account/", include("leadflow.accounts.urls")),
     path("", include("leadflow.emails.urls")),
     path("", include("leadflow.capture.urls")),

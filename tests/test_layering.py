@@ -108,3 +108,12 @@ def test_no_import_cycle_between_apps():
     graph = {app: {part for part in parts if part in apps}
              for app, parts in imports_by_app().items()}
     assert _cycles(graph) == []
+
+
+def test_webhooks_stand_after_campaigns():
+    """webhooks reads campaigns (its step kind) and below; only the apps after it in
+    docs/architecture.md's order (imports, analytics) may import it."""
+    found = imports_by_app()
+    above = {"imports", "analytics"}
+    assert not set(found.get("webhooks", {})) & above
+    assert {app for app, parts in found.items() if "webhooks" in parts} <= above

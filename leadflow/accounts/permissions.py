@@ -221,6 +221,12 @@ def may_read_audit_log(user: User) -> bool:
     return user.is_superuser or user.role == Role.ADMIN
 
 
+def may_manage_webhooks(user: User) -> bool:
+    """Webhook subscriptions send lead data to outside servers, with secrets and the
+    right to call private addresses: administrators only."""
+    return user.is_superuser or user.role == Role.ADMIN
+
+
 def may_manage_secrets(user: User) -> bool:
     """Whether `user` may see and change secrets that let a server vouch for visitors
     (a tracking site's identity secret): administrators only."""

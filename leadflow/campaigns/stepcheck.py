@@ -180,8 +180,9 @@ def check_json(value: Any, at: str) -> None:
 
 def clean_config(kind: str, config: dict[str, Any], at: str, refs: References) -> dict[str, Any]:
     allowed = CONFIG_KEYS.get(kind)
-    if allowed is None:  # a kind another app registered: its own handler reads it
-        return config
+    if allowed is None:  # a kind another app registered: its own check, if any
+        registered = kind_of(kind)
+        return registered.check(config, at) if registered and registered.check else config
     unknown = sorted(set(config) - set(allowed))
     if unknown:
         raise _fail(_("Unknown field: %(field)s.") % {"field": unknown[0]}, f"{at}.{unknown[0]}")

@@ -65,6 +65,9 @@ class Kind:
     run: Handler
     # The event type a waiting decision is woken by (None: a decision of the kind sets it).
     wakes_on: str | None = None
+    # The check of its settings (config, field path) -> cleaned config, raising
+    # InvalidInput; for a kind another app registers (stepcheck checks the built-in ones).
+    check: Callable[[dict[str, Any], str], dict[str, Any]] | None = None
 
 
 _kinds: dict[str, Kind] = {}

@@ -18,6 +18,8 @@ class Notification(models.Model):
         # A task on a lead is due soon or now ({"task_id", "title", "due_at", "when":
         # "soon" | "due"}): leadflow.sales.
         TASK = "task", _("A task of yours is due")
+        # A webhook subscription was turned off after failing ({"name", "url"}).
+        WEBHOOK_DISABLED = "webhook_disabled", _("A webhook was disabled after failures")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     # Not indexed alone: notification_inbox_idx starts with it.

@@ -185,6 +185,7 @@ def _register() -> None:
     from leadflow.segments.api import leads_router as lead_segments
     from leadflow.segments.api import router as segments
     from leadflow.tracking.api import router as tracking
+    from leadflow.webhooks.api import router as webhooks
 
     api.add_router("/leads", leads)
     api.add_router("/leads", lifecycle)  # the outcome of a lead's deal
@@ -199,6 +200,7 @@ def _register() -> None:
     api.add_router("/imports", imports)
     api.add_router("/forms", capture)
     api.add_router("/audit", audit)
+    api.add_router("/webhooks", webhooks)
     api.add_router("/scoring", scoring_rules)
     api.add_router("/lifecycle", transition_rules)
     api.add_router("/emails", email_topics)

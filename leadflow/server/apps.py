@@ -30,6 +30,8 @@ class ServerConfig(AppConfig):
         from leadflow.segments import services as segments
         from leadflow.segments import windows as segment_windows
         from leadflow.server import demo_reasons
+        from leadflow.webhooks import delivery as webhooks
+        from leadflow.webhooks import services as webhook_queue
 
         # The order is the behaviour: scores before the single lead write, the stage
         # after the new scores, campaigns reacting to both.
@@ -37,7 +39,7 @@ class ServerConfig(AppConfig):
         # Segments only queue the leads to re-evaluate (a worker does it, in seconds).
         pipeline.configure((scoring.on_events, totals.on_events, lifecycle.on_events,
                             segments.on_events, notifications.on_events,
-                            campaign_entry.on_events))
+                            campaign_entry.on_events, webhook_queue.on_events))
         # Campaign steps, one-off sends and task reminders queue emails, so the outbox
         # comes after them; decay before the campaign steps, so that a lead whose score
         # fell takes its new path at once.
@@ -48,7 +50,7 @@ class ServerConfig(AppConfig):
                             segment_builds.run_due, segment_windows.check_time_windows,
                             segments.refresh_due,
                             campaigns.run_due_enrollments, broadcasts.run_due,
-                            followups.send_due_reminders, outbox.send_due,
+                            followups.send_due_reminders, outbox.send_due, webhooks.run_due,
                             retention.erase_due_automatically,
                             deliverability.alert_complaint_rates, dns_check.run_due))
         demo_reasons.register()

@@ -54,6 +54,11 @@ def _import(client, token: str, text: str | bytes, name: str = "people.csv") -> 
 
 
 def _person_everywhere(client, admin_user) -> Lead:
+    from leadflow.webhooks.services import create_subscription
+
+    # A webhook subscriber: deliveries (payloads naming the person) queued for it.
+    create_subscription({"name": "CRM", "url": "https://crm.example.com/hook",
+                         "events": ["lead.created", "lead.erased"]}, actor=admin_user)
     token = create_token(admin_user)[1]
     job = _import(client, token, "email,first_name,last_name\n"
                   f"{EMAIL},Zebulon,Quintavalle\n{','.join(OTHER)}\n"
@@ -108,7 +113,8 @@ def test_an_erased_person_is_nowhere_in_the_database_nor_the_data_folder(
         assert mailbox.to(EMAIL)
     before = find_text(PERSON)
     assert {"leads_lead.email", "imports_importjob.errors", "django_admin_log.object_repr",
-            "django_admin_log.change_message", "emails_emailmessage.to_email"} <= set(before)
+            "django_admin_log.change_message", "emails_emailmessage.to_email",
+            "webhooks_delivery.payload"} <= set(before)
     assert any("/media/imports/" in hit for hit in before)
     assert any("/sent-emails/" in hit for hit in before) == (mailer == "file")
 
@@ -117,6 +123,12 @@ def test_an_erased_person_is_nowhere_in_the_database_nor_the_data_folder(
     assert r.status_code == 200, r.content
 
     assert find_text(PERSON) == []
+    from leadflow.webhooks.models import Delivery
+
+    # Subscribers are told, with the lead's id only (GDPR art. 19).
+    [told] = Delivery.objects.filter(kind="lead.erased")
+    assert told.payload["data"] == {"lead": {"id": lead.pk, "external_id": None}}
+    assert told.lead_id is None
     from leadflow.segments.models import SegmentChange, SegmentMember, SegmentOverride
 
     assert not any(model.objects.filter(lead_id=lead.pk).exists()

@@ -22,12 +22,14 @@ from leadflow.tracking.services import record_halt
 
 def test_pipeline_steps_run_scores_then_the_lead_write_then_stages_then_campaigns():
     from leadflow.notifications import services as notifications
+    from leadflow.webhooks import services as webhooks
 
     # Hand-offs are told (notifications) before campaigns react; segments only queue
-    # the leads to re-evaluate, after the stage moved.
+    # the leads to re-evaluate, after the stage moved; webhooks last, reading the leads
+    # as the batch left them.
     assert pipeline._steps == (scoring.on_events, totals.on_events, lifecycle.on_events,
                                segments.on_events, notifications.on_events,
-                               campaign_entry.on_events)
+                               campaign_entry.on_events, webhooks.on_events)
 
 
 def test_lifecycle_receives_the_rescores_of_scoring():
@@ -41,12 +43,13 @@ def test_lifecycle_receives_the_rescores_of_scoring():
 def test_periodic_jobs_queue_campaign_emails_before_the_outbox_sends():
     from leadflow.lists import broadcasts
     from leadflow.sales import followups
+    from leadflow.webhooks import delivery as webhooks
 
     assert periodic._jobs == (imports.run_due_jobs, rescores.run_due, decay.apply_decay,
                               segment_builds.run_due, segment_windows.check_time_windows,
                               segments.refresh_due,
                               campaigns.run_due_enrollments, broadcasts.run_due,
-                              followups.send_due_reminders, outbox.send_due,
+                              followups.send_due_reminders, outbox.send_due, webhooks.run_due,
                               retention.erase_due_automatically,
                               deliverability.alert_complaint_rates, dns_check.run_due)
 
@@ -110,6 +113,13 @@ def test_every_hook_of_a_lower_app_is_registered_by_the_app_above():
     from leadflow.segments.signals import membership_changed
 
     assert on_segment_changed in [r() for _k, r, *_ in membership_changed.receivers]
+    from leadflow.campaigns.steps import kind_of
+    from leadflow.webhooks.services import send_erasures
+    from leadflow.webhooks.steps import CALL_WEBHOOK, call_webhook, check_config
+
+    assert send_erasures in privacy._stores
+    found = kind_of(CALL_WEBHOOK)
+    assert found is not None and (found.run, found.check) == (call_webhook, check_config)
     assert events.REGISTRY[EventType.LEAD_CREATED].detail is not None
     assert events.REGISTRY[EventType.STAGE_CHANGED].title is not None
     assert events.REGISTRY[EventType.QUALITY_FLAGS_CHANGED].detail is not None

@@ -229,7 +229,8 @@ def test_a_100_event_batch_takes_a_bounded_number_of_queries(
     with CaptureQueriesContext(connection) as small:
         assert _post_signups(api, leads[:10]).status_code == 200
 
-    with django_assert_max_num_queries(50):
+    # (52: the webhooks step reads the subscriptions for each batch holding a kind.)
+    with django_assert_max_num_queries(52):
         r = _post_signups(api, leads[10:])
 
     assert r.status_code == 200, r.content
