@@ -171,7 +171,8 @@ def test_templates_show_no_text_outside_translate():
              if (texts := _template_texts(path.read_text(encoding="utf-8")))}
     # A sample domain is what a person types in that box, in any language.
     assert found == {
-        "tracking/templates/tracking/settings.html": ["example.com www.example.org"]}
+        "tracking/templates/tracking/settings.html": ["example.com www.example.org"],
+        "webhooks/templates/webhooks/_fields.html": ["https://crm.example.com/leadflow"]}
     assert _template_texts('<p title="Open it">{% translate "Hi" %} there</p>') == [
         "there", "Open it"]
 
