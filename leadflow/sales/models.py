@@ -23,7 +23,8 @@ class Task(WorkItem):
                              related_name="tasks")
     title = models.CharField(_("title"), max_length=200)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"),
-                                 on_delete=models.CASCADE, related_name="sales_tasks")
+                                 on_delete=models.CASCADE, related_name="sales_tasks",
+                                 db_index=False)  # sales_task_mine_idx starts with it
     due_at = models.DateTimeField(_("due at"))
     remind_before = models.PositiveIntegerField(_("remind minutes before"), default=0)
     remind_at = models.DateTimeField(_("next reminder at"), null=True, blank=True)

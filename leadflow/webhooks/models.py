@@ -59,7 +59,8 @@ class Delivery(WorkItem):
         FAILED = "failed", _("Failed")
 
     subscription = models.ForeignKey(Subscription, verbose_name=_("subscription"),
-                                     on_delete=models.CASCADE, related_name="deliveries")
+                                     on_delete=models.CASCADE, related_name="deliveries",
+                                     db_index=False)  # webhook_delivery_log_idx starts with it
     # Erasing the lead deletes its deliveries (their payloads hold personal data).
     lead = models.ForeignKey("leads.Lead", verbose_name=_("lead"), null=True, blank=True,
                              on_delete=models.CASCADE, related_name="webhook_deliveries")
