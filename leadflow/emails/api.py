@@ -101,7 +101,7 @@ class ChecksIn(VersionIn):
                                  "other fields (default: every stored version)")
 
 
-class LeadIn(Schema):
+class TemplateLeadIn(Schema):
     lead_id: int = Field(description="A lead you may see: its data fills the template")
     language: str | None = Field(None, description="The version (default: the lead's)")
 
@@ -207,7 +207,7 @@ def template_checks(request, template_id: int, payload: ChecksIn):
 @router.post("/templates/{template_id}/preview", response=answers(PreviewOut, 404, 413, 422),
              summary="The template rendered for a lead you may see (links not tracked, "
                      "nothing stored)")
-def preview(request, template_id: int, payload: LeadIn):
+def preview(request, template_id: int, payload: TemplateLeadIn):
     rendered = editor.preview(request.user, _template(template_id), payload.lead_id,
                               payload.language)
     return {"subject": rendered.subject, "body_text": rendered.text,
@@ -217,7 +217,7 @@ def preview(request, template_id: int, payload: LeadIn):
 @router.post("/templates/{template_id}/test-send", response=answers({202: TestSent}, 404, 413,
                                                                     422),
              summary="Send the template, with a lead's data, to your own address (queued)")
-def test_send(request, template_id: int, payload: LeadIn):
+def test_send(request, template_id: int, payload: TemplateLeadIn):
     message = editor.send_test(request.user, _template(template_id), payload.lead_id,
                                payload.language)
     return Status(202, {"message_id": message.pk, "to_email": message.to_email,

@@ -29,7 +29,7 @@ class OutcomeOut(Schema):
     effect: str = Field(description="suppressed | retry | recorded | unmatched | duplicate")
 
 
-class ReportOut(Schema):
+class BounceReportOut(Schema):
     report_type: str = Field(description="delivery-status | feedback-report")
     matched: bool = Field(description="Whether the report named one of our emails")
     results: list[OutcomeOut]
@@ -50,7 +50,7 @@ def _allowed(request) -> None:
         raise Forbidden(_("Only administrators and marketing may manage email delivery."))
 
 
-@router.post("/bounces", response=answers(ReportOut, 413, 422), openapi_extra=_RAW_BODY,
+@router.post("/bounces", response=answers(BounceReportOut, 413, 422), openapi_extra=_RAW_BODY,
              summary="Record a bounce (DSN) or complaint (ARF) report")
 def post_report(request):
     """The body is the whole report as received (`Content-Type: message/rfc822`, or

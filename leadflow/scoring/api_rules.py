@@ -78,7 +78,7 @@ class PreviewIn(RulePatch):
     delete: bool = Field(False, description="Preview deleting the rule `id` instead")
 
 
-class JobOut(Schema):
+class RescoreJobOut(Schema):
     id: int
     status: str = Field(description="queued | running | done | failed")
     reason: str
@@ -99,14 +99,14 @@ class JobOut(Schema):
 
 class RuleSaved(Schema):
     rule: RuleOut
-    rescore: JobOut | None = Field(description="The re-score queued (null: none needed)")
+    rescore: RescoreJobOut | None = Field(description="The re-score queued (null: none needed)")
 
 
 class Rescore(Schema):
-    rescore: JobOut | None
+    rescore: RescoreJobOut | None
 
 
-class PreviewOut(Schema):
+class RulePreviewOut(Schema):
     leads_changed: int = Field(description="Leads whose score would change")
     stage_moves: int = Field(description="Leads that would change stage")
     entries_added: int
@@ -153,7 +153,7 @@ class GroupOut(Schema):
 
 class GroupSaved(Schema):
     group: GroupOut
-    rescore: JobOut | None
+    rescore: RescoreJobOut | None
 
 
 class RuleFilters(Schema):
@@ -194,7 +194,7 @@ def create_rule(request, payload: RuleIn):
     return Status(201, {"rule": saved.obj, "rescore": saved.job})
 
 
-@router.post("/rules/preview", response=answers(PreviewOut, 404, 413, 422),
+@router.post("/rules/preview", response=answers(RulePreviewOut, 404, 413, 422),
              summary="How many leads a rule change would re-score and move; changes nothing")
 def preview_rule(request, payload: PreviewIn):
     data = payload.dict(exclude_unset=True)
@@ -254,7 +254,7 @@ def update_group(request, group_id: int, payload: GroupPatch):
     return {"group": saved.obj, "rescore": saved.job}
 
 
-@router.get("/jobs/{job_id}", response=answers(JobOut, 404, 422),
+@router.get("/jobs/{job_id}", response=answers(RescoreJobOut, 404, 422),
             summary="A re-score: queued, running, done (with its counts) or failed")
 def get_job(request, job_id: int):
     if not valid_id(job_id):

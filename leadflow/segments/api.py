@@ -79,7 +79,7 @@ class SegmentPatch(Schema):
     active: bool | None = None
 
 
-class MemberOut(Schema):
+class SegmentMemberOut(Schema):
     lead_id: int
     email: str | None
     name: str
@@ -135,7 +135,7 @@ class LeadBrief(Schema):
         return row.display_name
 
 
-class PreviewOut(Schema):
+class SegmentPreviewOut(Schema):
     count: int = Field(description="Leads the filter matches now (all leads)")
     sample: list[LeadBrief] = Field(description="The highest scored of them")
 
@@ -181,7 +181,7 @@ def create_segment(request, payload: SegmentIn):
     return Status(201, _counted(request.user, created.pk))
 
 
-@router.post("/preview", response=answers(PreviewOut, 413, 422),
+@router.post("/preview", response=answers(SegmentPreviewOut, 413, 422),
              summary="How many leads a filter matches now, and a sample (the builder)")
 def preview(request, payload: FilterIn):
     found = services.preview(request.user, payload.filter)
@@ -216,7 +216,7 @@ def rebuild_segment(request, segment_id: int):
     return Status(202, _counted(request.user, segment_id))
 
 
-@router.get("/{segment_id}/members", response=answers(list[MemberOut], 404, 422),
+@router.get("/{segment_id}/members", response=answers(list[SegmentMemberOut], 404, 422),
             summary="The members you may see, newest first")
 @paginate(Pagination)
 def list_members(request, segment_id: int):

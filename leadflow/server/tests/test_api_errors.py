@@ -116,6 +116,29 @@ def test_the_openapi_schema_and_the_docs_answer(client):
     assert client.get("/api/v1/docs").status_code == 200
 
 
+def test_no_two_api_schemas_share_a_name():
+    # The OpenAPI document names each response schema by its class name: two classes of
+    # one name become one component, and an endpoint then documents the other's fields.
+    from ninja import Schema
+
+    from leadflow.server.api import api
+
+    api.get_openapi_schema()  # imports every router
+    seen: dict[str, str] = {}
+    clashes = []
+
+    def walk(cls: type) -> None:
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("leadflow."):
+                where = f"{sub.__module__}.{sub.__qualname__}"
+                if seen.setdefault(sub.__name__, where) != where:
+                    clashes.append((sub.__name__, seen[sub.__name__], where))
+            walk(sub)
+
+    walk(Schema)
+    assert clashes == []
+
+
 def test_an_unknown_custom_field_is_422_naming_it(api):
     body = _assert_error(api.post("/leads", {"email": "a@example.com", "custom": {"x": 1}}),
                          422, "custom.x")
