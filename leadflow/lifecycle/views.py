@@ -4,8 +4,6 @@ marking a deal won or lost."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -16,38 +14,21 @@ from django.views.decorators.http import require_POST
 
 from leadflow.core.errors import LeadflowError
 from leadflow.core.http import AuthedRequest, render_error
+from leadflow.leads.lead_actions import act_on_lead, posted
 from leadflow.leads.models import Lead
 from leadflow.leads.services import get_visible_lead
 from leadflow.lifecycle import services, stages
-
-
-def _act(request: AuthedRequest, lead_id: int,
-         action: Callable[[Lead], str]) -> HttpResponse:
-    try:
-        lead = get_visible_lead(request.user, lead_id)
-        done = action(lead)
-    except LeadflowError as exc:
-        if exc.status == 404:
-            return render_error(request, exc)
-        return render_error(request, exc, back_url=reverse("leads:detail", args=[lead_id]),
-                            back_label=_("Back to the lead"))
-    messages.success(request, done)
-    return redirect("leads:detail", lead_id=lead_id)
-
-
-def _text(request: AuthedRequest, name: str) -> str:
-    return request.POST.get(name, "").strip()
 
 
 @login_required
 @require_POST
 def lead_stage(request: AuthedRequest, lead_id: int) -> HttpResponse:
     def move(lead: Lead) -> str:
-        change = services.change_stage(lead, _text(request, "stage"), actor=request.user,
-                                       reason=_text(request, "reason"))
+        change = services.change_stage(lead, posted(request, "stage"), actor=request.user,
+                                       reason=posted(request, "reason"))
         return (_("The stage is changed.") if change
                 else _("The lead was already in that stage."))
-    return _act(request, lead_id, move)
+    return act_on_lead(request, lead_id, move)
 
 
 @login_required
@@ -56,27 +37,27 @@ def handoff_accept(request: AuthedRequest, lead_id: int) -> HttpResponse:
     def accept(lead: Lead) -> str:
         services.accept_handoff(lead, actor=request.user)
         return _("You accepted the lead.")
-    return _act(request, lead_id, accept)
+    return act_on_lead(request, lead_id, accept)
 
 
 @login_required
 @require_POST
 def handoff_reject(request: AuthedRequest, lead_id: int) -> HttpResponse:
     def reject(lead: Lead) -> str:
-        services.reject_handoff(lead, actor=request.user, reason=_text(request, "reason"),
-                                note=_text(request, "note"))
+        services.reject_handoff(lead, actor=request.user, reason=posted(request, "reason"),
+                                note=posted(request, "note"))
         return _("The lead went back to nurturing, with your reason.")
-    return _act(request, lead_id, reject)
+    return act_on_lead(request, lead_id, reject)
 
 
 @login_required
 @require_POST
 def lead_disqualify(request: AuthedRequest, lead_id: int) -> HttpResponse:
     def disqualify(lead: Lead) -> str:
-        services.disqualify(lead, actor=request.user, reason=_text(request, "reason"),
-                            note=_text(request, "note"))
+        services.disqualify(lead, actor=request.user, reason=posted(request, "reason"),
+                            note=posted(request, "note"))
         return _("The lead is disqualified.")
-    return _act(request, lead_id, disqualify)
+    return act_on_lead(request, lead_id, disqualify)
 
 
 @login_required

@@ -5,44 +5,24 @@ calls one service and goes back to the lead."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from leadflow.core import clock
-from leadflow.core.errors import InvalidInput, LeadflowError
-from leadflow.core.http import AuthedRequest, render_error
+from leadflow.core.errors import InvalidInput
+from leadflow.core.http import AuthedRequest
 from leadflow.core.params import valid_id
+from leadflow.leads.lead_actions import act_on_lead, posted
 from leadflow.leads.models import Lead
-from leadflow.leads.services import get_visible_lead
 from leadflow.sales import followups, services
-
-
-def _act(request: AuthedRequest, lead_id: int, action: Callable[[Lead], str]) -> HttpResponse:
-    try:
-        lead = get_visible_lead(request.user, lead_id)
-        done = action(lead)
-    except LeadflowError as exc:
-        if exc.status == 404:
-            return render_error(request, exc)
-        return render_error(request, exc, back_url=reverse("leads:detail", args=[lead_id]),
-                            back_label=_("Back to the lead"))
-    messages.success(request, done)
-    return redirect("leads:detail", lead_id=lead_id)
-
-
-def _field(request: AuthedRequest, name: str) -> str:
-    return request.POST.get(name, "").strip()
 
 
 def _local(raw: str, field: str) -> datetime | None:
@@ -72,35 +52,35 @@ def _number(raw: str, field: str) -> int | None:
 def log_activity(request: AuthedRequest, lead_id: int) -> HttpResponse:
     def log(lead: Lead) -> str:
         services.log_activity(
-            lead, _field(request, "kind"), actor=request.user, text=_field(request, "text"),
-            occurred_at=_local(_field(request, "occurred_at"), "occurred_at"),
-            duration=_number(_field(request, "duration"), "duration"),
-            outcome=_field(request, "outcome") if _field(request, "kind") == "call" else "",
-            subject=_field(request, "subject") if _field(request, "kind") == "email" else "")
+            lead, posted(request, "kind"), actor=request.user, text=posted(request, "text"),
+            occurred_at=_local(posted(request, "occurred_at"), "occurred_at"),
+            duration=_number(posted(request, "duration"), "duration"),
+            outcome=posted(request, "outcome") if posted(request, "kind") == "call" else "",
+            subject=posted(request, "subject") if posted(request, "kind") == "email" else "")
         return _("Logged on the timeline.")
-    return _act(request, lead_id, log)
+    return act_on_lead(request, lead_id, log)
 
 
 @login_required
 @require_POST
 def add_task(request: AuthedRequest, lead_id: int) -> HttpResponse:
     def add(lead: Lead) -> str:
-        due = _local(_field(request, "due_at"), "due_at")
+        due = _local(posted(request, "due_at"), "due_at")
         if due is None:
             raise InvalidInput(_("Give a date and time."), field="due_at")
         assignee = None
-        if raw := _field(request, "assignee"):
+        if raw := posted(request, "assignee"):
             pk = _number(raw, "assignee") or 0
             assignee = (get_user_model().objects.filter(pk=pk, is_active=True).first()
                         if valid_id(pk) else None)
             if assignee is None:
                 raise InvalidInput(_("No such person."), field="assignee")
-        followups.create_task(lead, actor=request.user, title=_field(request, "title"),
+        followups.create_task(lead, actor=request.user, title=posted(request, "title"),
                               due_at=due, assignee=assignee,
-                              remind_before=_number(_field(request, "remind_before"),
+                              remind_before=_number(posted(request, "remind_before"),
                                                     "remind_before") or 0)
         return _("Task added.")
-    return _act(request, lead_id, add)
+    return act_on_lead(request, lead_id, add)
 
 
 @login_required
@@ -111,7 +91,7 @@ def toggle_task(request: AuthedRequest, lead_id: int, task_id: int) -> HttpRespo
         done = request.POST.get("done") == "1"
         followups.update_task(task, actor=request.user, done=done)
         return _("Task done.") if done else _("Task open again.")
-    response = _act(request, lead_id, toggle)
+    response = act_on_lead(request, lead_id, toggle)
     if request.POST.get("next") == "mine" and response.status_code == 302:
         return redirect("sales:my_tasks")
     return response
@@ -121,18 +101,18 @@ def toggle_task(request: AuthedRequest, lead_id: int, task_id: int) -> HttpRespo
 @require_POST
 def open_opportunity(request: AuthedRequest, lead_id: int) -> HttpResponse:
     def add(lead: Lead) -> str:
-        raw_close = _field(request, "expected_close")
+        raw_close = posted(request, "expected_close")
         try:
             close = datetime.strptime(raw_close, "%Y-%m-%d").date() if raw_close else None
         except ValueError:
             raise InvalidInput(_("Give a date."), field="expected_close") from None
         services.open_opportunity(
-            lead, actor=request.user, name=_field(request, "name"),
-            value=_field(request, "value").replace(",", ".") or "0",
-            currency=_field(request, "currency"), product=_field(request, "product"),
+            lead, actor=request.user, name=posted(request, "name"),
+            value=posted(request, "value").replace(",", ".") or "0",
+            currency=posted(request, "currency"), product=posted(request, "product"),
             expected_close=close)
         return _("Opportunity opened.")
-    return _act(request, lead_id, add)
+    return act_on_lead(request, lead_id, add)
 
 
 @login_required
@@ -141,11 +121,11 @@ def close_opportunity(request: AuthedRequest, lead_id: int,
                       opportunity_id: int) -> HttpResponse:
     def close(lead: Lead) -> str:
         opp = services.get_opportunity(lead, opportunity_id)
-        stage = _field(request, "stage")
+        stage = posted(request, "stage")
         services.close_opportunity(opp, stage, actor=request.user,
-                                   reason=_field(request, "reason"))
+                                   reason=posted(request, "reason"))
         return _("Opportunity won.") if stage == "won" else _("Opportunity lost.")
-    return _act(request, lead_id, close)
+    return act_on_lead(request, lead_id, close)
 
 
 @login_required
